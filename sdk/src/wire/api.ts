@@ -1,0 +1,193 @@
+// The HTTP API between the SDK/CLI and the Worker (DESIGN §2). JSON for
+// control routes; CBOR (content type application/cbor) for calls, whose
+// arguments and results are opaque CBOR bytes the platform never decodes.
+import type { FunctionOptionsWire, AutoscalerSettings, AutoscalerUpdate } from "./options.js";
+import type { SerializedError } from "./serialization.js";
+
+export const CBOR_CONTENT_TYPE = "application/cbor";
+
+export type ErrorCode =
+  | "INVALID_ARGUMENT" // 400
+  | "UNAUTHENTICATED" // 401
+  | "NOT_FOUND" // 404
+  | "CONFLICT" // 409
+  | "PAYLOAD_TOO_LARGE" // 413
+  | "UNSUPPORTED_MEDIA_TYPE" // 415
+  | "RESOURCE_EXHAUSTED" // 429, with Retry-After
+  | "INTERNAL" // 500
+  | "UNAVAILABLE"; // 503
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; retryAfterMs?: number };
+}
+
+// ---- Workspaces and tokens ----------------------------------------------
+
+/** POST /v1/workspaces (admin secret) and POST /v1/tokens (a workspace token). */
+export interface CreateTokenResponse {
+  workspaceId: string;
+  tokenId: string;
+  token: string;
+}
+
+// ---- Deploy ---------------------------------------------------------------
+
+export interface FunctionManifest {
+  /** The function's (or class's) name within the app. */
+  name: string;
+  kind: "function" | "class";
+  options: FunctionOptionsWire;
+  /** Method names, for classes. */
+  methods?: string[];
+}
+
+export interface AppManifest {
+  name: string;
+  functions: FunctionManifest[];
+}
+
+/** POST /v1/apps/:app/deployments */
+export interface DeployRequest {
+  manifest: AppManifest;
+  /** The app's ESM bundle (JavaScript source). */
+  bundle: string;
+  /** An ephemeral app (from `squall run`) is removed when its run ends. */
+  ephemeral?: boolean;
+}
+
+export interface FunctionInfo {
+  functionId: string;
+  appName: string;
+  name: string;
+  kind: "function" | "class";
+  methods: string[];
+  options: FunctionOptionsWire;
+}
+
+export interface DeployResponse {
+  appName: string;
+  deploymentId: string;
+  version: number;
+  functions: FunctionInfo[];
+}
+
+/** GET /v1/apps */
+export interface AppInfo {
+  name: string;
+  state: "deployed" | "stopped";
+  ephemeral: boolean;
+  version: number;
+  deploymentId: string;
+  deployedAt: string;
+  functions: string[];
+}
+
+export interface ListAppsResponse {
+  apps: AppInfo[];
+}
+
+/** POST /v1/apps/:app/stop */
+export interface StopAppResponse {
+  appName: string;
+  cancelledInputs: number;
+  stoppedContainers: number;
+}
+
+// ---- Calls (CBOR bodies) -------------------------------------------------
+
+export type CallKind = "remote" | "map";
+
+export interface InputItem {
+  /** Position of the input within its call (0-based). */
+  idx: number;
+  /** CBOR of the argument list. */
+  args: Uint8Array;
+}
+
+/**
+ * POST /v1/functions/:functionId/calls — creates a call with its first
+ * inputs. For `remote`, the Worker waits up to `waitMs` for the output and
+ * returns it inline.
+ */
+export interface CreateCallRequest {
+  kind: CallKind;
+  /** For class instances: the method to call. */
+  method?: string;
+  /** For class instances: CBOR of the constructor params. */
+  params?: Uint8Array;
+  inputs: InputItem[];
+  /** True when no more inputs will be added (always for remote). */
+  closed: boolean;
+  waitMs?: number;
+}
+
+export type OutputStatus = "success" | "failure" | "timeout" | "cancelled" | "platform_error";
+
+export interface OutputItem {
+  idx: number;
+  status: OutputStatus;
+  /** CBOR of the return value on success; of a SerializedError otherwise. */
+  value: Uint8Array;
+}
+
+export interface CreateCallResponse {
+  callId: string;
+  /** Outputs already available (remote: the result when it came within waitMs). */
+  outputs: OutputItem[];
+  cursor: number;
+  done: boolean;
+}
+
+/**
+ * POST /v1/functions/:functionId/spawns — one call per input, admitted at
+ * once; the inputs run later (through the spawn queue). Read each result with
+ * GET /v1/calls/:callId/outputs (a spawned call has one input, idx 0).
+ */
+export interface SpawnRequest {
+  method?: string;
+  params?: Uint8Array;
+  inputs: InputItem[];
+}
+
+export interface SpawnResponse {
+  callIds: string[];
+}
+
+/** POST /v1/calls/:callId/inputs */
+export interface PutInputsRequest {
+  inputs: InputItem[];
+  closed: boolean;
+}
+
+export interface PutInputsResponse {
+  admitted: number;
+}
+
+/** GET /v1/calls/:callId/outputs?cursor=N&waitMs=M — outputs after the cursor, in completion order. */
+export interface GetOutputsResponse {
+  outputs: OutputItem[];
+  /** Pass back as `cursor` to get the outputs after these. */
+  cursor: number;
+  /** True when the call is closed and every input has an output at or before `cursor`. */
+  done: boolean;
+}
+
+/** POST /v1/calls/:callId/cancel */
+export interface CancelCallResponse {
+  cancelledInputs: number;
+}
+
+// ---- Functions ------------------------------------------------------------
+// Routes about one class instance take `?params=<base64url of CBOR params>`.
+
+export interface FunctionStats {
+  backlog: number;
+  runningInputs: number;
+  containers: { starting: number; idle: number; busy: number; total: number };
+  autoscaler: AutoscalerSettings;
+}
+
+/** PATCH /v1/functions/:functionId/autoscaler */
+export type UpdateAutoscalerRequest = AutoscalerUpdate;
+
+export type { SerializedError };

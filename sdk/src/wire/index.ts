@@ -1,0 +1,5 @@
+export * from "./serialization.js";
+export * from "./options.js";
+export * from "./api.js";
+export * from "./protocol.js";
+export * from "./host.js";

@@ -1,0 +1,63 @@
+// The pool <-> runner channel: one WebSocket per container, opened by the
+// pool (GET /connect with `Authorization: Bearer <container secret>`), binary
+// CBOR frames, every message batched (DESIGN §2 "Runner").
+import type { SerializedError } from "./serialization.js";
+import type { OutputStatus } from "./api.js";
+
+export const RUNNER_PORT = 8080;
+export const RUNNER_CONNECT_PATH = "/connect";
+export const RUNNER_HEALTH_PATH = "/healthz";
+/** How often a runner reports it is alive. */
+export const HEARTBEAT_INTERVAL_MS = 2_000;
+
+/** What the container runs: a function, or a class instance with its constructor params. */
+export type RunnerTarget =
+  | { kind: "function"; name: string }
+  | { kind: "class"; name: string; params: Uint8Array };
+
+export interface InitMessage {
+  t: "init";
+  containerId: string;
+  deploymentId: string;
+  /** Where to GET the app's ESM bundle; send the container secret as bearer token. */
+  bundleUrl: string;
+  target: RunnerTarget;
+  maxInputs: number;
+}
+
+export interface RunnerInput {
+  /** The pool's id for this attempt of this input. */
+  id: number;
+  /** For class targets: which method. */
+  method?: string;
+  /** CBOR of the argument list. */
+  args: Uint8Array;
+}
+
+export type PoolToRunner =
+  | InitMessage
+  | { t: "inputs"; inputs: RunnerInput[] }
+  | { t: "cancel"; ids: number[] }
+  | { t: "shutdown" };
+
+export interface RunnerOutput {
+  id: number;
+  status: Extract<OutputStatus, "success" | "failure">;
+  /** CBOR of the return value, or of a SerializedError. */
+  value: Uint8Array;
+}
+
+export interface LogLine {
+  /** The input the line was written during, if any. */
+  inputId?: number;
+  stream: "stdout" | "stderr";
+  text: string;
+  ts: number;
+}
+
+export type RunnerToPool =
+  | { t: "ready"; containerId: string }
+  | { t: "init_failed"; error: SerializedError }
+  | { t: "outputs"; outputs: RunnerOutput[] }
+  | { t: "heartbeat"; running: number }
+  | { t: "logs"; lines: LogLine[] };

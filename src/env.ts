@@ -1,0 +1,21 @@
+import type { FunctionPool } from "./pool/function-pool";
+import type { Runner } from "./compute/runner-container";
+
+export interface Env {
+  DB: D1Database;
+  BUNDLES: R2Bucket;
+  POOL: DurableObjectNamespace<FunctionPool>;
+  RUNNER: DurableObjectNamespace<Runner>;
+  SPAWN_QUEUE: Queue<SpawnMessage>;
+  COMPUTE_BACKEND: "cloudflare" | "local";
+  LOCAL_CONTAINER_HOST_URL: string;
+  SQUALL_PUBLIC_URL: string;
+  SQUALL_ADMIN_SECRET?: string;
+  SQUALL_SIGNING_KEY?: string;
+}
+
+/** One spawn-queue message carries a batch of spawned calls for one pool. */
+export interface SpawnMessage {
+  poolId: string;
+  calls: Array<{ callId: string; args?: Uint8Array; argsKey?: string; method?: string }>;
+}
