@@ -243,9 +243,10 @@ function resolveScalingSchedule(where: string, raw: unknown, declared: Autoscale
     }
     const timezone = checkTimezone(at, e.timezone ?? DEFAULTS.timezone);
     const cron = checkCron(at, e.cron, timezone);
-    const set = checkAutoscalerUpdate(`${at}.set`, e.set);
-    if (Object.keys(set).length === 0) throw new OptionsError(`${at}.set: names no setting to change`);
-    applyAutoscalerUpdate(`${at}.set`, declared, set);
+    const atSet = `${where}: option "scalingSchedule[${i}].set"`;
+    const set = checkAutoscalerUpdate(atSet, e.set);
+    if (Object.keys(set).length === 0) throw new OptionsError(`${atSet}: names no setting to change`);
+    applyAutoscalerUpdate(atSet, declared, set);
     return { cron, timezone, set };
   });
 }

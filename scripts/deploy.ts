@@ -1,0 +1,13 @@
+// `npm run deploy`: apply D1 migrations to the remote database, then deploy
+// the Worker (wrangler builds and pushes the runner image from Dockerfile).
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { ROOT } from "./platform";
+
+const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
+const run = (args: string[]): void => {
+  execFileSync(wrangler, args, { cwd: ROOT, stdio: "inherit" });
+};
+
+run(["d1", "migrations", "apply", "squall", "--remote"]);
+run(["deploy"]);

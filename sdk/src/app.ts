@@ -1,0 +1,98 @@
+// Defining an app: functions, classes and a local entrypoint. Definitions go
+// into the registry, where `squall deploy` and the runner find them; handles
+// call the deployed app, resolved on first remote use.
+import type { FunctionOptionsWire } from "./wire/options.js";
+import { OptionsError, checkName } from "./wire/options.js";
+import { registerApp, type RegisteredApp, type UserClass, type UserFunction } from "./registry.js";
+import { bindingOf, type AppBinding } from "./binding.js";
+import { InvalidError } from "./errors.js";
+import { Client, lookup } from "./client.js";
+import { FunctionHandle } from "./function.js";
+import { ClsHandle, methodsOf } from "./cls.js";
+import { Cron, Period } from "./schedule.js";
+import type { CallTarget, ResolveTarget } from "./calls.js";
+
+/** Options of `app.function` / `app.cls` (DESIGN §1); validated at deploy. */
+export type FunctionOptions = Omit<FunctionOptionsWire, "schedule"> & { schedule?: Cron | Period };
+
+export class App {
+  readonly name: string;
+  readonly #registered: RegisteredApp;
+  #defaultClient: Client | null = null;
+
+  constructor(name: string) {
+    try {
+      this.name = checkName("app", name);
+    } catch (err) {
+      throw err instanceof OptionsError ? new InvalidError(err.message) : err;
+    }
+    this.#registered = { name, functions: new Map() };
+    registerApp(this.#registered);
+  }
+
+  /** Defines a function; its name is the function's own name, or `options.name`. */
+  function<Args extends unknown[], R>(options: FunctionOptions, fn: (...args: Args) => R): FunctionHandle<Args, Awaited<R>> {
+    const name = this.#define(options, fn, "function");
+    this.#registered.functions.set(name, { kind: "function", name, options: toWireOptions(options), fn: fn as unknown as UserFunction });
+    return new FunctionHandle<Args, Awaited<R>>(name, this.#resolver(name), async (...args: Args): Promise<Awaited<R>> => await fn(...args));
+  }
+
+  /** Defines a parameterized class: every distinct set of constructor params gets its own pool. */
+  cls<P, T extends object>(options: FunctionOptions, cls: new (params: P) => T): ClsHandle<P, T> {
+    const name = this.#define(options, cls, "class");
+    const methods = methodsOf(cls);
+    if (methods.length === 0) throw new InvalidError(`class ${name} has no methods to call`);
+    this.#registered.functions.set(name, { kind: "class", name, options: toWireOptions(options), cls: cls as unknown as UserClass, methods });
+    return new ClsHandle<P, T>(name, methods, this.#resolver(name), cls);
+  }
+
+  /** What `squall run` runs locally, against an ephemeral copy of the app. */
+  localEntrypoint(fn: () => unknown): void {
+    if (this.#registered.localEntrypoint) throw new InvalidError(`app ${this.name} already has a local entrypoint`);
+    this.#registered.localEntrypoint = fn;
+  }
+
+  #define(options: FunctionOptions, definition: { name: string }, kind: "function" | "class"): string {
+    const name = options?.name ?? definition.name;
+    if (!name) {
+      throw new InvalidError(`app.${kind === "class" ? "cls" : "function"}() needs a named ${kind} (its name becomes the ${kind}'s name) or options.name`);
+    }
+    if (this.#registered.functions.has(name)) throw new InvalidError(`app ${this.name} already defines ${name}`);
+    return name;
+  }
+
+  /**
+   * Finds the deployed function on first use: the app deployed under its own
+   * name with the default Client, unless the app is bound elsewhere (`squall
+   * run`). A changed binding is looked up again; a failed lookup is retried.
+   */
+  #resolver(name: string): ResolveTarget {
+    let cached: { binding: AppBinding | undefined; target: Promise<CallTarget> } | null = null;
+    return () => {
+      const binding = bindingOf(this.#registered);
+      if (!cached || cached.binding !== binding) {
+        const target = this.#lookup(binding, name);
+        cached = { binding, target };
+        target.catch(() => {
+          if (cached?.target === target) cached = null;
+        });
+      }
+      return cached.target;
+    };
+  }
+
+  async #lookup(binding: AppBinding | undefined, name: string): Promise<CallTarget> {
+    const client = binding?.client ? new Client(binding.client) : (this.#defaultClient ??= new Client());
+    const kind = this.#registered.functions.get(name)!.kind;
+    const info = await lookup(client, binding?.appName ?? this.name, name, kind);
+    return { client, functionId: info.functionId };
+  }
+}
+
+function toWireOptions(options: FunctionOptions): FunctionOptionsWire {
+  const { schedule, ...rest } = options ?? {};
+  if (schedule === undefined) return rest;
+  // A schedule that is not a Cron or Period travels as given; deploy rejects it by name.
+  const spec = schedule instanceof Cron || schedule instanceof Period ? schedule.toSpec() : (schedule as unknown as FunctionOptionsWire["schedule"]);
+  return { ...rest, schedule: spec };
+}

@@ -1,0 +1,109 @@
+// What every kind of call shares: the deployed target, argument encoding
+// (checked before anything is sent), and turning an output into a value or
+// the error to raise.
+import type { Client } from "./client.js";
+import type { GetOutputsResponse, OutputItem } from "./wire/api.js";
+import { decode, deserializeError, encode, findUnserializable, type SerializedError } from "./wire/serialization.js";
+import { FunctionTimeoutError, InputCancellation, InvalidError, RemoteError } from "./errors.js";
+import { httpOf, withRetries } from "./http.js";
+
+/** A deployed function, or one method of one class instance. */
+export interface CallTarget {
+  client: Client;
+  functionId: string;
+  method?: string;
+  /** CBOR of a class instance's constructor params. */
+  params?: Uint8Array;
+}
+
+export type ResolveTarget = () => Promise<CallTarget>;
+
+/** How long one output poll may wait on the server (the API allows up to 60 s). */
+export const LONG_POLL_MS = 25_000;
+
+/** The body fields that name a class instance's method, when there is one. */
+export function targetFields(target: CallTarget): { method?: string; params?: Uint8Array } {
+  return {
+    ...(target.method !== undefined ? { method: target.method } : {}),
+    ...(target.params !== undefined ? { params: target.params } : {}),
+  };
+}
+
+/** Query of the routes about one class instance's pool: `?params=<base64url of CBOR params>`. */
+export function instanceQuery(target: CallTarget): { params?: string } {
+  return target.params ? { params: Buffer.from(target.params).toString("base64url") } : {};
+}
+
+/** CBOR of a value that must travel; `where` names it in the error, e.g. `argument 2 of f.remote()`. */
+export function encodeValue(where: string, value: unknown): Uint8Array {
+  const bad = findUnserializable(value);
+  if (bad !== null) throw new InvalidError(`${where}: ${bad.replace(/^value /, "the value ")} cannot be serialized`);
+  try {
+    return encode(value);
+  } catch (err) {
+    throw new InvalidError(`${where} cannot be serialized: ${(err as Error).message}`);
+  }
+}
+
+/** CBOR of an argument list, checking each argument first. */
+export function encodeArgs(call: string, args: readonly unknown[]): Uint8Array {
+  args.forEach((arg, i) => {
+    const bad = findUnserializable(arg);
+    if (bad !== null) throw new InvalidError(`argument ${i + 1} of ${call}: ${bad.replace(/^value /, "the value ")} cannot be serialized`);
+  });
+  return encodeValue(call, args);
+}
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: Error; userCode: boolean };
+
+export function outcomeOf(output: OutputItem): Outcome {
+  if (output.status === "success") return { ok: true, value: decode(output.value) };
+  const remote = decodeError(output.value);
+  switch (output.status) {
+    case "failure":
+      return { ok: false, error: deserializeError(remote ?? { name: "Error", message: "the remote function failed" }), userCode: true };
+    case "timeout":
+      return { ok: false, error: new FunctionTimeoutError(remote?.message ?? "the input ran longer than the function's timeoutMs"), userCode: false };
+    case "cancelled":
+      return { ok: false, error: new InputCancellation(remote?.message ?? "the input was cancelled"), userCode: false };
+    default:
+      return { ok: false, error: new RemoteError(remote?.message ?? "the platform failed to run the input"), userCode: false };
+  }
+}
+
+function decodeError(bytes: Uint8Array): SerializedError | null {
+  try {
+    const value = decode<SerializedError>(bytes);
+    return value && typeof value.message === "string" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The value of a single-input call's output; a failure throws the rebuilt remote error. */
+export function resultOf<R>(output: OutputItem): R {
+  const outcome = outcomeOf(output);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value as R;
+}
+
+/**
+ * Long-polls a single-input call (remote or spawned) for its output. Returns
+ * null once `deadlineMs` (a Date.now() time) passes first; without one, waits
+ * as long as it takes.
+ */
+export async function waitForOutput(client: Client, callId: string, cursor: number, deadlineMs?: number): Promise<OutputItem | null> {
+  const http = httpOf(client);
+  for (;;) {
+    const waitMs = deadlineMs === undefined ? LONG_POLL_MS : Math.max(0, Math.min(LONG_POLL_MS, deadlineMs - Date.now()));
+    const res = await withRetries(
+      () => http.request<GetOutputsResponse>("GET", `/v1/calls/${encodeURIComponent(callId)}/outputs`, { query: { cursor, waitMs } }),
+      { retryTransient: true },
+    );
+    const output = res.outputs.find((o) => o.idx === 0);
+    if (output) return output;
+    if (res.done) throw new RemoteError(`call ${callId} finished without an output`);
+    cursor = res.cursor;
+    if (deadlineMs !== undefined && Date.now() >= deadlineMs) return null;
+  }
+}

@@ -1,0 +1,72 @@
+import type { AutoscalerUpdate } from "../../wire/options.js";
+import { getCurrentStats, updateAutoscaler } from "../../pool-control.js";
+import type { Command } from "../command.js";
+import { intOption } from "../args.js";
+import { UsageError, table, toJson } from "../io.js";
+import { PARAMS_OPTION, poolTarget } from "./pool-target.js";
+
+export const functionStats: Command = {
+  path: "function stats",
+  args: "APP FN",
+  summary: "backlog, running inputs, containers by state and the autoscaler settings in effect",
+  options: PARAMS_OPTION,
+  arity: [2, 2],
+  async run(ctx) {
+    const [app, fn] = ctx.args;
+    const s = await getCurrentStats(await poolTarget(ctx, app, fn));
+    if (ctx.json) {
+      ctx.io.out(toJson(s));
+      return;
+    }
+    const a = s.autoscaler;
+    ctx.io.out(
+      table(
+        ["BACKLOG", "RUNNING", "STARTING", "IDLE", "BUSY", "CONTAINERS"],
+        [[s.backlog, s.runningInputs, s.containers.starting, s.containers.idle, s.containers.busy, s.containers.total].map(String)],
+      ),
+    );
+    ctx.io.out(
+      `autoscaler: minContainers ${a.minContainers}, maxContainers ${a.maxContainers ?? "none"}, bufferContainers ${a.bufferContainers}, scaledownWindowMs ${a.scaledownWindowMs}`,
+    );
+  },
+};
+
+export const functionUpdateAutoscaler: Command = {
+  path: "function update-autoscaler",
+  args: "APP FN",
+  summary: "override autoscaler settings now (they last until the app's next deploy)",
+  options: {
+    "min-containers": { type: "string", value: "N", help: "containers kept running even when idle" },
+    "max-containers": { type: "string", value: "N", help: 'upper bound on containers ("none" for no bound)' },
+    "buffer-containers": { type: "string", value: "N", help: "extra idle containers kept while the function is busy" },
+    "scaledown-window-ms": { type: "string", value: "N", help: "how long a container may stay idle before it stops" },
+    ...PARAMS_OPTION,
+  },
+  arity: [2, 2],
+  async run(ctx) {
+    const [app, fn] = ctx.args;
+    const update: AutoscalerUpdate = {};
+    const min = intOption(ctx.values, "min-containers");
+    if (min !== undefined) update.minContainers = min;
+    if (ctx.values["max-containers"] === "none") update.maxContainers = null;
+    else {
+      const max = intOption(ctx.values, "max-containers");
+      if (max !== undefined) update.maxContainers = max;
+    }
+    const buffer = intOption(ctx.values, "buffer-containers");
+    if (buffer !== undefined) update.bufferContainers = buffer;
+    const window = intOption(ctx.values, "scaledown-window-ms");
+    if (window !== undefined) update.scaledownWindowMs = window;
+    if (Object.keys(update).length === 0) {
+      throw new UsageError("name at least one setting: --min-containers, --max-containers, --buffer-containers or --scaledown-window-ms");
+    }
+    const now = await updateAutoscaler(await poolTarget(ctx, app, fn), fn, update);
+    if (ctx.json) {
+      ctx.io.out(toJson(now));
+      return;
+    }
+    ctx.io.out(
+      `${app}.${fn} now: minContainers ${now.minContainers}, maxContainers ${now.maxContainers ?? "none"}, bufferContainers ${now.bufferContainers}, scaledownWindowMs ${now.scaledownWindowMs}`,
+    );
+  },
+};

@@ -1,0 +1,24 @@
+// Which pool a `squall function …` / `squall logs` command is about: a
+// function, or one instance of a class named by --params.
+import type { FunctionInfo } from "../../wire/api.js";
+import { encodeValue, type CallTarget } from "../../calls.js";
+import type { OptionSpec } from "../args.js";
+import { jsonOption } from "../args.js";
+import type { Context } from "../command.js";
+import { UsageError } from "../io.js";
+
+export const PARAMS_OPTION: Record<string, OptionSpec> = {
+  params: { type: "string", value: "JSON", help: "for a class: the instance's constructor params, e.g. '{\"modelVersion\":\"3.5\"}'" },
+};
+
+export async function poolTarget(ctx: Context, app: string, name: string): Promise<CallTarget> {
+  const info = await ctx.http().request<FunctionInfo>("GET", `/v1/apps/${encodeURIComponent(app)}/functions/${encodeURIComponent(name)}`);
+  const target: CallTarget = { client: ctx.client(), functionId: info.functionId };
+  const params = jsonOption(ctx.values, "params");
+  if (info.kind === "class") {
+    if (params === undefined) throw new UsageError(`${name} is a class: name the instance with --params JSON (its constructor params)`);
+    return { ...target, params: encodeValue("--params", params) };
+  }
+  if (params !== undefined) throw new UsageError(`${name} is a function, not a class: it takes no --params`);
+  return target;
+}

@@ -1,0 +1,19 @@
+import type { CreateTokenResponse } from "../../wire/api.js";
+import type { Command } from "../command.js";
+import { toJson } from "../io.js";
+
+export const tokenCreate: Command = {
+  path: "token create",
+  args: "",
+  summary: "create another token for your workspace",
+  arity: [0, 0],
+  async run(ctx) {
+    const res = await ctx.http().request<CreateTokenResponse>("POST", "/v1/tokens");
+    if (ctx.json) {
+      ctx.io.out(toJson(res));
+      return;
+    }
+    ctx.io.out(res.token);
+    ctx.io.err(`token ${res.tokenId} for workspace ${res.workspaceId}; it is shown only once`);
+  },
+};

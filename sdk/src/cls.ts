@@ -1,0 +1,94 @@
+// Parameterized classes: each distinct set of constructor params gets its own
+// pool. `Model.instance(params)` names that pool; its methods are function
+// handles, and the instance carries the pool's controls.
+import type { FunctionStats } from "./wire/api.js";
+import type { AutoscalerUpdate } from "./wire/options.js";
+import { FunctionHandle } from "./function.js";
+import { encodeValue, type CallTarget, type ResolveTarget } from "./calls.js";
+import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
+
+/** Hooks the platform calls itself, never callable remotely. */
+const LIFECYCLE_METHODS = new Set(["constructor", "enter"]);
+
+type MethodName<T> = {
+  [K in keyof T]: K extends string ? (K extends "constructor" | "enter" ? never : T[K] extends (...args: never[]) => unknown ? K : never) : never;
+}[keyof T];
+
+export type MethodHandles<T> = {
+  readonly [K in MethodName<T>]: T[K] extends (...args: infer A extends unknown[]) => infer R ? FunctionHandle<A, Awaited<R>> : never;
+};
+
+export interface PoolControls {
+  /** Overrides autoscaler settings of this instance's pool only. */
+  updateAutoscaler(settings: AutoscalerUpdate): Promise<void>;
+  getCurrentStats(): Promise<FunctionStats>;
+}
+
+/** One class instance (one set of params): its methods as handles, plus its pool's controls. */
+export type ClsInstance<T> = MethodHandles<T> & PoolControls;
+
+/** The methods a class handle exposes: its prototype chain's methods, minus the lifecycle hooks. */
+export function methodsOf(cls: abstract new (...args: never[]) => object): string[] {
+  const names = new Set<string>();
+  for (let proto = cls.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (!LIFECYCLE_METHODS.has(name) && typeof descriptor?.value === "function") names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/**
+ * The platform names an instance's pool by the bytes of its params, and CBOR
+ * keeps key order: sorting keys makes `{ a, b }` and `{ b, a }` one pool.
+ */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+}
+
+export class ClsHandle<P, T> {
+  readonly #resolve: ResolveTarget;
+  readonly #methods: readonly string[];
+  readonly #localClass: (new (params: P) => T) | null;
+
+  constructor(readonly name: string, methods: readonly string[], resolve: ResolveTarget, localClass: (new (params: P) => T) | null) {
+    this.#methods = methods;
+    this.#resolve = resolve;
+    this.#localClass = localClass;
+  }
+
+  /** The instance for these params (its pool starts on first use). */
+  instance(params: P): ClsInstance<T> {
+    const encoded = encodeValue(`the params of ${this.name}.instance()`, sortKeys(params));
+    const resolvePool = async (): Promise<CallTarget> => ({ ...(await this.#resolve()), params: encoded });
+    const instance: Record<string, unknown> = {
+      updateAutoscaler: async (settings: AutoscalerUpdate) => void (await updateAutoscaler(await resolvePool(), this.name, settings)),
+      getCurrentStats: () => resolvePool().then(getCurrentStats),
+    };
+    const local = this.#localInstance(params);
+    for (const method of this.#methods) {
+      const resolveMethod = async (): Promise<CallTarget> => ({ ...(await resolvePool()), method });
+      const runLocal = local ? async (...args: unknown[]) => ((await local()) as Record<string, (...a: unknown[]) => unknown>)[method](...args) : null;
+      instance[method] = new FunctionHandle(`${this.name}.${method}`, resolveMethod, runLocal);
+    }
+    return instance as ClsInstance<T>;
+  }
+
+  /** For local(): one object per instance handle, constructed and entered on first use, like a container does. */
+  #localInstance(params: P): (() => Promise<T>) | null {
+    const cls = this.#localClass;
+    if (!cls) return null;
+    let entered: Promise<T> | null = null;
+    return () =>
+      (entered ??= (async () => {
+        const obj = new cls(params);
+        const enter = (obj as { enter?: () => unknown }).enter;
+        if (typeof enter === "function") await enter.call(obj);
+        return obj;
+      })());
+  }
+}

@@ -1,0 +1,120 @@
+// The function handle: what `app.function(...)` and `client.functions.fromName(...)` return.
+import type { CreateCallResponse, FunctionStats, InputItem, SpawnResponse } from "./wire/api.js";
+import type { AutoscalerUpdate } from "./wire/options.js";
+import { InvalidError, RemoteError } from "./errors.js";
+import { httpOf, withRetries } from "./http.js";
+import { LONG_POLL_MS, encodeArgs, resultOf, targetFields, waitForOutput, type CallTarget, type ResolveTarget } from "./calls.js";
+import { FunctionCall } from "./function-call.js";
+import { MAP_BATCH_SIZE, MapStream, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
+import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
+
+/** Map options that put failures into the stream, so the stream's items may be errors. */
+export type MapOptionsReturningExceptions = MapOptions & { returnExceptions: true };
+
+export class FunctionHandle<Args extends unknown[], R> {
+  readonly #resolve: ResolveTarget;
+  readonly #local: ((...args: Args) => Promise<R>) | null;
+
+  /** `name` reads as in messages: `evaluateModel`, or `Model.predict` for a class method. */
+  constructor(readonly name: string, resolve: ResolveTarget, local: ((...args: Args) => Promise<R>) | null) {
+    this.#resolve = resolve;
+    this.#local = local;
+  }
+
+  /** Runs once remotely; a remote throw re-throws here with its name, message and remote stack. */
+  async remote(...args: Args): Promise<R> {
+    const call = `${this.name}.remote()`;
+    const encoded = encodeArgs(call, args);
+    const target = await this.#resolve();
+    const body = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args: encoded }], closed: true, waitMs: LONG_POLL_MS };
+    const res = await httpOf(target.client).request<CreateCallResponse>("POST", `/v1/functions/${encodeURIComponent(target.functionId)}/calls`, { cbor: body });
+    const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
+    return resultOf<R>(output!);
+  }
+
+  /** Runs in this process, with the function's own code. */
+  async local(...args: Args): Promise<R> {
+    if (!this.#local) {
+      throw new InvalidError(`${this.name} was looked up by name, so its code is not in this process; local() needs the handle from app.function()`);
+    }
+    return this.#local(...args);
+  }
+
+  /** One input per item, in parallel across containers. */
+  map(inputs: Inputs<Args[0]>, options?: MapOptions & { returnExceptions?: false }): MapStream<R>;
+  map(inputs: Inputs<Args[0]>, options: MapOptionsReturningExceptions): MapStream<R | Error>;
+  map(inputs: Inputs<Args[0]>, options: MapOptions = {}): MapStream<R | Error> {
+    return this.#stream(`${this.name}.map()`, inputs, false, options);
+  }
+
+  /** Like map, with each item spread as the argument list. */
+  starmap(argLists: Inputs<Args>, options?: MapOptions & { returnExceptions?: false }): MapStream<R>;
+  starmap(argLists: Inputs<Args>, options: MapOptionsReturningExceptions): MapStream<R | Error>;
+  starmap(argLists: Inputs<Args>, options: MapOptions = {}): MapStream<R | Error> {
+    return this.#stream(`${this.name}.starmap()`, argLists, true, options);
+  }
+
+  /** Runs every input and discards the results; the first failure throws. */
+  async forEach(inputs: Inputs<Args[0]>): Promise<void> {
+    const stream = this.#stream(`${this.name}.forEach()`, inputs, false, { orderOutputs: false });
+    for await (const _ of stream) {
+      // Draining is the point: results are not kept.
+    }
+  }
+
+  /** Enqueues one call and returns at once; read its result later with get(). */
+  async spawn(...args: Args): Promise<FunctionCall<R>> {
+    const encoded = encodeArgs(`${this.name}.spawn()`, args);
+    const target = await this.#resolve();
+    const [callId] = await spawnBatch(target, [{ idx: 0, args: encoded }], false);
+    return new FunctionCall<R>(target.client, callId);
+  }
+
+  /** Spawns one call per input (in batches, waiting out the platform's limits). */
+  async spawnMap(inputs: Inputs<Args[0]>): Promise<FunctionCall<R>[]> {
+    const call = `${this.name}.spawnMap()`;
+    checkIterable(call, inputs);
+    const target = await this.#resolve();
+    const calls: FunctionCall<R>[] = [];
+    let batch: InputItem[] = [];
+    const flush = async (): Promise<void> => {
+      for (const id of await spawnBatch(target, batch, true)) calls.push(new FunctionCall<R>(target.client, id));
+      batch = [];
+    };
+    const source = toAsyncIterator(inputs);
+    let idx = 0;
+    for (let next = await source.next(); !next.done; next = await source.next()) {
+      batch.push({ idx, args: encodeItem(call, idx, next.value, false) });
+      idx++;
+      if (batch.length === MAP_BATCH_SIZE) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return calls;
+  }
+
+  /** Overrides autoscaler settings now (merged with earlier overrides; the next deploy reverts them). */
+  updateAutoscaler(settings: AutoscalerUpdate): Promise<void> {
+    return this.#resolve().then(async (target) => void (await updateAutoscaler(target, this.name, settings)));
+  }
+
+  /** Backlog, running inputs, containers by state and the autoscaler settings in effect. */
+  getCurrentStats(): Promise<FunctionStats> {
+    return this.#resolve().then(getCurrentStats);
+  }
+
+  #stream(call: string, inputs: Inputs<unknown>, spread: boolean, options: MapOptions): MapStream<R | Error> {
+    checkIterable(call, inputs);
+    return new MapStream(() => runMap({ call, resolve: this.#resolve, inputs, spread, options }) as AsyncGenerator<R | Error>);
+  }
+}
+
+async function spawnBatch(target: CallTarget, inputs: InputItem[], waitWhenExhausted: boolean): Promise<string[]> {
+  const path = `/v1/functions/${encodeURIComponent(target.functionId)}/spawns`;
+  const send = (): Promise<SpawnResponse> => httpOf(target.client).request<SpawnResponse>("POST", path, { cbor: { ...targetFields(target), inputs } });
+  // A 429 admits nothing, so resending the same batch cannot spawn twice.
+  const res = waitWhenExhausted ? await withRetries(send, { waitWhenExhausted: true }) : await send();
+  if (res.callIds.length !== inputs.length) {
+    throw new RemoteError(`the platform answered ${res.callIds.length} call ids for ${inputs.length} spawned inputs`);
+  }
+  return res.callIds;
+}

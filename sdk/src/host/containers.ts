@@ -1,0 +1,97 @@
+// The containers of one local container host: starting and stopping runner
+// processes, and remembering recently exited ones so a pool can ask why a
+// container went away.
+import type { HostedContainer, StartContainerRequest } from "../wire/host.js";
+import { HostError, PortTakenError } from "./errors.js";
+import { pickFreePort } from "./ports.js";
+import { RunnerProcess } from "./runner-process.js";
+
+/** SIGTERM gives a runner time to flush results (it exits within 2 s); after this it is killed. */
+const KILL_GRACE_MS = 3_000;
+/** Exited containers remembered; older ones are forgotten. */
+const MAX_EXITED_RECORDS = 1_000;
+/** Starts retried when the picked port was taken before the runner bound it. */
+const MAX_PORT_ATTEMPTS = 3;
+
+export interface ContainerSetOptions {
+  runnerPath: string;
+  log: (line: string) => void;
+}
+
+export class ContainerSet {
+  private readonly records = new Map<string, RunnerProcess>();
+  private readonly exitedOrder: RunnerProcess[] = [];
+  /** Ids between the duplicate check and their process existing. */
+  private readonly starting = new Set<string>();
+  private closing = false;
+  /** Last resort if the host process exits without close(): runners must not outlive it. */
+  private readonly killAll = (): void => {
+    for (const p of this.records.values()) p.kill("SIGKILL");
+  };
+
+  constructor(private readonly options: ContainerSetOptions) {
+    process.on("exit", this.killAll);
+  }
+
+  async start(request: StartContainerRequest): Promise<HostedContainer> {
+    const { id } = request;
+    if (this.closing) throw new HostError(503, "UNAVAILABLE", "the container host is shutting down");
+    if (this.starting.has(id) || this.records.get(id)?.running) throw new HostError(409, "CONFLICT", `container ${id} is already running`);
+    this.starting.add(id);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const proc = new RunnerProcess({ id, env: request.env, port: await pickFreePort(), ...this.options });
+        this.track(proc);
+        try {
+          await proc.waitUntilListening();
+          return { ...proc.info };
+        } catch (err) {
+          if (!(err instanceof PortTakenError) || attempt >= MAX_PORT_ATTEMPTS) throw err;
+        }
+      }
+    } finally {
+      this.starting.delete(id);
+    }
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL); null if unknown. An exited one is just described. */
+  async stop(id: string): Promise<HostedContainer | null> {
+    const proc = this.records.get(id);
+    if (!proc) return null;
+    if (proc.running) {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), KILL_GRACE_MS);
+      await proc.exited;
+      clearTimeout(timer);
+    }
+    return { ...proc.info };
+  }
+
+  get(id: string): HostedContainer | null {
+    const proc = this.records.get(id);
+    return proc ? { ...proc.info } : null;
+  }
+
+  list(): HostedContainer[] {
+    return [...this.records.values()].map((p) => ({ ...p.info }));
+  }
+
+  /** Stops every running container and refuses new ones. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.records.values()].filter((p) => p.running).map((p) => this.stop(p.info.id)));
+    process.off("exit", this.killAll);
+  }
+
+  private track(proc: RunnerProcess): void {
+    this.records.set(proc.info.id, proc);
+    void proc.exited.then(() => {
+      this.exitedOrder.push(proc);
+      while (this.exitedOrder.length > MAX_EXITED_RECORDS) {
+        const old = this.exitedOrder.shift()!;
+        // The id may since belong to a newer process: forget only this one.
+        if (this.records.get(old.info.id) === old) this.records.delete(old.info.id);
+      }
+    });
+  }
+}

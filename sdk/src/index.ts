@@ -1,0 +1,21 @@
+// The `squall` package: define apps, deploy them with the CLI, call them from anywhere.
+export { App, type FunctionOptions } from "./app.js";
+export { Cron, Period, type PeriodUnits } from "./schedule.js";
+export { Client, type ClientOptions, type UnknownClass } from "./client.js";
+export { FunctionCall, type GetOptions } from "./function-call.js";
+export type { FunctionHandle, MapOptionsReturningExceptions } from "./function.js";
+export type { MapStream, MapOptions, Inputs } from "./map.js";
+export type { ClsHandle, ClsInstance, MethodHandles, PoolControls } from "./cls.js";
+export {
+  SquallError,
+  NotFoundError,
+  InvalidError,
+  AuthError,
+  ResourceExhaustedError,
+  FunctionTimeoutError,
+  InputCancellation,
+  UserCodeException,
+  RemoteError,
+} from "./errors.js";
+export type { FunctionStats } from "./wire/api.js";
+export type { AutoscalerSettings, AutoscalerUpdate, RetryPolicy, ConcurrencyOptions, ScalingScheduleEntry } from "./wire/options.js";

@@ -1,0 +1,317 @@
+// The map engine: streams inputs from any (async) iterable into one map call
+// and its outputs back, with memory bounded however many inputs there are.
+//
+// At most MAP_MAX_IN_FLIGHT inputs are pulled but not yet handed to the
+// caller. That one bound caps what the platform holds for this map (sent,
+// no output yet), what waits here to be yielded, and — with orderOutputs —
+// the reorder buffer.
+import type { CreateCallResponse, GetOutputsResponse, InputItem, PutInputsResponse } from "./wire/api.js";
+import { InvalidError, RemoteError, UserCodeException } from "./errors.js";
+import { httpOf, withRetries, type Http } from "./http.js";
+import { reportProgress, sizeOf, type MapProgress } from "./progress.js";
+import { LONG_POLL_MS, encodeArgs, encodeValue, outcomeOf, targetFields, type CallTarget, type ResolveTarget } from "./calls.js";
+
+export const MAP_MAX_IN_FLIGHT = 1_000;
+/** Inputs per request; the API takes up to 1 000. */
+export const MAP_BATCH_SIZE = 500;
+/** A partial batch goes out once the source has made us wait this long. */
+const FLUSH_AFTER_MS = 20;
+
+export interface MapOptions {
+  /** Yield outputs in input order (default true); false yields each as it completes. */
+  orderOutputs?: boolean;
+  /** Put failures into the stream instead of throwing (default false). */
+  returnExceptions?: boolean;
+  /** With returnExceptions: wrap a remote throw in a UserCodeException (default true) or yield the rebuilt remote error itself. */
+  wrapReturnedExceptions?: boolean;
+}
+
+export type Inputs<T> = Iterable<T> | AsyncIterable<T>;
+
+/** The outputs of a map: iterate once with for-await, or collect with toArray(). Breaking out early cancels the call. */
+export class MapStream<R> implements AsyncIterable<R> {
+  #run: (() => AsyncGenerator<R>) | null;
+
+  constructor(run: () => AsyncGenerator<R>) {
+    this.#run = run;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<R> {
+    const run = this.#run;
+    if (!run) throw new InvalidError("this map has already been iterated; call map() again to run it again");
+    this.#run = null;
+    return run();
+  }
+
+  async toArray(): Promise<R[]> {
+    const out: R[] = [];
+    for await (const item of this) out.push(item);
+    return out;
+  }
+}
+
+export interface MapSpec {
+  /** How the call reads in messages, e.g. `evaluateModel.map()`. */
+  call: string;
+  resolve: ResolveTarget;
+  inputs: Inputs<unknown>;
+  /** starmap: each item is the argument list; map: each item is the only argument. */
+  spread: boolean;
+  options: MapOptions;
+}
+
+export function checkIterable(call: string, inputs: unknown): void {
+  const o = inputs as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
+  if (o == null || (typeof o[Symbol.iterator] !== "function" && typeof o[Symbol.asyncIterator] !== "function")) {
+    throw new InvalidError(`${call} takes an iterable or async iterable of inputs, got ${o === null ? "null" : typeof o}`);
+  }
+}
+
+export function toAsyncIterator<T>(inputs: Inputs<T>): AsyncIterator<T> {
+  if (Symbol.asyncIterator in inputs) return inputs[Symbol.asyncIterator]();
+  const it = inputs[Symbol.iterator]();
+  return {
+    next: async () => it.next(),
+    return: async (value?: unknown) => it.return?.(value) ?? { done: true, value: undefined },
+  };
+}
+
+/** CBOR of one item's argument list. */
+export function encodeItem(call: string, idx: number, item: unknown, spread: boolean): Uint8Array {
+  const where = `input ${idx} of ${call}`;
+  if (!spread) {
+    encodeValue(where, item); // checks the item itself, so the message has no "argument 1"
+    return encodeArgs(where, [item]);
+  }
+  if (!Array.isArray(item)) throw new InvalidError(`${where} must be an argument list (an array), got ${item === null ? "null" : typeof item}`);
+  return encodeArgs(where, item);
+}
+
+export async function* runMap(spec: MapSpec): AsyncGenerator<unknown> {
+  const run = new MapRun(spec, await spec.resolve());
+  try {
+    yield* run.outputs();
+  } finally {
+    await run.close();
+  }
+}
+
+/** Wakes whoever waits for the run's state to change. */
+class Notifier {
+  private waiters: Array<() => void> = [];
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+const FLUSH = Symbol("flush");
+
+class MapRun {
+  private readonly http: Http;
+  private readonly abort = new AbortController();
+  private readonly changed = new Notifier();
+  private readonly source: AsyncIterator<unknown>;
+  /** A source read still under way when the last batch was flushed; the next batch starts with it. */
+  private pendingRead: Promise<IteratorResult<unknown>> | null = null;
+  private callId: string | null = null;
+  private cursor = 0;
+  /** Inputs pulled from the source (the next input's idx). */
+  private pulled = 0;
+  private yielded = 0;
+  private sourceDone = false;
+  private closedSent = false;
+  private callDone = false;
+  private finished = false;
+  private fatal: Error | null = null;
+  /** Inputs sent (or being sent) with no output yet: an output for any other idx is a repeat. */
+  private readonly awaitingOutput = new Set<number>();
+  private readonly inOrder = new Map<number, unknown>();
+  private readonly asCompleted: unknown[] = [];
+  private readonly progress: MapProgress;
+
+  constructor(private readonly spec: MapSpec, private readonly target: CallTarget) {
+    this.http = httpOf(target.client);
+    this.source = toAsyncIterator(spec.inputs);
+    this.progress = { call: spec.call, done: 0, total: sizeOf(spec.inputs), startedAtMs: Date.now(), finished: false };
+  }
+
+  async *outputs(): AsyncGenerator<unknown> {
+    void this.sendInputs().catch((err: unknown) => this.fail(err));
+    for (;;) {
+      if (this.fatal) throw this.fatal;
+      const ready = this.takeReady();
+      if (ready) {
+        this.yielded++;
+        this.changed.notify(); // frees room for the sender
+        reportProgress({ ...this.progress, done: this.yielded });
+        yield ready.value;
+        continue;
+      }
+      if (this.closedSent && this.yielded === this.pulled) {
+        this.finished = true;
+        reportProgress({ ...this.progress, done: this.yielded, finished: true });
+        return;
+      }
+      if (this.callDone && this.closedSent && this.awaitingOutput.size > 0) {
+        throw new RemoteError(`map call ${this.callId} ended without outputs for ${this.awaitingOutput.size} inputs`);
+      }
+      await this.changed.wait();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.finished) reportProgress({ ...this.progress, done: this.yielded, finished: true });
+    this.abort.abort();
+    this.changed.notify();
+    // The source may be an async generator stuck in a read; don't wait for it.
+    void Promise.resolve()
+      .then(() => this.source.return?.())
+      .catch(() => undefined);
+    if (!this.finished && this.callId) {
+      try {
+        await this.http.request("POST", `/v1/calls/${encodeURIComponent(this.callId)}/cancel`);
+      } catch {
+        // Best effort: an unfinished map the platform doesn't hear about expires by itself.
+      }
+    }
+  }
+
+  private get ordered(): boolean {
+    return this.spec.options.orderOutputs ?? true;
+  }
+
+  private room(): number {
+    return MAP_MAX_IN_FLIGHT - (this.pulled - this.yielded);
+  }
+
+  private takeReady(): { value: unknown } | null {
+    if (this.ordered) {
+      if (!this.inOrder.has(this.yielded)) return null;
+      const value = this.inOrder.get(this.yielded);
+      this.inOrder.delete(this.yielded);
+      return { value };
+    }
+    return this.asCompleted.length > 0 ? { value: this.asCompleted.shift() } : null;
+  }
+
+  private fail(err: unknown): void {
+    if (this.abort.signal.aborted || this.fatal) return;
+    this.fatal = err instanceof Error ? err : new RemoteError(String(err));
+    this.changed.notify();
+  }
+
+  private async sendInputs(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      while (this.room() <= 0) {
+        await this.changed.wait();
+        if (this.abort.signal.aborted) return;
+      }
+      const batch = await this.pullBatch(Math.min(MAP_BATCH_SIZE, this.room()));
+      if (this.abort.signal.aborted) return;
+      const closed = this.sourceDone;
+      if (this.callId === null) {
+        if (batch.length > 0) await this.createCall(batch, closed);
+      } else {
+        await this.putInputs(batch, closed);
+      }
+      if (closed) {
+        this.closedSent = true;
+        this.changed.notify();
+        return;
+      }
+    }
+  }
+
+  /** Pulls up to `max` inputs: at least one (unless the source ends), more while the source keeps up. */
+  private async pullBatch(max: number): Promise<InputItem[]> {
+    const batch: InputItem[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let flush: Promise<typeof FLUSH> | null = null;
+    try {
+      while (batch.length < max) {
+        const read = (this.pendingRead ??= this.source.next());
+        const result = batch.length === 0 ? await read : await Promise.race([read, (flush ??= new Promise((r) => (timer = setTimeout(() => r(FLUSH), FLUSH_AFTER_MS))))]);
+        if (result === FLUSH) break;
+        this.pendingRead = null;
+        if (result.done) {
+          this.sourceDone = true;
+          break;
+        }
+        const idx = this.pulled;
+        const args = encodeItem(this.spec.call, idx, result.value, this.spec.spread);
+        this.pulled++;
+        this.awaitingOutput.add(idx);
+        batch.push({ idx, args });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    return batch;
+  }
+
+  private async createCall(inputs: InputItem[], closed: boolean): Promise<void> {
+    const path = `/v1/functions/${encodeURIComponent(this.target.functionId)}/calls`;
+    const body = { kind: "map", ...targetFields(this.target), inputs, closed };
+    // Only a 429 is safe to resend here: after any other failure the call may exist.
+    const res = await withRetries(() => this.http.request<CreateCallResponse>("POST", path, { cbor: body, signal: this.abort.signal }), {
+      waitWhenExhausted: true,
+      signal: this.abort.signal,
+    });
+    this.callId = res.callId;
+    this.cursor = res.cursor;
+    this.accept(res.outputs);
+    this.callDone = res.done;
+    void this.pollOutputs().catch((err: unknown) => this.fail(err));
+  }
+
+  private async putInputs(inputs: InputItem[], closed: boolean): Promise<void> {
+    const path = `/v1/calls/${encodeURIComponent(this.callId!)}/inputs`;
+    // The platform admits a resent batch once (inputs are keyed by idx), so every failure may be retried.
+    await withRetries(() => this.http.request<PutInputsResponse>("POST", path, { cbor: { inputs, closed }, signal: this.abort.signal }), {
+      waitWhenExhausted: true,
+      retryTransient: true,
+      signal: this.abort.signal,
+    });
+  }
+
+  private async pollOutputs(): Promise<void> {
+    const path = `/v1/calls/${encodeURIComponent(this.callId!)}/outputs`;
+    while (!this.callDone && !this.abort.signal.aborted) {
+      // Resuming from the last cursor after a dropped poll re-reads nothing already accepted.
+      const res = await withRetries(
+        () => this.http.request<GetOutputsResponse>("GET", path, { query: { cursor: this.cursor, waitMs: LONG_POLL_MS }, signal: this.abort.signal }),
+        { retryTransient: true, signal: this.abort.signal },
+      );
+      this.cursor = res.cursor;
+      this.accept(res.outputs);
+      this.callDone = res.done;
+    }
+    this.changed.notify();
+  }
+
+  private accept(outputs: GetOutputsResponse["outputs"]): void {
+    const { returnExceptions = false, wrapReturnedExceptions = true } = this.spec.options;
+    for (const output of outputs) {
+      if (!this.awaitingOutput.delete(output.idx)) continue;
+      const outcome = outcomeOf(output);
+      let value: unknown;
+      if (outcome.ok) {
+        value = outcome.value;
+      } else {
+        const wrapped = outcome.userCode
+          ? new UserCodeException(`input ${output.idx} of ${this.spec.call} failed: ${outcome.error.name}: ${outcome.error.message}`, { cause: outcome.error })
+          : outcome.error;
+        if (!returnExceptions) return this.fail(wrapped);
+        value = wrapReturnedExceptions ? wrapped : outcome.error;
+      }
+      if (this.ordered) this.inOrder.set(output.idx, value);
+      else this.asCompleted.push(value);
+    }
+    this.changed.notify();
+  }
+}

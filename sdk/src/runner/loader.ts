@@ -1,0 +1,110 @@
+// Turns an `init` message into something to call: downloads the app bundle,
+// imports it (which registers its app), finds the target, and for a class
+// builds the one instance this container serves and runs its enter() hook.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { InitMessage, RunnerTarget } from "../wire/protocol.js";
+import { decode } from "../wire/serialization.js";
+import { registeredApps, type Registered, type UserFunction } from "../registry.js";
+
+export type LoadedTarget =
+  | { kind: "function"; name: string; fn: UserFunction }
+  | { kind: "class"; name: string; instance: object; methods: readonly string[] };
+
+/**
+ * A stuck download should end as init_failed, not as a container that never
+ * becomes ready; bundles are a few MB, so a minute is generous.
+ */
+const BUNDLE_DOWNLOAD_TIMEOUT_MS = 60_000;
+
+export interface LoadOptions {
+  /** Bearer token for the bundle download (the container secret). */
+  secret: string;
+  /** The platform's name of the app (SQUALL_APP); picks between apps that define the same name. */
+  appName?: string;
+}
+
+export async function loadTarget(init: InitMessage, options: LoadOptions): Promise<LoadedTarget> {
+  const source = await downloadBundle(init.bundleUrl, options.secret);
+  await importBundle(source);
+  const registered = findRegistered(init.target, options.appName);
+  if (registered.kind === "function") return { kind: "function", name: registered.name, fn: registered.fn };
+  if (init.target.kind !== "class") throw new Error(`"${registered.name}" is a class in the app bundle, but this container was started for a function`);
+  return { kind: "class", name: registered.name, instance: await construct(registered.cls, registered.name, init.target.params), methods: registered.methods };
+}
+
+async function downloadBundle(url: string, secret: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Bearer ${secret}` }, signal: AbortSignal.timeout(BUNDLE_DOWNLOAD_TIMEOUT_MS) });
+  } catch (err) {
+    throw new Error(`downloading the app bundle from ${url} failed: ${(err as Error).message}`, { cause: err });
+  }
+  if (!res.ok) {
+    const body = (await res.text().catch(() => "")).slice(0, 500);
+    throw new Error(`downloading the app bundle from ${url} failed: HTTP ${res.status} ${body}`);
+  }
+  return res.text();
+}
+
+/** Imports the bundle from a fresh temp dir (ESM can only be imported from a URL); the dir goes when the process exits. */
+async function importBundle(source: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "squall-bundle-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "bundle.mjs");
+  writeFileSync(file, source);
+  try {
+    await import(pathToFileURL(file).href);
+  } catch (err) {
+    throw wrap("importing the app bundle failed", err);
+  }
+}
+
+/** Finds the target among every registered app: a unique match, else the one in the app named `appName`. */
+function findRegistered(target: RunnerTarget, appName: string | undefined): Registered {
+  const apps = registeredApps();
+  if (apps.length === 0) throw new Error("the app bundle registered no app (importing it created no App)");
+  const matches = apps.flatMap((app) => {
+    const r = app.functions.get(target.name);
+    return r ? [{ app: app.name, r }] : [];
+  });
+  if (matches.length === 0) {
+    const defined = apps.flatMap((app) => [...app.functions.keys()]);
+    throw new Error(`${target.kind} "${target.name}" is not defined in the app bundle (defined: ${defined.join(", ") || "nothing"})`);
+  }
+  const ofKind = matches.filter((m) => m.r.kind === target.kind);
+  if (ofKind.length === 0) {
+    throw new Error(`"${target.name}" is a ${matches[0].r.kind} in the app bundle, but this container was started for a ${target.kind}`);
+  }
+  if (ofKind.length === 1) return ofKind[0].r;
+  const inApp = ofKind.filter((m) => m.app === appName);
+  if (inApp.length === 1) return inApp[0].r;
+  throw new Error(`${target.kind} "${target.name}" is defined by several apps in the bundle (${ofKind.map((m) => m.app).join(", ")})`);
+}
+
+async function construct(cls: new (params: never) => object, name: string, paramBytes: Uint8Array): Promise<object> {
+  let instance: object;
+  try {
+    const params = decode(paramBytes);
+    instance = new (cls as new (params: unknown) => object)(params);
+  } catch (err) {
+    throw wrap(`new ${name}(params) failed`, err);
+  }
+  const enter = (instance as { enter?: unknown }).enter;
+  if (typeof enter === "function") {
+    try {
+      await enter.call(instance);
+    } catch (err) {
+      throw wrap(`${name}.enter() failed`, err);
+    }
+  }
+  return instance;
+}
+
+/** Adds what the runner was doing to a user error; the original (with its stack) is the cause. */
+function wrap(context: string, err: unknown): Error {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new Error(`${context}: ${message}`, { cause: err });
+}

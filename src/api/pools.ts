@@ -1,0 +1,105 @@
+// From an API request to the FunctionPool that serves it: the function row
+// (workspace-scoped), its effective config, and the pool's stub.
+import type { Context } from "hono";
+import type { AppEnv } from "./context";
+import type { Env } from "../env";
+import type { PoolConfig } from "../pool/config";
+import type { FunctionPool } from "../pool/function-pool";
+import { resolveOptions } from "../../sdk/src/wire/options";
+import { db, findFunctionById, overridesFor, recordClassInstance, type ResolvedFunction } from "../db/queries";
+import { ApiError, invalid, notFound } from "./errors";
+
+export interface ResolvedPool {
+  resolved: ResolvedFunction;
+  config: PoolConfig;
+  stub: DurableObjectStub<FunctionPool>;
+  /** The pool's Durable Object id (hex). */
+  poolId: string;
+  instanceKey: string;
+}
+
+/** Class-instance params travel as base64url of their CBOR; their hash names the instance's pool. */
+export async function instanceKeyOf(paramsB64: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(paramsB64));
+  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function poolObjectId(env: Env, functionId: string, instanceKey: string): DurableObjectId {
+  return env.POOL.idFromName(instanceKey ? `${functionId}/${instanceKey}` : functionId);
+}
+
+export function poolStub(env: Env, functionId: string, instanceKey: string): DurableObjectStub<FunctionPool> {
+  return env.POOL.get(poolObjectId(env, functionId, instanceKey));
+}
+
+export function publicUrl(c: Context<AppEnv>): string {
+  return c.env.SQUALL_PUBLIC_URL || new URL(c.req.url).origin;
+}
+
+export function bytesToBase64url(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function buildConfig(r: ResolvedFunction, overrides: PoolConfig["overrides"], params: string | null, url: string): PoolConfig {
+  return {
+    version: r.fn.configVersion,
+    workspaceId: r.app.workspaceId,
+    appName: r.app.name,
+    functionId: r.fn.id,
+    functionName: r.fn.name,
+    kind: r.fn.kind,
+    params,
+    deploymentId: r.fn.deploymentId,
+    options: resolveOptions(r.fn.name, r.fn.options),
+    overrides,
+    publicUrl: url,
+  };
+}
+
+/**
+ * Resolves the pool for a function (or one class instance, when `params`
+ * is given). Unknown, removed and other workspaces' functions are 404;
+ * a stopped app is 404 too, until it is deployed again.
+ */
+export async function resolvePool(c: Context<AppEnv>, functionId: string, params: string | null): Promise<ResolvedPool> {
+  const d = db(c.env.DB);
+  const resolved = await findFunctionById(d, c.get("workspaceId"), functionId);
+  if (!resolved || !resolved.fn.live) throw notFound(`function ${functionId} not found`);
+  if (resolved.app.state === "stopped") throw notFound(`app ${resolved.app.name} is stopped; deploy it again to call its functions`);
+  if (resolved.fn.kind === "class" && params === null) {
+    throw invalid(`${resolved.fn.name} is a class: call a method of an instance (params are required)`);
+  }
+  if (resolved.fn.kind === "function" && params !== null) throw invalid(`${resolved.fn.name} is a function, not a class: it takes no params`);
+  const instanceKey = params === null ? "" : await instanceKeyOf(params);
+  if (params !== null) await recordClassInstance(d, functionId, instanceKey, params);
+  const overrides = await overridesFor(d, functionId, instanceKey);
+  const config = buildConfig(resolved, overrides, params, publicUrl(c));
+  const id = poolObjectId(c.env, functionId, instanceKey);
+  return { resolved, config, stub: c.env.POOL.get(id), poolId: id.toString(), instanceKey };
+}
+
+export function checkMethod(r: ResolvedFunction, method: string | undefined): string | null {
+  if (r.fn.kind === "function") {
+    if (method !== undefined) throw invalid(`${r.fn.name} is a function: it has no method ${JSON.stringify(method)}`);
+    return null;
+  }
+  const methods = r.fn.methods as string[];
+  if (method === undefined) throw invalid(`${r.fn.name} is a class: name the method to call (one of ${methods.join(", ")})`);
+  if (!methods.includes(method)) throw notFound(`class ${r.fn.name} has no method ${JSON.stringify(method)} (methods: ${methods.join(", ")})`);
+  return method;
+}
+
+/** The pool serving a call id (`fc-<pool id>-<random>`), or 404 for a malformed or foreign id. */
+export function poolOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
+  const m = /^fc-([0-9a-f]{64})-[0-9a-f]{16}$/.exec(callId);
+  if (!m) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected fc-<64 hex>-<16 hex>`);
+  let id: DurableObjectId;
+  try {
+    id = env.POOL.idFromString(m[1]);
+  } catch {
+    throw notFound(`call ${callId} not found`);
+  }
+  return env.POOL.get(id);
+}

@@ -1,0 +1,18 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../context";
+import { json } from "../schemas";
+
+export const health = new OpenAPIHono<AppEnv>();
+
+health.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/health",
+    summary: "Readiness: the Worker answers and its database is reachable",
+    responses: { 200: json(z.object({ ok: z.boolean(), version: z.string() }), "Ready") },
+  }),
+  async (c) => {
+    await c.env.DB.prepare("SELECT 1").first();
+    return c.json({ ok: true, version: "0.1.0" }, 200);
+  },
+);

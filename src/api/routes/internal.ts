@@ -1,0 +1,30 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../context";
+import { errorResponses } from "../schemas";
+import { ApiError, notFound } from "../errors";
+import { db, bundleKeyOf } from "../../db/queries";
+import { containerSecret, signingKey, timingSafeEqual } from "../../auth/crypto";
+
+/** Routes containers call; authenticated by their per-container secret, not by a workspace token. */
+export const internal = new OpenAPIHono<AppEnv>();
+
+internal.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/internal/bundles/{deploymentId}",
+    summary: "A container downloads its app bundle (container secret as bearer token)",
+    request: { params: z.object({ deploymentId: z.string().max(64) }), query: z.object({ container: z.string().max(64) }) },
+    responses: { 200: { description: "The ESM bundle", content: { "text/javascript": { schema: z.string() } } }, ...errorResponses },
+  }),
+  async (c) => {
+    const { deploymentId } = c.req.valid("param");
+    const { container } = c.req.valid("query");
+    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+    const expected = await containerSecret(signingKey(c.env), deploymentId, container);
+    if (!timingSafeEqual(token, expected)) throw new ApiError("UNAUTHENTICATED", "invalid container secret");
+    const key = await bundleKeyOf(db(c.env.DB), deploymentId);
+    const object = key ? await c.env.BUNDLES.get(key) : null;
+    if (!object) throw notFound(`bundle of deployment ${deploymentId} not found`);
+    return new Response(object.body, { headers: { "content-type": "text/javascript; charset=utf-8" } });
+  },
+);

@@ -1,0 +1,45 @@
+// Tokens and per-container secrets. Tokens are random and long, so a plain
+// SHA-256 is a safe way to store them; container secrets are HMACs, so the
+// Worker can check one without asking the pool.
+const encoder = new TextEncoder();
+
+function hex(buf: ArrayBuffer): string {
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function randomId(prefix: string, bytes = 12): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return `${prefix}${[...b].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** A workspace token: `sq_` + 32 random bytes in hex. */
+export function newToken(): string {
+  return randomId("sq_", 32);
+}
+
+export async function hashToken(token: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+}
+
+async function hmac(key: string, message: string): Promise<string> {
+  const k = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return hex(await crypto.subtle.sign("HMAC", k, encoder.encode(message)));
+}
+
+/** The secret one container uses for its pool connection and its bundle download. */
+export function containerSecret(signingKey: string, deploymentId: string, containerId: string): Promise<string> {
+  return hmac(signingKey, `container:${deploymentId}:${containerId}`);
+}
+
+export function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export function signingKey(env: { SQUALL_SIGNING_KEY?: string; SQUALL_ADMIN_SECRET?: string }): string {
+  const key = env.SQUALL_SIGNING_KEY || env.SQUALL_ADMIN_SECRET;
+  if (!key) throw new Error("the platform has no SQUALL_SIGNING_KEY secret (wrangler secret put SQUALL_SIGNING_KEY)");
+  return key;
+}

@@ -1,0 +1,45 @@
+// What a pool runs and how it scales: resolved by the Worker from D1 and
+// handed to the pool with every call (DESIGN §2 "FunctionPool DO").
+import type { ResolvedOptions, AutoscalerUpdate, AutoscalerSettings } from "../../sdk/src/wire/options";
+import { applyAutoscalerUpdate } from "../../sdk/src/wire/options";
+
+export interface PoolConfig {
+  /** Grows with every deploy and override; a pool ignores a config older than its own. */
+  version: number;
+  workspaceId: string;
+  appName: string;
+  functionId: string;
+  functionName: string;
+  kind: "function" | "class";
+  /** CBOR of the constructor params, base64url (class instances only). */
+  params: string | null;
+  deploymentId: string;
+  /** Declared options with defaults. */
+  options: ResolvedOptions;
+  /** `updateAutoscaler` overrides and scaling-schedule entries, merged. */
+  overrides: AutoscalerUpdate;
+  /** Where containers reach the Worker. */
+  publicUrl: string;
+}
+
+export function effectiveSettings(config: PoolConfig): AutoscalerSettings {
+  const declared: AutoscalerSettings = {
+    minContainers: config.options.minContainers,
+    maxContainers: config.options.maxContainers,
+    bufferContainers: config.options.bufferContainers,
+    scaledownWindowMs: config.options.scaledownWindowMs,
+  };
+  return applyAutoscalerUpdate(`function "${config.functionName}"`, declared, config.overrides);
+}
+
+/** The pool's answer when it refuses: mapped 1:1 onto the API's error shape. */
+export interface PoolError {
+  code: "NOT_FOUND" | "INVALID_ARGUMENT" | "RESOURCE_EXHAUSTED" | "CONFLICT";
+  message: string;
+  retryAfterMs?: number;
+}
+
+export type PoolResult<T> = { ok: true; value: T } | { ok: false; error: PoolError };
+
+export const ok = <T>(value: T): PoolResult<T> => ({ ok: true, value });
+export const fail = <T = never>(error: PoolError): PoolResult<T> => ({ ok: false, error });

@@ -1,0 +1,710 @@
+// FunctionPool: one Durable Object per function (or class instance). The
+// single source of truth for its pool: pending and running inputs, outputs,
+// containers and their connections (DESIGN §2). State lives in SQLite, so an
+// eviction loses nothing; every timer is the one alarm.
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import type { FunctionStats, InputItem, OutputItem } from "../../sdk/src/wire/api";
+import type { PoolToRunner, RunnerToPool, RunnerOutput, LogLine } from "../../sdk/src/wire/protocol";
+import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
+import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
+import { createBackend, CapacityError, type ComputeBackend } from "../compute";
+import { containerSecret, randomId, signingKey } from "../auth/crypto";
+import { planScaling, type ContainerView } from "./autoscaler";
+import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from "./config";
+import { PoolStore, type CallKind, type RunningInput } from "./store";
+import * as limits from "./limits";
+
+/** A runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
+const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_INTERVAL_MS;
+/** How often the alarm checks heartbeats while containers exist. */
+const HEARTBEAT_CHECK_MS = 5 * HEARTBEAT_INTERVAL_MS;
+/** A container that has not said ready by then (bundle download, import, enter()) is given up on. */
+const STARTUP_TIMEOUT_MS = 120_000;
+/** After repeated start failures, wait this long before trying again, so a broken bundle does not loop. */
+const START_FAILURE_COOLDOWN_MS = 30_000;
+/** Expired results are swept this often while calls exist. */
+const SWEEP_INTERVAL_MS = 10 * 60 * 1_000;
+/** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
+const MAX_WAIT_MS = 30_000;
+
+export interface CallOutputs {
+  outputs: OutputItem[];
+  cursor: number;
+  done: boolean;
+}
+
+export interface CreateCallArgs {
+  kind: Exclude<CallKind, "spawn">;
+  method: string | null;
+  inputs: InputItem[];
+  closed: boolean;
+  waitMs: number;
+}
+
+export interface SpawnDelivery {
+  callId: string;
+  args: Uint8Array;
+  method: string | null;
+}
+
+interface Connection {
+  ws: WebSocket;
+  lastSeenMs: number;
+}
+
+export class FunctionPool extends DurableObject<Env> {
+  private readonly store: PoolStore;
+  private config: PoolConfig | null;
+  private readonly backend: ComputeBackend;
+  private readonly connections = new Map<string, Connection>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private startFailures = 0;
+  private lastStartError: string | null = null;
+  private startBlockedUntilMs = 0;
+  private alarmAtMs: number | null = null;
+  private stopped = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new PoolStore(ctx.storage.sql);
+    this.config = this.store.getMeta<PoolConfig>("config");
+    this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
+    this.backend = createBackend(env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.alarmAtMs = await ctx.storage.getAlarm();
+    });
+    // Containers outlive an eviction of this object: find them again.
+    if (this.store.containers().length > 0) ctx.waitUntil(this.recoverContainers());
+  }
+
+  private get poolId(): string {
+    return this.ctx.id.toString();
+  }
+
+  // ---- configuration ----------------------------------------------------
+
+  /** Applies a config if it is newer than the one held. Returns the config in effect. */
+  configure(config: PoolConfig): void {
+    if (this.config && config.version < this.config.version && config.deploymentId === this.config.deploymentId) return;
+    if (this.config && this.config.version === config.version && this.config.deploymentId === config.deploymentId) return;
+    const previous = this.config;
+    this.config = config;
+    this.store.setMeta("config", config);
+    if (this.stopped) {
+      this.stopped = false;
+      this.store.setMeta("stopped", false);
+    }
+    if (previous && previous.deploymentId !== config.deploymentId) {
+      // A new deployment: containers running the old bundle take no more inputs and go once idle.
+      this.startFailures = 0;
+      this.startBlockedUntilMs = 0;
+    }
+    this.reconcile();
+  }
+
+  // ---- calls ------------------------------------------------------------
+
+  async createCall(config: PoolConfig, args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>> {
+    this.configure(config);
+    const admitted = this.checkAdmission(args.inputs.length);
+    if (!admitted.ok) return admitted;
+    const callId = `fc-${this.poolId}-${randomId("", 8)}`;
+    const now = Date.now();
+    this.store.createCall(callId, args.kind, args.closed, now);
+    this.store.addInputs(callId, args.kind, args.inputs.map((i) => ({ ...i, method: args.method })));
+    this.onLoadChange();
+    const out = await this.readOutputs(callId, 0, args.waitMs);
+    return ok({ callId, ...out });
+  }
+
+  putInputs(workspaceId: string, callId: string, inputs: InputItem[], closed: boolean, method: string | null): PoolResult<{ admitted: number }> {
+    const call = this.ownCall(workspaceId, callId);
+    if (!call.ok) return call;
+    if (call.value.kind !== "map") return fail({ code: "INVALID_ARGUMENT", message: `call ${callId} is not a map call; only map calls take more inputs` });
+    if (call.value.cancelled) return fail({ code: "CONFLICT", message: `call ${callId} was cancelled` });
+    if (call.value.closed) return fail({ code: "CONFLICT", message: `call ${callId} is closed: it takes no more inputs` });
+    const admitted = this.checkAdmission(inputs.length);
+    if (!admitted.ok) return admitted;
+    const added = this.store.addInputs(callId, "map", inputs.map((i) => ({ ...i, method })));
+    if (closed) this.store.closeCall(callId);
+    this.store.touchCall(callId, Date.now());
+    if (added > 0) this.onLoadChange();
+    else if (closed) this.notify(callId);
+    return ok({ admitted: inputs.length });
+  }
+
+  async getOutputs(workspaceId: string, callId: string, cursor: number, waitMs: number): Promise<PoolResult<CallOutputs>> {
+    const call = this.ownCall(workspaceId, callId);
+    if (!call.ok) return call;
+    if (call.value.kind === "map" && cursor > 0) this.store.acknowledge(callId, cursor);
+    this.store.touchCall(callId, Date.now());
+    return ok(await this.readOutputs(callId, cursor, waitMs));
+  }
+
+  async cancelCall(workspaceId: string, callId: string): Promise<PoolResult<{ cancelledInputs: number }>> {
+    const call = this.ownCall(workspaceId, callId);
+    if (!call.ok) return call;
+    this.store.markCancelled(callId);
+    const reason = "the call was cancelled";
+    if (call.value.kind === "spawn" && call.value.total === 0) {
+      // Not delivered from the spawn queue yet: it will never run.
+      this.store.completeUndelivered(callId, encode(platformError("InputCancellation", reason)), Date.now());
+      this.notify(callId);
+      return ok({ cancelledInputs: 1 });
+    }
+    const cancelled = await this.cancelInputs(this.store.inputsOf(callId), reason);
+    return ok({ cancelledInputs: cancelled });
+  }
+
+  // ---- spawned calls ----------------------------------------------------
+
+  /** Reserves call ids for spawned calls; their inputs arrive through the spawn queue (deliverSpawns). */
+  admitSpawns(config: PoolConfig, count: number): PoolResult<{ callIds: string[] }> {
+    this.configure(config);
+    const pending = this.store.countInputs().pendingSpawns + this.store.spawnsAwaitingDelivery();
+    if (pending + count > limits.MAX_PENDING_SPAWNS) {
+      return fail({
+        code: "RESOURCE_EXHAUSTED",
+        message: `function ${config.functionName} has ${pending} pending spawned calls; the limit is ${limits.MAX_PENDING_SPAWNS}`,
+        retryAfterMs: limits.RETRY_AFTER_MS * 10,
+      });
+    }
+    const now = Date.now();
+    const callIds: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const callId = `fc-${this.poolId}-${randomId("", 8)}`;
+      this.store.createCall(callId, "spawn", true, now);
+      callIds.push(callId);
+    }
+    return ok({ callIds });
+  }
+
+  /** Hands spawned calls' inputs to the pool. At-least-once delivery: a call already delivered is skipped. */
+  deliverSpawns(calls: SpawnDelivery[]): { delivered: number } {
+    let delivered = 0;
+    for (const c of calls) {
+      const call = this.store.getCall(c.callId);
+      if (!call || call.cancelled || call.total > 0) continue;
+      delivered += this.store.addInputs(c.callId, "spawn", [{ idx: 0, args: c.args, method: c.method }]);
+    }
+    if (delivered > 0) this.onLoadChange();
+    return { delivered };
+  }
+
+  // ---- stats, stop, logs ------------------------------------------------
+
+  stats(workspaceId: string): PoolResult<FunctionStats> {
+    if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
+    const counts = this.store.countInputs();
+    const containers = { starting: 0, idle: 0, busy: 0, total: 0 };
+    for (const c of this.store.containers()) {
+      if (c.state === "stopping") continue;
+      containers.total++;
+      if (c.state === "starting") containers.starting++;
+      else if (c.running > 0) containers.busy++;
+      else containers.idle++;
+    }
+    return ok({
+      backlog: counts.pendingCalls + counts.pendingSpawns + this.store.spawnsAwaitingDelivery(),
+      runningInputs: counts.running,
+      containers,
+      autoscaler: effectiveSettings(this.config),
+    });
+  }
+
+  /** Stops every container and cancels every pending and running input (`squall app stop`). */
+  async stopAll(reason: string): Promise<{ cancelledInputs: number; stoppedContainers: number }> {
+    this.stopped = true;
+    this.store.setMeta("stopped", true);
+    const cancelledInputs = await this.cancelInputs(this.store.inputsOf(null), reason);
+    const containers = this.store.containers();
+    await Promise.all(containers.map((c) => this.stopContainer(c.id, false)));
+    await this.setAlarm(null);
+    return { cancelledInputs, stoppedContainers: containers.length };
+  }
+
+  /** Removes the pool for good (an ephemeral app's end). */
+  async destroy(): Promise<void> {
+    await this.stopAll("the app was removed");
+    this.connections.clear();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.config = null;
+  }
+
+  readLogs(workspaceId: string, afterSeq: number, limit: number): PoolResult<ReturnType<PoolStore["readLogs"]>> {
+    if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
+    return ok(this.store.readLogs(afterSeq, Math.min(limit, 1_000)));
+  }
+
+  // ---- alarm --------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    this.alarmAtMs = null;
+    const now = Date.now();
+    for (const [id, conn] of this.connections) {
+      if (now - conn.lastSeenMs > HEARTBEAT_TIMEOUT_MS) await this.containerLost(id, `no heartbeat for ${Math.round((now - conn.lastSeenMs) / 1000)} s`);
+    }
+    for (const c of this.store.containers()) {
+      if (c.state === "starting" && now - c.startedAt > STARTUP_TIMEOUT_MS && !this.connections.has(c.id)) {
+        this.recordStartFailure(`container did not become ready within ${STARTUP_TIMEOUT_MS / 1000} s`);
+        await this.stopContainer(c.id, true);
+      }
+    }
+    await this.timeOutOverdue(now);
+    for (const id of this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS)) this.store.deleteCall(id);
+    this.reconcile();
+  }
+
+  // ---- admission and outputs ---------------------------------------------
+
+  private checkAdmission(count: number): PoolResult<true> {
+    if (!this.config) return fail({ code: "NOT_FOUND", message: "function not found" });
+    if (this.stopped) return fail({ code: "CONFLICT", message: `app ${this.config.appName} is stopped; deploy it again to call it` });
+    const counts = this.store.countInputs();
+    const name = this.config.functionName;
+    if (counts.pendingCalls + count > limits.MAX_PENDING_INPUTS) {
+      return fail({
+        code: "RESOURCE_EXHAUSTED",
+        message: `function ${name} has ${counts.pendingCalls} inputs waiting for a container; the limit is ${limits.MAX_PENDING_INPUTS}`,
+        retryAfterMs: limits.RETRY_AFTER_MS,
+      });
+    }
+    if (counts.pendingCalls + counts.running + count > limits.MAX_TOTAL_INPUTS) {
+      return fail({
+        code: "RESOURCE_EXHAUSTED",
+        message: `function ${name} has ${counts.pendingCalls + counts.running} inputs pending or running; the limit is ${limits.MAX_TOTAL_INPUTS}`,
+        retryAfterMs: limits.RETRY_AFTER_MS,
+      });
+    }
+    return ok(true);
+  }
+
+  private ownCall(workspaceId: string, callId: string): PoolResult<NonNullable<ReturnType<PoolStore["getCall"]>>> {
+    const call = this.config && this.config.workspaceId === workspaceId ? this.store.getCall(callId) : null;
+    if (!call) return fail({ code: "NOT_FOUND", message: `call ${callId} not found (results are kept for 24 hours)` });
+    return ok(call);
+  }
+
+  private async readOutputs(callId: string, cursor: number, waitMs: number): Promise<CallOutputs> {
+    const deadline = Date.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
+    for (;;) {
+      const rows = this.store.readOutputs(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
+      const call = this.store.getCall(callId);
+      const last = rows.length ? rows[rows.length - 1].seq : cursor;
+      const done = !!call && isDone(call) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputSeq(callId));
+      const remaining = deadline - Date.now();
+      if (rows.length > 0 || done || !call || remaining <= 0) {
+        return { outputs: rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value })), cursor: last, done };
+      }
+      await this.waitFor(callId, remaining);
+    }
+  }
+
+  private waitFor(callId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(callId);
+      if (!set) this.waiters.set(callId, (set = new Set()));
+      const wake = (): void => {
+        clearTimeout(timer);
+        set!.delete(wake);
+        if (set!.size === 0) this.waiters.delete(callId);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+    });
+  }
+
+  private notify(callId: string): void {
+    const set = this.waiters.get(callId);
+    if (set) for (const wake of [...set]) wake();
+  }
+
+  private async cancelInputs(inputs: Array<RunningInput & { state: string }>, reason: string): Promise<number> {
+    const value = encode(platformError("InputCancellation", reason));
+    const now = Date.now();
+    const byContainer = new Map<string, number[]>();
+    for (const input of inputs) {
+      if (input.state === "running" && input.containerId) {
+        const ids = byContainer.get(input.containerId) ?? [];
+        ids.push(input.id);
+        byContainer.set(input.containerId, ids);
+        this.store.addRunning(input.containerId, -1, now);
+      }
+      this.store.complete(input, "cancelled", value, now);
+      this.notify(input.callId);
+    }
+    for (const [containerId, ids] of byContainer) this.send(containerId, { t: "cancel", ids });
+    if (inputs.length > 0) this.onLoadChange();
+    return inputs.length;
+  }
+
+  private async timeOutOverdue(now: number): Promise<void> {
+    const overdue = this.store.overdue(now);
+    if (!overdue.length || !this.config) return;
+    const timeoutMs = this.config.options.timeoutMs;
+    const value = encode(platformError("FunctionTimeoutError", `${this.config.functionName} timed out: an input ran longer than timeoutMs (${timeoutMs} ms)`));
+    const stuck = new Set<string>();
+    for (const input of overdue) {
+      this.store.complete(input, "timeout", value, now);
+      this.store.addRunning(input.containerId, -1, now);
+      stuck.add(input.containerId);
+      this.notify(input.callId);
+    }
+    // The timed-out code may still be running (or hung): replace its container.
+    for (const id of stuck) await this.stopContainer(id, true);
+  }
+
+  // ---- scaling --------------------------------------------------------------
+
+  private onLoadChange(): void {
+    this.pump();
+    this.reconcile();
+  }
+
+  /** Runs the autoscaler policy and acts on it, then sets the alarm for the next thing to check. */
+  private reconcile(): void {
+    if (!this.config) return;
+    const now = Date.now();
+    const settings = effectiveSettings(this.config);
+    const counts = this.store.countInputs();
+    const all = this.store.containers();
+    const current = all.filter((c) => c.state !== "stopping" && c.deploymentId === this.config!.deploymentId);
+
+    for (const c of all) {
+      if (c.state !== "stopping" && c.deploymentId !== this.config.deploymentId && c.running === 0) void this.stopContainer(c.id, true);
+    }
+
+    let wakeAtMs: number | null = null;
+    if (!this.stopped) {
+      const views: ContainerView[] = current.map((c) => ({
+        id: c.id,
+        phase: c.state === "starting" ? "starting" : c.running > 0 ? "busy" : "idle",
+        idleSinceMs: c.state === "ready" && c.running === 0 ? c.idleSince : null,
+      }));
+      const plan = planScaling(
+        { ...settings, targetInputs: this.config.options.targetInputs },
+        { pending: counts.readyNow, running: counts.running },
+        views,
+        now,
+      );
+      wakeAtMs = plan.wakeAtMs;
+      if (plan.start > 0) {
+        if (now >= this.startBlockedUntilMs) for (let i = 0; i < plan.start; i++) this.startContainer(now);
+        else wakeAtMs = earliest(wakeAtMs, this.startBlockedUntilMs);
+      }
+      for (const id of plan.stop) void this.stopContainer(id, true);
+    }
+
+    const live = this.store.containers().length > 0;
+    const next = earliest(
+      wakeAtMs,
+      this.store.earliestDeadline(),
+      this.store.earliestNotBefore(now),
+      live ? now + HEARTBEAT_CHECK_MS : null,
+      this.store.hasCalls() ? now + SWEEP_INTERVAL_MS : null,
+    );
+    void this.setAlarm(next);
+  }
+
+  private async setAlarm(atMs: number | null): Promise<void> {
+    if (atMs === null) {
+      if (this.alarmAtMs !== null) {
+        this.alarmAtMs = null;
+        await this.ctx.storage.deleteAlarm();
+      }
+      return;
+    }
+    // Never re-arm for "now": an alarm must be in the future to fire again.
+    const at = Math.max(atMs, Date.now() + 1);
+    if (this.alarmAtMs !== null && this.alarmAtMs <= at && this.alarmAtMs > Date.now()) return;
+    this.alarmAtMs = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Sends pending inputs to ready containers with free slots: up to
+   * targetInputs each, then bursting to maxInputs. Busiest first, so inputs
+   * pack onto few containers and the spare ones go idle and can scale down.
+   */
+  private pump(): void {
+    if (!this.config || this.stopped) return;
+    const { targetInputs, maxInputs, timeoutMs } = this.config.options;
+    const ready = this.store
+      .containers()
+      .filter((c) => c.state === "ready" && c.deploymentId === this.config!.deploymentId && this.connections.has(c.id))
+      .sort((a, b) => b.running - a.running);
+    if (!ready.length) return;
+    const now = Date.now();
+    for (const perContainer of targetInputs < maxInputs ? [targetInputs, maxInputs] : [maxInputs]) {
+      for (const c of ready) {
+        const inputs = this.store.claimInputs(c.id, perContainer - c.running, now, timeoutMs);
+        if (!inputs.length) continue;
+        c.running += inputs.length;
+        this.store.addRunning(c.id, inputs.length, now);
+        this.send(c.id, { t: "inputs", inputs: inputs.map((i) => ({ id: i.id, method: i.method ?? undefined, args: i.args })) });
+      }
+    }
+  }
+
+  // ---- containers -----------------------------------------------------------
+
+  private startContainer(now: number): void {
+    const config = this.config!;
+    const id = randomId("ct-", 10);
+    const launch = async (): Promise<void> => {
+      const secret = await containerSecret(signingKey(this.env), config.deploymentId, id);
+      this.store.addContainer({ id, deploymentId: config.deploymentId, secret, now });
+      try {
+        await this.backend.start(id, {
+          SQUALL_CONTAINER_ID: id,
+          SQUALL_CONTAINER_SECRET: secret,
+          SQUALL_URL: config.publicUrl,
+          SQUALL_APP: config.appName,
+          SQUALL_FUNCTION: config.functionName,
+        });
+        const ws = await this.backend.connect(id, secret);
+        this.attach(id, ws);
+        this.sendInit(id);
+      } catch (err) {
+        this.store.removeContainer(id);
+        void this.backend.stop(id).catch(() => undefined);
+        if (err instanceof CapacityError) {
+          this.startBlockedUntilMs = Date.now() + err.retryAfterMs;
+        } else {
+          this.recordStartFailure((err as Error).message);
+        }
+        this.reconcile();
+      }
+    };
+    // Reserve the slot synchronously so one burst asks for each container once.
+    this.ctx.waitUntil(launch());
+  }
+
+  private sendInit(id: string): void {
+    const config = this.config!;
+    this.send(id, {
+      t: "init",
+      containerId: id,
+      deploymentId: config.deploymentId,
+      bundleUrl: `${config.publicUrl}/v1/internal/bundles/${config.deploymentId}?container=${id}`,
+      target: config.kind === "class" && config.params !== null
+        ? { kind: "class", name: config.functionName, params: base64urlToBytes(config.params) }
+        : { kind: "function", name: config.functionName },
+      maxInputs: config.options.maxInputs,
+    });
+  }
+
+  private attach(id: string, ws: WebSocket): void {
+    this.connections.set(id, { ws, lastSeenMs: Date.now() });
+    // Binary frames as ArrayBuffers (newer compatibility dates default to Blob).
+    (ws as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
+    ws.addEventListener("message", (event) => {
+      const conn = this.connections.get(id);
+      if (!conn || conn.ws !== ws) return;
+      conn.lastSeenMs = Date.now();
+      void frameBytes(event.data).then((bytes) => {
+        let message: RunnerToPool;
+        try {
+          message = decode<RunnerToPool>(bytes);
+        } catch {
+          console.warn(`container ${id} sent a frame that is not CBOR; ignored`);
+          return;
+        }
+        return this.onRunnerMessage(id, message);
+      });
+    });
+    const onClose = (): void => {
+      const conn = this.connections.get(id);
+      if (conn && conn.ws === ws) void this.containerLost(id, "its connection closed");
+    };
+    ws.addEventListener("close", onClose);
+    ws.addEventListener("error", onClose);
+  }
+
+  private send(id: string, message: PoolToRunner): void {
+    const conn = this.connections.get(id);
+    if (!conn) return;
+    try {
+      conn.ws.send(encode(message));
+    } catch {
+      void this.containerLost(id, "sending to it failed");
+    }
+  }
+
+  private async onRunnerMessage(id: string, message: RunnerToPool): Promise<void> {
+    switch (message.t) {
+      case "ready":
+        this.startFailures = 0;
+        this.lastStartError = null;
+        this.store.markReady(id, Date.now());
+        this.onLoadChange();
+        return;
+      case "init_failed":
+        this.recordStartFailure(`${message.error.name}: ${message.error.message}`, message.error);
+        await this.stopContainer(id, true);
+        this.reconcile();
+        return;
+      case "outputs":
+        this.onOutputs(id, message.outputs);
+        return;
+      case "logs":
+        this.onLogs(id, message.lines);
+        return;
+      case "heartbeat":
+        return;
+    }
+  }
+
+  private onOutputs(containerId: string, outputs: RunnerOutput[]): void {
+    if (!this.config) return;
+    const now = Date.now();
+    const running = this.store.getRunning(outputs.map((o) => o.id), containerId);
+    const retries = this.config.options.retries;
+    let finished = 0;
+    for (const o of outputs) {
+      const input = running.get(o.id);
+      if (!input) continue; // cancelled, timed out, or re-run elsewhere: this result is stale
+      finished++;
+      if (o.status === "failure" && input.failures < retries.maxRetries) {
+        const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
+        this.store.requeue(input.id, now + delay, { failure: true });
+        continue;
+      }
+      this.store.complete(input, o.status, o.value, now);
+      this.notify(input.callId);
+    }
+    if (finished > 0) this.store.addRunning(containerId, -finished, now);
+    this.onLoadChange();
+  }
+
+  private onLogs(containerId: string, lines: LogLine[]): void {
+    this.store.appendLogs(
+      lines.map((l) => ({
+        ts: l.ts,
+        containerId,
+        callId: l.inputId === undefined ? null : this.store.callIdOfInput(l.inputId),
+        stream: l.stream,
+        text: l.text,
+      })),
+    );
+  }
+
+  private recordStartFailure(message: string, error?: SerializedError): void {
+    this.startFailures++;
+    this.lastStartError = message;
+    if (this.startFailures < limits.MAX_START_FAILURES) return;
+    // Containers keep failing to start: fail what waits instead of retrying forever.
+    this.startBlockedUntilMs = Date.now() + START_FAILURE_COOLDOWN_MS;
+    this.startFailures = 0;
+    const value = encode(
+      error
+        ? { ...error, message: `containers for ${this.config?.functionName} failed to start ${limits.MAX_START_FAILURES} times: ${error.message}` }
+        : platformError("RemoteError", `containers for ${this.config?.functionName} failed to start ${limits.MAX_START_FAILURES} times: ${message}`),
+    );
+    const now = Date.now();
+    for (const input of this.store.inputsOf(null)) {
+      if (input.state !== "pending") continue;
+      this.store.complete(input, "platform_error", value, now);
+      this.notify(input.callId);
+    }
+  }
+
+  /** A container went away without being asked to: its inputs go back to the queue (or fail, if they keep killing containers). */
+  private async containerLost(id: string, reason: string): Promise<void> {
+    const row = this.store.containers().find((c) => c.id === id);
+    this.connections.delete(id);
+    if (!row || row.state === "stopping") return;
+    this.store.setContainerState(id, "stopping");
+    const exit = await this.backend.describeExit(id).catch(() => null);
+    const why = exit ? `${reason}; the container ${exit}` : reason;
+    if (row.state === "starting") this.recordStartFailure(`container stopped before it was ready: ${why}`);
+    const now = Date.now();
+    for (const input of this.store.runningOn(id)) {
+      if (input.losses + 1 >= limits.MAX_CONTAINER_LOSSES) {
+        const value = encode(platformError("RemoteError", `the container running this input stopped unexpectedly ${input.losses + 1} times (last: ${why})`));
+        this.store.complete(input, "platform_error", value, now);
+        this.notify(input.callId);
+      } else {
+        this.store.requeue(input.id, now, { loss: true });
+      }
+    }
+    this.store.removeContainer(id);
+    await this.backend.stop(id).catch(() => undefined);
+    this.onLoadChange();
+  }
+
+  /** Stops a container the pool no longer wants. Its running inputs go back to the queue without counting against them. */
+  private async stopContainer(id: string, requeue: boolean): Promise<void> {
+    const row = this.store.containers().find((c) => c.id === id);
+    if (!row) return;
+    this.store.setContainerState(id, "stopping");
+    if (requeue) {
+      const now = Date.now();
+      for (const input of this.store.runningOn(id)) this.store.requeue(input.id, now, {});
+    }
+    this.send(id, { t: "shutdown" });
+    const conn = this.connections.get(id);
+    this.connections.delete(id);
+    try {
+      conn?.ws.close(1000, "stopped by pool");
+    } catch {
+      // already closed
+    }
+    await this.backend.stop(id).catch(() => undefined);
+    this.store.removeContainer(id);
+  }
+
+  /** After an eviction: reconnect to containers that are still running, give up on the rest. */
+  private async recoverContainers(): Promise<void> {
+    for (const c of this.store.containers()) {
+      if (this.connections.has(c.id)) continue;
+      if (c.state === "stopping") {
+        await this.backend.stop(c.id).catch(() => undefined);
+        this.store.removeContainer(c.id);
+        continue;
+      }
+      try {
+        const ws = await this.backend.connect(c.id, c.secret);
+        this.attach(c.id, ws);
+        if (this.config) this.sendInit(c.id);
+      } catch {
+        await this.containerLost(c.id, "the pool restarted and could not reach it again");
+      }
+    }
+    this.onLoadChange();
+  }
+
+}
+
+async function frameBytes(data: unknown): Promise<Uint8Array> {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  return new TextEncoder().encode(String(data));
+}
+
+function isDone(call: { kind: CallKind; closed: number; total: number; done: number }): boolean {
+  if (call.kind === "spawn" && call.total === 0) return false;
+  return call.closed === 1 && call.done >= call.total;
+}
+
+function earliest(...times: Array<number | null>): number | null {
+  let best: number | null = null;
+  for (const t of times) if (t !== null && (best === null || t < best)) best = t;
+  return best;
+}
+
+function platformError(name: string, message: string): SerializedError {
+  return { name, message };
+}
+
+function base64urlToBytes(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
+  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,343 @@
+// The pool's durable state in its SQLite storage: calls, inputs, outputs,
+// containers, a log tail. Synchronous (DO SQLite is in-process); every
+// method is one or a few statements, and batches stay batches.
+import type { OutputStatus } from "../../sdk/src/wire/api";
+
+export type CallKind = "remote" | "map" | "spawn";
+export type InputState = "pending" | "running";
+export type ContainerState = "starting" | "ready" | "stopping";
+
+export interface CallRow {
+  id: string;
+  kind: CallKind;
+  closed: number;
+  total: number;
+  done: number;
+  cancelled: number;
+  createdAt: number;
+  /** Last time a client read outputs (map calls are dropped when abandoned). */
+  touchedAt: number;
+}
+
+export interface InputRow {
+  id: number;
+  callId: string;
+  idx: number;
+  method: string | null;
+  args: Uint8Array;
+}
+
+export interface RunningInput {
+  id: number;
+  callId: string;
+  idx: number;
+  containerId: string;
+  failures: number;
+  losses: number;
+}
+
+export interface ContainerRow {
+  id: string;
+  state: ContainerState;
+  deploymentId: string;
+  secret: string;
+  startedAt: number;
+  idleSince: number | null;
+  running: number;
+}
+
+export interface OutputRow {
+  seq: number;
+  idx: number;
+  status: OutputStatus;
+  value: Uint8Array;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS inputs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
+  kind TEXT NOT NULL, method TEXT, args BLOB NOT NULL, state TEXT NOT NULL,
+  container_id TEXT, failures INTEGER NOT NULL DEFAULT 0, losses INTEGER NOT NULL DEFAULT 0,
+  not_before INTEGER NOT NULL DEFAULT 0, deadline INTEGER);
+CREATE INDEX IF NOT EXISTS inputs_by_state ON inputs (state, not_before, id);
+CREATE INDEX IF NOT EXISTS inputs_by_container ON inputs (container_id) WHERE container_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS inputs_by_call ON inputs (call_id);
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_call_idx ON inputs (call_id, idx);
+CREATE TABLE IF NOT EXISTS outputs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
+  status TEXT NOT NULL, value BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outputs_by_call ON outputs (call_id, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS outputs_call_idx ON outputs (call_id, idx);
+CREATE TABLE IF NOT EXISTS containers (
+  id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
+  started_at INTEGER NOT NULL, idle_since INTEGER, running INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, container_id TEXT NOT NULL,
+  call_id TEXT, stream TEXT NOT NULL, text TEXT NOT NULL);
+`;
+
+/** Log lines kept per pool (a bounded tail). */
+export const LOG_TAIL_LINES = 2_000;
+
+/**
+ * An exact copy as an ArrayBuffer. Encoders hand out views of shared pools
+ * (and a Node Buffer's slice() is a view too), so never store `b.buffer`.
+ */
+function blob(b: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  return copy.buffer;
+}
+const bytes = (v: unknown): Uint8Array => new Uint8Array(v as ArrayBuffer);
+
+export class PoolStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  // ---- meta ----
+  getMeta<T>(key: string): T | null {
+    const rows = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray();
+    return rows.length ? (JSON.parse(rows[0].value) as T) : null;
+  }
+  setMeta(key: string, value: unknown): void {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, JSON.stringify(value));
+  }
+
+  // ---- calls ----
+  createCall(id: string, kind: CallKind, closed: boolean, now: number): void {
+    this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, 0, ?, ?)", id, kind, closed ? 1 : 0, now, now);
+  }
+  getCall(id: string): CallRow | null {
+    const rows = this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, kind, closed, total, done, cancelled, created_at, touched_at FROM calls WHERE id = ?", id)
+      .toArray();
+    if (!rows.length) return null;
+    const r = rows[0];
+    return {
+      id: r.id as string, kind: r.kind as CallKind, closed: r.closed as number, total: r.total as number,
+      done: r.done as number, cancelled: r.cancelled as number, createdAt: r.created_at as number, touchedAt: r.touched_at as number,
+    };
+  }
+  closeCall(id: string): void {
+    this.sql.exec("UPDATE calls SET closed = 1 WHERE id = ?", id);
+  }
+  touchCall(id: string, now: number): void {
+    this.sql.exec("UPDATE calls SET touched_at = ? WHERE id = ?", now, id);
+  }
+  markCancelled(id: string): void {
+    this.sql.exec("UPDATE calls SET cancelled = 1, closed = 1 WHERE id = ?", id);
+  }
+  deleteCall(id: string): void {
+    this.sql.exec("DELETE FROM outputs WHERE call_id = ?", id);
+    this.sql.exec("DELETE FROM inputs WHERE call_id = ?", id);
+    this.sql.exec("DELETE FROM calls WHERE id = ?", id);
+  }
+  /** Calls whose outputs are all delivered long enough ago, or abandoned maps. */
+  expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
+    return this.sql
+      .exec<{ id: string }>(
+        `SELECT id FROM calls WHERE (closed = 1 AND done >= total AND touched_at < ?)
+           OR (kind = 'map' AND touched_at < ?) LIMIT 500`,
+        now - resultTtlMs, now - abandonedMapTtlMs,
+      )
+      .toArray()
+      .map((r) => r.id);
+  }
+  spawnsAwaitingDelivery(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
+  }
+  /** Gives a spawned call that never reached the pool its one output. */
+  completeUndelivered(callId: string, value: Uint8Array, now: number): void {
+    this.sql.exec("UPDATE calls SET total = 1, done = 1, touched_at = ? WHERE id = ? AND total = 0", now, callId);
+    this.sql.exec(
+      "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, 0, 'cancelled', ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
+      callId, blob(value), now,
+    );
+  }
+  hasCalls(): boolean {
+    return this.sql.exec("SELECT 1 FROM calls LIMIT 1").toArray().length > 0;
+  }
+
+  // ---- inputs ----
+  /** Adds inputs to a call; an (call, idx) already present is skipped, so a resent batch is harmless. Returns how many were new. */
+  addInputs(callId: string, kind: CallKind, inputs: ReadonlyArray<{ idx: number; args: Uint8Array; method?: string | null }>): number {
+    let added = 0;
+    for (const input of inputs) {
+      const cursor = this.sql.exec(
+        "INSERT INTO inputs (call_id, idx, kind, method, args, state) VALUES (?, ?, ?, ?, ?, 'pending') ON CONFLICT(call_id, idx) DO NOTHING",
+        callId, input.idx, kind, input.method ?? null, blob(input.args),
+      );
+      added += cursor.rowsWritten > 0 ? 1 : 0;
+    }
+    if (added > 0) this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
+    return added;
+  }
+  countInputs(): { pendingCalls: number; pendingSpawns: number; running: number; readyNow: number } {
+    const r = this.sql
+      .exec<Record<string, number>>(
+        `SELECT
+          COALESCE(SUM(CASE WHEN state = 'pending' AND kind != 'spawn' THEN 1 ELSE 0 END), 0) AS pending_calls,
+          COALESCE(SUM(CASE WHEN state = 'pending' AND kind = 'spawn' THEN 1 ELSE 0 END), 0) AS pending_spawns,
+          COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) AS running,
+          COALESCE(SUM(CASE WHEN state = 'pending' AND not_before <= ? THEN 1 ELSE 0 END), 0) AS ready_now
+         FROM inputs`,
+        Date.now(),
+      )
+      .one();
+    return { pendingCalls: r.pending_calls, pendingSpawns: r.pending_spawns, running: r.running, readyNow: r.ready_now };
+  }
+  /** Takes up to `limit` pending inputs that may run now, oldest first, and marks them running on a container. */
+  claimInputs(containerId: string, limit: number, now: number, timeoutMs: number): InputRow[] {
+    if (limit <= 0) return [];
+    const rows = this.sql
+      .exec<Record<string, SqlStorageValue>>(
+        "SELECT id, call_id, idx, method, args FROM inputs WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+        now, limit,
+      )
+      .toArray();
+    if (!rows.length) return [];
+    const ids = rows.map((r) => r.id as number);
+    this.sql.exec(
+      `UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE id IN (${ids.map(() => "?").join(",")})`,
+      containerId, now + timeoutMs, ...ids,
+    );
+    return rows.map((r) => ({ id: r.id as number, callId: r.call_id as string, idx: r.idx as number, method: (r.method as string | null) ?? null, args: bytes(r.args) }));
+  }
+  getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput> {
+    const out = new Map<number, RunningInput>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.sql
+        .exec<Record<string, SqlStorageValue>>(
+          `SELECT id, call_id, idx, container_id, failures, losses FROM inputs
+            WHERE state = 'running' AND container_id = ? AND id IN (${chunk.map(() => "?").join(",")})`,
+          containerId, ...chunk,
+        )
+        .toArray();
+      for (const r of rows) out.set(r.id as number, toRunning(r));
+    }
+    return out;
+  }
+  runningOn(containerId: string): RunningInput[] {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses FROM inputs WHERE state = 'running' AND container_id = ?", containerId)
+      .toArray()
+      .map(toRunning);
+  }
+  overdue(now: number): RunningInput[] {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses FROM inputs WHERE state = 'running' AND deadline <= ? LIMIT 1000", now)
+      .toArray()
+      .map(toRunning);
+  }
+  /** Puts an input back in the queue (a retry after `notBefore`, or a lost container). */
+  requeue(id: number, notBefore: number, counts: { failure?: boolean; loss?: boolean }): void {
+    this.sql.exec(
+      "UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ? WHERE id = ?",
+      notBefore, counts.failure ? 1 : 0, counts.loss ? 1 : 0, id,
+    );
+  }
+  /** Records an input's final output and removes the input. */
+  complete(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number): void {
+    this.sql.exec("DELETE FROM inputs WHERE id = ?", input.id);
+    this.sql.exec(
+      "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
+      input.callId, input.idx, status, blob(value), now,
+    );
+    this.sql.exec("UPDATE calls SET done = done + 1, touched_at = ? WHERE id = ?", now, input.callId);
+  }
+  /** Inputs of a call (or of every call, when null), for cancellation. */
+  inputsOf(callId: string | null): Array<RunningInput & { state: InputState }> {
+    const rows = callId === null
+      ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses, state FROM inputs").toArray()
+      : this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses, state FROM inputs WHERE call_id = ?", callId).toArray();
+    return rows.map((r) => ({ ...toRunning(r), state: r.state as InputState }));
+  }
+  earliestNotBefore(now: number): number | null {
+    const r = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > ?", now).one();
+    return r.t;
+  }
+  earliestDeadline(): number | null {
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(deadline) AS t FROM inputs WHERE state = 'running'").one().t;
+  }
+
+  // ---- outputs ----
+  readOutputs(callId: string, afterSeq: number, limit: number): OutputRow[] {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT seq, idx, status, value FROM outputs WHERE call_id = ? AND seq > ? ORDER BY seq LIMIT ?", callId, afterSeq, limit)
+      .toArray()
+      .map((r) => ({ seq: r.seq as number, idx: r.idx as number, status: r.status as OutputStatus, value: bytes(r.value) }));
+  }
+  /** A map's outputs up to the cursor were received: drop them (remote and spawn results are kept for their TTL). */
+  acknowledge(callId: string, uptoSeq: number): void {
+    this.sql.exec("DELETE FROM outputs WHERE call_id = ? AND seq <= ?", callId, uptoSeq);
+  }
+  lastOutputSeq(callId: string): number {
+    return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM outputs WHERE call_id = ?", callId).one().s ?? 0;
+  }
+
+  // ---- containers ----
+  addContainer(c: { id: string; deploymentId: string; secret: string; now: number }): void {
+    this.sql.exec("INSERT INTO containers (id, state, deployment_id, secret, started_at) VALUES (?, 'starting', ?, ?, ?)", c.id, c.deploymentId, c.secret, c.now);
+  }
+  containers(): ContainerRow[] {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers ORDER BY started_at")
+      .toArray()
+      .map((r) => ({
+        id: r.id as string, state: r.state as ContainerState, deploymentId: r.deployment_id as string, secret: r.secret as string,
+        startedAt: r.started_at as number, idleSince: (r.idle_since as number | null) ?? null, running: r.running as number,
+      }));
+  }
+  setContainerState(id: string, state: ContainerState): void {
+    this.sql.exec("UPDATE containers SET state = ? WHERE id = ?", state, id);
+  }
+  /** Adjusts a container's running count; at zero it becomes idle from `now`. */
+  addRunning(id: string, delta: number, now: number): void {
+    this.sql.exec(
+      `UPDATE containers SET running = MAX(0, running + ?),
+         idle_since = CASE WHEN MAX(0, running + ?) = 0 THEN COALESCE(idle_since, ?) ELSE NULL END WHERE id = ?`,
+      delta, delta, now, id,
+    );
+  }
+  markReady(id: string, now: number): void {
+    this.sql.exec("UPDATE containers SET state = 'ready', idle_since = CASE WHEN running = 0 THEN ? ELSE NULL END WHERE id = ?", now, id);
+  }
+  removeContainer(id: string): void {
+    this.sql.exec("DELETE FROM containers WHERE id = ?", id);
+  }
+
+  // ---- logs ----
+  appendLogs(lines: ReadonlyArray<{ ts: number; containerId: string; callId: string | null; stream: string; text: string }>): void {
+    for (const l of lines) {
+      this.sql.exec("INSERT INTO logs (ts, container_id, call_id, stream, text) VALUES (?, ?, ?, ?, ?)", l.ts, l.containerId, l.callId, l.stream, l.text);
+    }
+    this.sql.exec("DELETE FROM logs WHERE seq <= (SELECT MAX(seq) FROM logs) - ?", LOG_TAIL_LINES);
+  }
+  readLogs(afterSeq: number, limit: number): Array<{ seq: number; ts: number; containerId: string; callId: string | null; stream: string; text: string }> {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT seq, ts, container_id, call_id, stream, text FROM logs WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit)
+      .toArray()
+      .map((r) => ({
+        seq: r.seq as number, ts: r.ts as number, containerId: r.container_id as string,
+        callId: (r.call_id as string | null) ?? null, stream: r.stream as string, text: r.text as string,
+      }));
+  }
+  callIdOfInput(id: number): string | null {
+    const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
+    return rows.length ? rows[0].call_id : null;
+  }
+}
+
+function toRunning(r: Record<string, SqlStorageValue>): RunningInput {
+  return {
+    id: r.id as number, callId: r.call_id as string, idx: r.idx as number,
+    containerId: r.container_id as string, failures: r.failures as number, losses: r.losses as number,
+  };
+}

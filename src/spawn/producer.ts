@@ -1,0 +1,70 @@
+// Spawned calls travel to their pool through the spawn queue (DESIGN §2
+// "Spawn"). A message carries a batch of calls, so 1 000 000 pending calls
+// stay far below what a queue holds in flight; large arguments go by
+// reference through R2.
+import type { Env, SpawnMessage } from "../env";
+import type { FunctionPool, SpawnDelivery } from "../pool/function-pool";
+import type { PoolConfig, PoolResult } from "../pool/config";
+import { ok } from "../pool/config";
+
+/** Queue messages are limited to 128 KB; leave room for the envelope. */
+const MAX_MESSAGE_BYTES = 100 * 1024;
+/** Arguments larger than this travel through R2 instead of inside the message. */
+const INLINE_ARGS_BYTES = 32 * 1024;
+/** sendBatch takes at most 100 messages and 256 KB. */
+const MAX_BATCH_MESSAGES = 100;
+const MAX_BATCH_BYTES = 240 * 1024;
+/** Per-call bookkeeping in a message besides the arguments. */
+const CALL_OVERHEAD_BYTES = 128;
+
+/** Admits spawned calls at their pool (which enforces the pending limit) and sends them through the queue. */
+export async function spawnCalls(
+  env: Env,
+  pool: { stub: DurableObjectStub<FunctionPool>; poolId: string; config: PoolConfig },
+  argsList: Uint8Array[],
+  method: string | null,
+): Promise<PoolResult<{ callIds: string[] }>> {
+  const admitted = await pool.stub.admitSpawns(pool.config, argsList.length);
+  if (!admitted.ok) return admitted;
+  const calls = admitted.value.callIds.map((callId, i) => ({ callId, args: argsList[i], method }));
+  await enqueueSpawns(env, pool.stub, pool.poolId, calls);
+  return ok({ callIds: admitted.value.callIds });
+}
+
+async function enqueueSpawns(env: Env, stub: DurableObjectStub<FunctionPool>, poolId: string, calls: SpawnDelivery[]): Promise<void> {
+  const messages: Array<{ body: SpawnMessage; bytes: number }> = [];
+  let current: { body: SpawnMessage; bytes: number } | null = null;
+  for (const call of calls) {
+    let entry: SpawnMessage["calls"][number];
+    if (call.args.byteLength > INLINE_ARGS_BYTES) {
+      const argsKey = `spawn-args/${call.callId}`;
+      await env.BUNDLES.put(argsKey, call.args);
+      entry = { callId: call.callId, argsKey, method: call.method ?? undefined };
+    } else {
+      entry = { callId: call.callId, args: call.args, method: call.method ?? undefined };
+    }
+    const size = (entry.args?.byteLength ?? 0) + CALL_OVERHEAD_BYTES;
+    if (!current || current.bytes + size > MAX_MESSAGE_BYTES) {
+      current = { body: { poolId, calls: [] }, bytes: 0 };
+      messages.push(current);
+    }
+    current.body.calls.push(entry);
+    current.bytes += size;
+  }
+  try {
+    for (let i = 0; i < messages.length; ) {
+      const batch: Array<{ body: SpawnMessage }> = [];
+      let bytes = 0;
+      while (i < messages.length && batch.length < MAX_BATCH_MESSAGES && bytes + messages[i].bytes <= MAX_BATCH_BYTES) {
+        bytes += messages[i].bytes;
+        batch.push({ body: messages[i].body });
+        i++;
+      }
+      await env.SPAWN_QUEUE.sendBatch(batch);
+    }
+  } catch (err) {
+    // The calls are admitted already: if the queue refuses them, hand them to the pool directly rather than lose them.
+    console.warn(`spawn queue refused a batch (${(err as Error).message}); delivering ${calls.length} calls directly`);
+    await stub.deliverSpawns(calls);
+  }
+}

@@ -1,0 +1,245 @@
+import { describe, it, expect } from "vitest";
+import { SELF, env } from "cloudflare:test";
+import { BASE, api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
+
+describe("health and auth", () => {
+  it("answers health without a token", async () => {
+    const res = await SELF.fetch(`${BASE}/v1/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true });
+  });
+
+  it("refuses a missing or wrong token with 401 and the JSON error shape", async () => {
+    const missing = await SELF.fetch(`${BASE}/v1/apps`);
+    expect(missing.status).toBe(401);
+    expect(await errorOf(missing)).toMatchObject({ code: "UNAUTHENTICATED" });
+    const wrong = await api("sq_not-a-real-token").get("/v1/apps");
+    expect(wrong.status).toBe(401);
+  });
+
+  it("creates workspaces only with the admin secret", async () => {
+    const res = await SELF.fetch(`${BASE}/v1/workspaces`, {
+      method: "POST",
+      headers: { authorization: "Bearer nope", "content-type": "application/json" },
+      body: JSON.stringify({ name: "x" }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("stores tokens only as hashes", async () => {
+    const token = await newWorkspace();
+    const rows = await env.DB.prepare("SELECT hash FROM tokens").all<{ hash: string }>();
+    expect(rows.results.length).toBeGreaterThan(0);
+    for (const r of rows.results) expect(r.hash).not.toContain(token.slice(3));
+  });
+
+  it("creates another token for the same workspace", async () => {
+    const token = await newWorkspace();
+    await deploy(token, manifest("tok-app", [{ name: "f" }]));
+    const res = await api(token).json("POST", "/v1/tokens", {});
+    expect(res.status).toBe(201);
+    const second = ((await res.json()) as { token: string }).token;
+    const apps = (await (await api(second).get("/v1/apps")).json()) as { apps: Array<{ name: string }> };
+    expect(apps.apps.map((a) => a.name)).toEqual(["tok-app"]);
+  });
+});
+
+describe("deploy", () => {
+  it("deploys an app and looks its function up by name", async () => {
+    const token = await newWorkspace();
+    const res = await deploy(token, manifest("hello", [{ name: "square", options: { maxContainers: 3 } }]));
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { version: number; functions: Array<{ functionId: string; name: string }> };
+    expect(body.version).toBe(1);
+    const lookup = await api(token).get("/v1/apps/hello/functions/square");
+    expect(lookup.status).toBe(200);
+    expect(await lookup.json()).toMatchObject({ name: "square", functionId: body.functions[0].functionId, options: { maxContainers: 3 } });
+  });
+
+  it("keeps a function's id across deploys and bumps the version", async () => {
+    const token = await newWorkspace();
+    const first = (await (await deploy(token, manifest("again", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const second = (await (await deploy(token, manifest("again", [{ name: "f" }, { name: "g" }]))).json()) as {
+      version: number;
+      functions: Array<{ functionId: string; name: string }>;
+    };
+    expect(second.version).toBe(2);
+    expect(second.functions.find((f) => f.name === "f")!.functionId).toBe(first.functions[0].functionId);
+  });
+
+  it.each([
+    [{ maxContainers: 2, minContainers: 5 }, /"minContainers" \(5\) must not exceed "maxContainers" \(2\)/],
+    [{ bufferContainers: -1 }, /option "bufferContainers" must be between 0/],
+    [{ maxContainer: 3 }, /unknown option "maxContainer"/],
+    [{ scaledownWindowMs: 10 }, /option "scaledownWindowMs" must be between 2000/],
+    [{ concurrent: { maxInputs: 2, targetInputs: 5 } }, /"concurrent.targetInputs" \(5\) must not exceed/],
+    [{ schedule: { type: "cron", expression: "61 * * * *", timezone: "UTC" } }, /invalid cron expression/],
+    [{ schedule: { type: "cron", expression: "0 6 * * *", timezone: "Mars/Olympus" } }, /unknown timezone "Mars\/Olympus"/],
+  ])("refuses invalid options %j with a message naming the option, storing nothing", async (options, message) => {
+    const token = await newWorkspace();
+    const res = await deploy(token, manifest("bad", [{ name: "evaluateModel", options }]));
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.code).toBe("INVALID_ARGUMENT");
+    expect(error.message).toMatch(/function "evaluateModel"/);
+    expect(error.message).toMatch(message);
+    const apps = (await (await api(token).get("/v1/apps")).json()) as { apps: unknown[] };
+    expect(apps.apps).toEqual([]);
+  });
+
+  it("refuses bad app and function names", async () => {
+    const token = await newWorkspace();
+    const badFn = await deploy(token, manifest("ok-name", [{ name: "has space" }]));
+    expect(badFn.status).toBe(400);
+    expect((await errorOf(badFn)).message).toMatch(/name/);
+    const badApp = await api(token).json("POST", "/v1/apps/bad%20app/deployments", { manifest: manifest("bad app", [{ name: "f" }]), bundle: "x" });
+    expect(badApp.status).toBe(400);
+  });
+
+  it("refuses malformed JSON with a 400", async () => {
+    const token = await newWorkspace();
+    const res = await SELF.fetch(`${BASE}/v1/apps/x/deployments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe("INVALID_ARGUMENT");
+  });
+});
+
+describe("workspaces are isolated", () => {
+  it("answers 404 for another workspace's apps, functions, stats and calls", async () => {
+    const mine = await newWorkspace("mine");
+    const theirs = await newWorkspace("theirs");
+    const deployed = (await (await deploy(mine, manifest("private", [{ name: "secret" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const fid = deployed.functions[0].functionId;
+    expect((await api(theirs).get("/v1/apps/private/functions/secret")).status).toBe(404);
+    expect((await api(theirs).get(`/v1/functions/${fid}/stats`)).status).toBe(404);
+    expect((await api(theirs).json("POST", "/v1/apps/private/stop", {})).status).toBe(404);
+    const apps = (await (await api(theirs).get("/v1/apps")).json()) as { apps: unknown[] };
+    expect(apps.apps).toEqual([]);
+  });
+});
+
+describe("stats and autoscaler overrides", () => {
+  it("reports stats with the declared settings", async () => {
+    const token = await newWorkspace();
+    const d = (await (await deploy(token, manifest("st", [{ name: "f", options: { maxContainers: 7, scaledownWindowMs: 5_000 } }]))).json()) as {
+      functions: Array<{ functionId: string }>;
+    };
+    const res = await api(token).get(`/v1/functions/${d.functions[0].functionId}/stats`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      backlog: 0,
+      runningInputs: 0,
+      containers: { starting: 0, idle: 0, busy: 0, total: 0 },
+      autoscaler: { minContainers: 0, maxContainers: 7, bufferContainers: 0, scaledownWindowMs: 5_000 },
+    });
+  });
+
+  it("merges overrides field by field and reverts them on deploy", async () => {
+    const token = await newWorkspace();
+    const m = manifest("ov", [{ name: "f", options: { maxContainers: 7 } }]);
+    const d = (await (await deploy(token, m)).json()) as { functions: Array<{ functionId: string }> };
+    const fid = d.functions[0].functionId;
+    expect((await api(token).json("PATCH", `/v1/functions/${fid}/autoscaler`, { maxContainers: 10, scaledownWindowMs: 9_000 })).status).toBe(200);
+    const second = await api(token).json("PATCH", `/v1/functions/${fid}/autoscaler`, { bufferContainers: 2 });
+    expect(await second.json()).toEqual({ minContainers: 0, maxContainers: 10, bufferContainers: 2, scaledownWindowMs: 9_000 });
+    const stats = (await (await api(token).get(`/v1/functions/${fid}/stats`)).json()) as { autoscaler: unknown };
+    expect(stats.autoscaler).toEqual({ minContainers: 0, maxContainers: 10, bufferContainers: 2, scaledownWindowMs: 9_000 });
+
+    await deploy(token, m);
+    const after = (await (await api(token).get(`/v1/functions/${fid}/stats`)).json()) as { autoscaler: unknown };
+    expect(after.autoscaler).toEqual({ minContainers: 0, maxContainers: 7, bufferContainers: 0, scaledownWindowMs: 60_000 });
+  });
+
+  it("refuses bad overrides and changes nothing", async () => {
+    const token = await newWorkspace();
+    const d = (await (await deploy(token, manifest("ov2", [{ name: "f", options: { maxContainers: 3 } }]))).json()) as {
+      functions: Array<{ functionId: string }>;
+    };
+    const fid = d.functions[0].functionId;
+    const cases: Array<[unknown, RegExp]> = [
+      [{ minContainers: -1 }, /minContainers/],
+      [{ minContainers: 5 }, /"minContainers" \(5\) must not exceed "maxContainers" \(3\)/],
+      [{ maxContainerz: 1 }, /unknown setting "maxContainerz"/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await api(token).json("PATCH", `/v1/functions/${fid}/autoscaler`, body);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).message).toMatch(message);
+    }
+    const stats = (await (await api(token).get(`/v1/functions/${fid}/stats`)).json()) as { autoscaler: { minContainers: number } };
+    expect(stats.autoscaler.minContainers).toBe(0);
+    expect((await api(token).json("PATCH", `/v1/functions/fn-nope/autoscaler`, { minContainers: 1 })).status).toBe(404);
+  });
+});
+
+describe("calls: bad input", () => {
+  it("refuses a non-CBOR body with 415 and broken CBOR with 400", async () => {
+    const token = await newWorkspace();
+    const d = (await (await deploy(token, manifest("cb", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const path = `/v1/functions/${d.functions[0].functionId}/calls`;
+    const asJson = await api(token).json("POST", path, { kind: "remote" });
+    expect(asJson.status).toBe(415);
+    const broken = await SELF.fetch(`${BASE}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/cbor" },
+      body: new Uint8Array([0xff, 0x00, 0x13]),
+    });
+    expect(broken.status).toBe(400);
+    const wrongShape = await api(token).cbor(path, { kind: "remote", inputs: [{ idx: 0, args: "not bytes" }], closed: true });
+    expect(wrongShape.status).toBe(400);
+    expect((await errorOf(wrongShape)).message).toMatch(/inputs\.0\.args/);
+  });
+
+  it("answers 400 for a malformed call id and 404 for an unknown one", async () => {
+    const token = await newWorkspace();
+    expect((await api(token).get("/v1/calls/not-a-call/outputs")).status).toBe(400);
+    const unknown = `fc-${env.POOL.idFromName("nobody").toString()}-0123456789abcdef`;
+    expect((await api(token).get(`/v1/calls/${unknown}/outputs`)).status).toBe(404);
+  });
+
+  it("refuses arguments over the inline size limit, naming the input", async () => {
+    const token = await newWorkspace();
+    const d = (await (await deploy(token, manifest("big", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const res = await api(token).cbor(`/v1/functions/${d.functions[0].functionId}/calls`, {
+      kind: "remote",
+      inputs: [{ idx: 0, args: new Uint8Array(5 * 1024 * 1024) }],
+      closed: true,
+    });
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).message).toMatch(/input 0: arguments are 5242880 bytes/);
+  });
+
+  it("answers an unknown route with a JSON 404", async () => {
+    const res = await api(await newWorkspace()).get("/v1/nothing-here");
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).code).toBe("NOT_FOUND");
+  });
+});
+
+describe("openapi", () => {
+  it("documents every route", async () => {
+    const doc = (await (await SELF.fetch(`${BASE}/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/health",
+        "/v1/apps/{app}/deployments",
+        "/v1/apps",
+        "/v1/apps/{app}/stop",
+        "/v1/apps/{app}/functions/{name}",
+        "/v1/functions/{functionId}/calls",
+        "/v1/functions/{functionId}/spawns",
+        "/v1/functions/{functionId}/stats",
+        "/v1/functions/{functionId}/autoscaler",
+        "/v1/calls/{callId}/inputs",
+        "/v1/calls/{callId}/outputs",
+        "/v1/calls/{callId}/cancel",
+        "/v1/tokens",
+      ]),
+    );
+  });
+});
+
