@@ -109,7 +109,7 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     const inspectorPort = await freePort();
     const args = [
       "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
-      "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", verbose ? "log" : "warn",
+      "--persist-to", persistTo, "--show-interactive-dev-session=false", "--test-scheduled", "--log-level", verbose ? "log" : "warn",
       "--var", "COMPUTE_BACKEND:local",
       "--var", `LOCAL_CONTAINER_HOST_URL:${host.url}`,
       "--var", `SQUALL_PUBLIC_URL:${url}`,
@@ -159,6 +159,7 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     await host.close();
     throw err;
   }
+  const cron = startCronTicker(url, log);
 
   return {
     url,
@@ -177,8 +178,37 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     stopWorker,
     restartWorker: startWorker,
     async close(): Promise<void> {
+      cron.stop();
       await stopWorker();
       await host.close();
+    },
+  };
+}
+
+/**
+ * wrangler dev does not fire Cron Triggers by itself: do what Cloudflare does
+ * in production and call the scheduled handler at the start of every minute.
+ */
+function startCronTicker(url: string, log: (line: string) => void): { stop(): void } {
+  let timer: NodeJS.Timeout | null = null;
+  const arm = (): void => {
+    const now = Date.now();
+    timer = setTimeout(tick, 60_000 - (now % 60_000) + 50);
+  };
+  const tick = async (): Promise<void> => {
+    const scheduledTime = Math.floor(Date.now() / 60_000) * 60_000;
+    arm();
+    try {
+      const res = await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}&time=${scheduledTime}`);
+      await res.body?.cancel();
+    } catch (err) {
+      log(`cron tick failed: ${(err as Error).message}`);
+    }
+  };
+  arm();
+  return {
+    stop: () => {
+      if (timer) clearTimeout(timer);
     },
   };
 }

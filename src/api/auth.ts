@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 import { db, workspaceForToken } from "../db/queries";
-import { hashToken, timingSafeEqual } from "../auth/crypto";
+import { hashToken, signingKey, timingSafeEqual, workspaceOfContainerToken } from "../auth/crypto";
 
 /** Token lookups are cached per isolate briefly: a hot path should not read D1 for every request. */
 const TOKEN_CACHE_MS = 30_000;
@@ -17,6 +17,12 @@ function bearer(header: string | undefined): string | null {
 export const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));
   if (!token) throw new ApiError("UNAUTHENTICATED", "missing token: send `Authorization: Bearer <token>` (squall token create)");
+  if (token.startsWith("sqc_")) {
+    const workspaceId = await workspaceOfContainerToken(signingKey(c.env), token);
+    if (!workspaceId) throw new ApiError("UNAUTHENTICATED", "invalid token");
+    c.set("workspaceId", workspaceId);
+    return next();
+  }
   const hash = await hashToken(token);
   const now = Date.now();
   let cached = tokenCache.get(hash);

@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import type { PoolConfig } from "../pool/config";
 import type { FunctionPool } from "../pool/function-pool";
 import { resolveOptions } from "../../sdk/src/wire/options";
-import { db, findFunctionById, overridesFor, recordClassInstance, type ResolvedFunction } from "../db/queries";
+import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf, type Db, type Overrides, type ResolvedFunction } from "../db/queries";
 import { ApiError, invalid, notFound } from "./errors";
 
 export interface ResolvedPool {
@@ -42,7 +42,9 @@ export function bytesToBase64url(bytes: Uint8Array): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function buildConfig(r: ResolvedFunction, overrides: PoolConfig["overrides"], params: string | null, url: string): PoolConfig {
+export const NO_OVERRIDES: Overrides = { settings: {}, sources: {} };
+
+export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: string | null, url: string): PoolConfig {
   return {
     version: r.fn.configVersion,
     workspaceId: r.app.workspaceId,
@@ -53,7 +55,8 @@ export function buildConfig(r: ResolvedFunction, overrides: PoolConfig["override
     params,
     deploymentId: r.fn.deploymentId,
     options: resolveOptions(r.fn.name, r.fn.options),
-    overrides,
+    overrides: overrides.settings,
+    overrideSources: overrides.sources,
     publicUrl: url,
   };
 }
@@ -74,10 +77,33 @@ export async function resolvePool(c: Context<AppEnv>, functionId: string, params
   if (resolved.fn.kind === "function" && params !== null) throw invalid(`${resolved.fn.name} is a function, not a class: it takes no params`);
   const instanceKey = params === null ? "" : await instanceKeyOf(params);
   if (params !== null) await recordClassInstance(d, functionId, instanceKey, params);
-  const overrides = await overridesFor(d, functionId, instanceKey);
-  const config = buildConfig(resolved, overrides, params, publicUrl(c));
-  const id = poolObjectId(c.env, functionId, instanceKey);
-  return { resolved, config, stub: c.env.POOL.get(id), poolId: id.toString(), instanceKey };
+  return poolFor(c.env, d, resolved, params, instanceKey, publicUrl(c));
+}
+
+async function poolFor(env: Env, d: Db, resolved: ResolvedFunction, params: string | null, instanceKey: string, url: string): Promise<ResolvedPool> {
+  const overrides = await overridesFor(d, resolved.fn.id, instanceKey);
+  const config = buildConfig(resolved, overrides, params, url);
+  const id = poolObjectId(env, resolved.fn.id, instanceKey);
+  return { resolved, config, stub: env.POOL.get(id), poolId: id.toString(), instanceKey };
+}
+
+/** A function's own pool (not a class instance's), outside a request (schedules). */
+export function resolvedPoolOf(env: Env, d: Db, resolved: ResolvedFunction, url: string): Promise<ResolvedPool> {
+  return poolFor(env, d, resolved, null, "", url);
+}
+
+/** Hands fresh settings to every pool of a function: its own, or each called instance of a class. */
+export async function reconfigurePools(env: Env, d: Db, resolved: ResolvedFunction, url: string): Promise<void> {
+  const targets: Array<{ params: string | null; instanceKey: string }> =
+    resolved.fn.kind === "function"
+      ? [{ params: null, instanceKey: "" }]
+      : (await classInstancesOf(d, [resolved.fn.id])).map((i) => ({ params: i.params, instanceKey: i.instanceKey }));
+  await Promise.all(
+    targets.map(async (t) => {
+      const pool = await poolFor(env, d, resolved, t.params, t.instanceKey, url);
+      await pool.stub.configure(pool.config);
+    }),
+  );
 }
 
 export function checkMethod(r: ResolvedFunction, method: string | undefined): string | null {

@@ -43,3 +43,20 @@ export function signingKey(env: { SQUALL_SIGNING_KEY?: string; SQUALL_ADMIN_SECR
   if (!key) throw new Error("the platform has no SQUALL_SIGNING_KEY secret (wrangler secret put SQUALL_SIGNING_KEY)");
   return key;
 }
+
+/**
+ * A token for code running in containers: lets a function use the SDK
+ * against its own platform (e.g. a scheduled function calling
+ * updateAutoscaler). `sqc_<workspace id>_<HMAC>`, checked without D1.
+ */
+export async function containerToken(signingKey: string, workspaceId: string): Promise<string> {
+  return `sqc_${workspaceId}_${await hmac(signingKey, `workspace:${workspaceId}`)}`;
+}
+
+/** The workspace a container token speaks for, or null if it is not one of ours. */
+export async function workspaceOfContainerToken(signingKey: string, token: string): Promise<string | null> {
+  const m = /^sqc_(ws-[0-9a-f]+)_([0-9a-f]{64})$/.exec(token);
+  if (!m) return null;
+  const expected = await containerToken(signingKey, m[1]);
+  return timingSafeEqual(token, expected) ? m[1] : null;
+}

@@ -153,14 +153,24 @@ export async function findFunctionById(d: Db, workspaceId: string, functionId: s
   return row ?? null;
 }
 
-export async function overridesFor(d: Db, functionId: string, instanceKey: string): Promise<AutoscalerUpdate> {
+export interface Overrides {
+  settings: AutoscalerUpdate;
+  sources: SettingSources;
+}
+
+export async function overridesFor(d: Db, functionId: string, instanceKey: string): Promise<Overrides> {
   const rows = await d.select().from(schema.autoscalerOverrides)
     .where(and(eq(schema.autoscalerOverrides.functionId, functionId), inArray(schema.autoscalerOverrides.instanceKey, instanceKey ? ["", instanceKey] : [""])))
     .all();
   // An instance inherits the function's overrides and adds its own on top.
-  const base = rows.find((r) => r.instanceKey === "")?.settings as AutoscalerUpdate | undefined;
-  const own = instanceKey ? (rows.find((r) => r.instanceKey === instanceKey)?.settings as AutoscalerUpdate | undefined) : undefined;
-  return { ...(base ?? {}), ...(own ?? {}) };
+  const ordered = [rows.find((r) => r.instanceKey === ""), instanceKey ? rows.find((r) => r.instanceKey === instanceKey) : undefined];
+  const out: Overrides = { settings: {}, sources: {} };
+  for (const row of ordered) {
+    if (!row) continue;
+    Object.assign(out.settings, row.settings as AutoscalerUpdate);
+    Object.assign(out.sources, row.sources as SettingSources);
+  }
+  return out;
 }
 
 export type SettingSource = "override" | "schedule";

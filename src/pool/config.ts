@@ -18,6 +18,8 @@ export interface PoolConfig {
   options: ResolvedOptions;
   /** `updateAutoscaler` overrides and scaling-schedule entries, merged. */
   overrides: AutoscalerUpdate;
+  /** Which of the two set each overridden field. */
+  overrideSources: Partial<Record<keyof AutoscalerSettings, "override" | "schedule">>;
   /** Where containers reach the Worker. */
   publicUrl: string;
 }
@@ -30,6 +32,20 @@ export function effectiveSettings(config: PoolConfig): AutoscalerSettings {
     scaledownWindowMs: config.options.scaledownWindowMs,
   };
   return applyAutoscalerUpdate(`function "${config.functionName}"`, declared, config.overrides);
+}
+
+export type SettingOrigin = "declared" | "override" | "schedule";
+
+/** Where each effective setting comes from: the declared options, an override, or a scaling schedule. */
+export function settingOrigins(config: PoolConfig): Record<keyof AutoscalerSettings, SettingOrigin> {
+  const origin = (key: keyof AutoscalerSettings): SettingOrigin =>
+    config.overrides[key] === undefined ? "declared" : config.overrideSources[key] ?? "override";
+  return {
+    minContainers: origin("minContainers"),
+    maxContainers: origin("maxContainers"),
+    bufferContainers: origin("bufferContainers"),
+    scaledownWindowMs: origin("scaledownWindowMs"),
+  };
 }
 
 /** The pool's answer when it refuses: mapped 1:1 onto the API's error shape. */

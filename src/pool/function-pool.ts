@@ -4,15 +4,15 @@
 // eviction loses nothing; every timer is the one alarm.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import type { FunctionStats, InputItem, OutputItem } from "../../sdk/src/wire/api";
+import type { FunctionStats, InputItem, OutputItem, OutputStatus } from "../../sdk/src/wire/api";
 import type { PoolToRunner, RunnerToPool, RunnerOutput, LogLine } from "../../sdk/src/wire/protocol";
 import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import { createBackend, CapacityError, type ComputeBackend } from "../compute";
-import { containerSecret, randomId, signingKey } from "../auth/crypto";
+import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
 import { planScaling, type ContainerView } from "./autoscaler";
-import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from "./config";
-import { PoolStore, type CallKind, type RunningInput } from "./store";
+import { effectiveSettings, settingOrigins, ok, fail, type PoolConfig, type PoolResult } from "./config";
+import { PoolStore, type CallKind, type RunningInput, type MetricPoint, type HistoryRow } from "./store";
 import * as limits from "./limits";
 
 /** A runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
@@ -25,6 +25,11 @@ const STARTUP_TIMEOUT_MS = 120_000;
 const START_FAILURE_COOLDOWN_MS = 30_000;
 /** Expired results are swept this often while calls exist. */
 const SWEEP_INTERVAL_MS = 10 * 60 * 1_000;
+/** Asking why a container exited: up to 5 tries, 100 ms apart (a process exit is seen within milliseconds of its socket closing). */
+const EXIT_INFO_ATTEMPTS = 5;
+const EXIT_INFO_INTERVAL_MS = 100;
+/** The metrics series gets a point at most this often (and whenever the container count changes). */
+const METRIC_INTERVAL_MS = 2_000;
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
 
@@ -64,6 +69,9 @@ export class FunctionPool extends DurableObject<Env> {
   private startBlockedUntilMs = 0;
   private alarmAtMs: number | null = null;
   private stopped = false;
+  private completedSincePoint = 0;
+  private failedSincePoint = 0;
+  private lastPoint: MetricPoint | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,6 +94,8 @@ export class FunctionPool extends DurableObject<Env> {
 
   /** Applies a config if it is newer than the one held. Returns the config in effect. */
   configure(config: PoolConfig): void {
+    // Schedules run outside any request: without SQUALL_PUBLIC_URL they know no URL, so keep the last one seen.
+    if (!config.publicUrl && this.config) config = { ...config, publicUrl: this.config.publicUrl };
     if (this.config && config.version < this.config.version && config.deploymentId === this.config.deploymentId) return;
     if (this.config && this.config.version === config.version && this.config.deploymentId === config.deploymentId) return;
     const previous = this.config;
@@ -196,6 +206,17 @@ export class FunctionPool extends DurableObject<Env> {
 
   stats(workspaceId: string): PoolResult<FunctionStats> {
     if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
+    return ok(this.currentStats());
+  }
+
+  /** Stats, the last hour of metrics and the recent inputs, for the dashboard. */
+  overview(workspaceId: string, sinceMs: number): PoolResult<{ stats: FunctionStats; metrics: MetricPoint[]; recent: HistoryRow[] }> {
+    if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
+    return ok({ stats: this.currentStats(), metrics: this.store.metrics(sinceMs), recent: this.store.recentHistory(50) });
+  }
+
+  private currentStats(): FunctionStats {
+    const config = this.config!;
     const counts = this.store.countInputs();
     const containers = { starting: 0, idle: 0, busy: 0, total: 0 };
     for (const c of this.store.containers()) {
@@ -205,12 +226,35 @@ export class FunctionPool extends DurableObject<Env> {
       else if (c.running > 0) containers.busy++;
       else containers.idle++;
     }
-    return ok({
+    return {
       backlog: counts.pendingCalls + counts.pendingSpawns + this.store.spawnsAwaitingDelivery(),
       runningInputs: counts.running,
       containers,
-      autoscaler: effectiveSettings(this.config),
-    });
+      autoscaler: effectiveSettings(config),
+      autoscalerSources: settingOrigins(config),
+    };
+  }
+
+  private recordMetrics(now: number): void {
+    const s = this.currentStats();
+    const last = this.lastPoint;
+    const changed = !last || last.starting + last.idle + last.busy !== s.containers.total || last.backlog !== s.backlog;
+    if (!changed && now - last.ts < METRIC_INTERVAL_MS) return;
+    if (last && !changed && last.running === 0 && s.runningInputs === 0 && this.completedSincePoint === 0 && now - last.ts < 60_000) return;
+    const point: MetricPoint = {
+      ts: now,
+      starting: s.containers.starting,
+      idle: s.containers.idle,
+      busy: s.containers.busy,
+      backlog: s.backlog,
+      running: s.runningInputs,
+      completed: this.completedSincePoint,
+      failed: this.failedSincePoint,
+    };
+    this.store.recordMetric(point);
+    this.lastPoint = point;
+    this.completedSincePoint = 0;
+    this.failedSincePoint = 0;
   }
 
   /** Stops every container and cancels every pending and running input (`squall app stop`). */
@@ -302,6 +346,14 @@ export class FunctionPool extends DurableObject<Env> {
     }
   }
 
+  /** An input's final output: stored, counted for the metrics, and its readers woken. */
+  private finish(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number): void {
+    this.store.complete(input, status, value, now, this.config?.options.timeoutMs ?? 0);
+    this.completedSincePoint++;
+    if (status !== "success") this.failedSincePoint++;
+    this.notify(input.callId);
+  }
+
   private waitFor(callId: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
       let set = this.waiters.get(callId);
@@ -333,8 +385,7 @@ export class FunctionPool extends DurableObject<Env> {
         byContainer.set(input.containerId, ids);
         this.store.addRunning(input.containerId, -1, now);
       }
-      this.store.complete(input, "cancelled", value, now);
-      this.notify(input.callId);
+      this.finish(input, "cancelled", value, now);
     }
     for (const [containerId, ids] of byContainer) this.send(containerId, { t: "cancel", ids });
     if (inputs.length > 0) this.onLoadChange();
@@ -348,10 +399,9 @@ export class FunctionPool extends DurableObject<Env> {
     const value = encode(platformError("FunctionTimeoutError", `${this.config.functionName} timed out: an input ran longer than timeoutMs (${timeoutMs} ms)`));
     const stuck = new Set<string>();
     for (const input of overdue) {
-      this.store.complete(input, "timeout", value, now);
+      this.finish(input, "timeout", value, now);
       this.store.addRunning(input.containerId, -1, now);
       stuck.add(input.containerId);
-      this.notify(input.callId);
     }
     // The timed-out code may still be running (or hung): replace its container.
     for (const id of stuck) await this.stopContainer(id, true);
@@ -398,6 +448,7 @@ export class FunctionPool extends DurableObject<Env> {
       for (const id of plan.stop) void this.stopContainer(id, true);
     }
 
+    this.recordMetrics(now);
     const live = this.store.containers().length > 0;
     const next = earliest(
       wakeAtMs,
@@ -454,18 +505,29 @@ export class FunctionPool extends DurableObject<Env> {
   private startContainer(now: number): void {
     const config = this.config!;
     const id = randomId("ct-", 10);
+    // The row goes in now, synchronously: the next reconcile counts this
+    // container as starting, so one burst asks for each container once.
+    this.store.addContainer({ id, deploymentId: config.deploymentId, secret: "", now });
     const launch = async (): Promise<void> => {
-      const secret = await containerSecret(signingKey(this.env), config.deploymentId, id);
-      this.store.addContainer({ id, deploymentId: config.deploymentId, secret, now });
       try {
+        const key = signingKey(this.env);
+        const secret = await containerSecret(key, config.deploymentId, id);
+        this.store.setContainerSecret(id, secret);
         await this.backend.start(id, {
           SQUALL_CONTAINER_ID: id,
           SQUALL_CONTAINER_SECRET: secret,
           SQUALL_URL: config.publicUrl,
+          SQUALL_TOKEN: await containerToken(key, config.workspaceId),
           SQUALL_APP: config.appName,
           SQUALL_FUNCTION: config.functionName,
         });
         const ws = await this.backend.connect(id, secret);
+        if (!this.store.containers().some((c) => c.id === id && c.state === "starting")) {
+          // Stopped while it was starting (app stop, deploy): let it go.
+          ws.close(1000, "no longer wanted");
+          await this.backend.stop(id).catch(() => undefined);
+          return;
+        }
         this.attach(id, ws);
         this.sendInit(id);
       } catch (err) {
@@ -479,7 +541,6 @@ export class FunctionPool extends DurableObject<Env> {
         this.reconcile();
       }
     };
-    // Reserve the slot synchronously so one burst asks for each container once.
     this.ctx.waitUntil(launch());
   }
 
@@ -573,8 +634,7 @@ export class FunctionPool extends DurableObject<Env> {
         this.store.requeue(input.id, now + delay, { failure: true });
         continue;
       }
-      this.store.complete(input, o.status, o.value, now);
-      this.notify(input.callId);
+      this.finish(input, o.status, o.value, now);
     }
     if (finished > 0) this.store.addRunning(containerId, -finished, now);
     this.onLoadChange();
@@ -607,8 +667,7 @@ export class FunctionPool extends DurableObject<Env> {
     const now = Date.now();
     for (const input of this.store.inputsOf(null)) {
       if (input.state !== "pending") continue;
-      this.store.complete(input, "platform_error", value, now);
-      this.notify(input.callId);
+      this.finish(input, "platform_error", value, now);
     }
   }
 
@@ -618,15 +677,14 @@ export class FunctionPool extends DurableObject<Env> {
     this.connections.delete(id);
     if (!row || row.state === "stopping") return;
     this.store.setContainerState(id, "stopping");
-    const exit = await this.backend.describeExit(id).catch(() => null);
+    const exit = await this.exitOf(id);
     const why = exit ? `${reason}; the container ${exit}` : reason;
     if (row.state === "starting") this.recordStartFailure(`container stopped before it was ready: ${why}`);
     const now = Date.now();
     for (const input of this.store.runningOn(id)) {
       if (input.losses + 1 >= limits.MAX_CONTAINER_LOSSES) {
         const value = encode(platformError("RemoteError", `the container running this input stopped unexpectedly ${input.losses + 1} times (last: ${why})`));
-        this.store.complete(input, "platform_error", value, now);
-        this.notify(input.callId);
+        this.finish(input, "platform_error", value, now);
       } else {
         this.store.requeue(input.id, now, { loss: true });
       }
@@ -634,6 +692,16 @@ export class FunctionPool extends DurableObject<Env> {
     this.store.removeContainer(id);
     await this.backend.stop(id).catch(() => undefined);
     this.onLoadChange();
+  }
+
+  /** Why a container went away. Its connection can close a moment before its process is seen to exit, so ask a few times. */
+  private async exitOf(id: string): Promise<string | null> {
+    for (let attempt = 0; attempt < EXIT_INFO_ATTEMPTS; attempt++) {
+      const exit = await this.backend.describeExit(id).catch(() => null);
+      if (exit) return exit;
+      await new Promise((r) => setTimeout(r, EXIT_INFO_INTERVAL_MS));
+    }
+    return null;
   }
 
   /** Stops a container the pool no longer wants. Its running inputs go back to the queue without counting against them. */

@@ -76,6 +76,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS outputs_call_idx ON outputs (call_id, idx);
 CREATE TABLE IF NOT EXISTS containers (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
   started_at INTEGER NOT NULL, idle_since INTEGER, running INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS history (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL, status TEXT NOT NULL,
+  container_id TEXT, started_at INTEGER, finished_at INTEGER NOT NULL, error BLOB);
+CREATE TABLE IF NOT EXISTS metrics (
+  ts INTEGER PRIMARY KEY, starting INTEGER NOT NULL, idle INTEGER NOT NULL, busy INTEGER NOT NULL,
+  backlog INTEGER NOT NULL, running INTEGER NOT NULL, completed INTEGER NOT NULL, failed INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS logs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, container_id TEXT NOT NULL,
   call_id TEXT, stream TEXT NOT NULL, text TEXT NOT NULL);
@@ -83,6 +89,33 @@ CREATE TABLE IF NOT EXISTS logs (
 
 /** Log lines kept per pool (a bounded tail). */
 export const LOG_TAIL_LINES = 2_000;
+/** Finished inputs kept for "recent calls". */
+export const HISTORY_ROWS = 200;
+/** The metrics series covers the last hour. */
+export const METRICS_WINDOW_MS = 60 * 60 * 1_000;
+
+export interface MetricPoint {
+  ts: number;
+  starting: number;
+  idle: number;
+  busy: number;
+  backlog: number;
+  running: number;
+  /** Inputs finished since the previous point, and how many of them failed. */
+  completed: number;
+  failed: number;
+}
+
+export interface HistoryRow {
+  callId: string;
+  idx: number;
+  status: OutputStatus;
+  containerId: string | null;
+  startedAt: number | null;
+  finishedAt: number;
+  /** CBOR of the SerializedError, for inputs that did not succeed. */
+  error: Uint8Array | null;
+}
 
 /**
  * An exact copy as an ArrayBuffer. Encoders hand out views of shared pools
@@ -243,8 +276,14 @@ export class PoolStore {
       notBefore, counts.failure ? 1 : 0, counts.loss ? 1 : 0, id,
     );
   }
-  /** Records an input's final output and removes the input. */
-  complete(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number): void {
+  /** Records an input's final output (and its line in the history) and removes the input. */
+  complete(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number, timeoutMs = 0): void {
+    const row = this.sql.exec<{ container_id: string | null; deadline: number | null }>("SELECT container_id, deadline FROM inputs WHERE id = ?", input.id).toArray()[0];
+    this.sql.exec(
+      "INSERT INTO history (call_id, idx, status, container_id, started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      input.callId, input.idx, status, row?.container_id ?? null, row?.deadline != null ? row.deadline - timeoutMs : null, now,
+      status === "success" ? null : blob(value),
+    );
     this.sql.exec("DELETE FROM inputs WHERE id = ?", input.id);
     this.sql.exec(
       "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
@@ -295,6 +334,9 @@ export class PoolStore {
         startedAt: r.started_at as number, idleSince: (r.idle_since as number | null) ?? null, running: r.running as number,
       }));
   }
+  setContainerSecret(id: string, secret: string): void {
+    this.sql.exec("UPDATE containers SET secret = ? WHERE id = ?", secret, id);
+  }
   setContainerState(id: string, state: ContainerState): void {
     this.sql.exec("UPDATE containers SET state = ? WHERE id = ?", state, id);
   }
@@ -311,6 +353,32 @@ export class PoolStore {
   }
   removeContainer(id: string): void {
     this.sql.exec("DELETE FROM containers WHERE id = ?", id);
+  }
+
+  // ---- history and metrics ----
+  recentHistory(limit: number): HistoryRow[] {
+    this.sql.exec("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?", HISTORY_ROWS);
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT call_id, idx, status, container_id, started_at, finished_at, error FROM history ORDER BY seq DESC LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({
+        callId: r.call_id as string, idx: r.idx as number, status: r.status as OutputStatus,
+        containerId: (r.container_id as string | null) ?? null, startedAt: (r.started_at as number | null) ?? null,
+        finishedAt: r.finished_at as number, error: r.error ? bytes(r.error) : null,
+      }));
+  }
+  recordMetric(p: MetricPoint): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO metrics (ts, starting, idle, busy, backlog, running, completed, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      p.ts, p.starting, p.idle, p.busy, p.backlog, p.running, p.completed, p.failed,
+    );
+    this.sql.exec("DELETE FROM metrics WHERE ts < ?", p.ts - METRICS_WINDOW_MS);
+  }
+  metrics(sinceMs: number): MetricPoint[] {
+    return this.sql
+      .exec<Record<string, number>>("SELECT ts, starting, idle, busy, backlog, running, completed, failed FROM metrics WHERE ts >= ? ORDER BY ts", sinceMs)
+      .toArray()
+      .map((r) => ({ ts: r.ts, starting: r.starting, idle: r.idle, busy: r.busy, backlog: r.backlog, running: r.running, completed: r.completed, failed: r.failed }));
   }
 
   // ---- logs ----

@@ -53,11 +53,12 @@ async function enqueueSpawns(env: Env, stub: DurableObjectStub<FunctionPool>, po
   }
   try {
     for (let i = 0; i < messages.length; ) {
-      const batch: Array<{ body: SpawnMessage }> = [];
+      const batch: Array<MessageSendRequest<SpawnMessage>> = [];
       let bytes = 0;
       while (i < messages.length && batch.length < MAX_BATCH_MESSAGES && bytes + messages[i].bytes <= MAX_BATCH_BYTES) {
         bytes += messages[i].bytes;
-        batch.push({ body: messages[i].body });
+        // Structured clone keeps the argument bytes as bytes (the local queue's default would turn them into JSON objects).
+        batch.push({ body: messages[i].body, contentType: "v8" });
         i++;
       }
       await env.SPAWN_QUEUE.sendBatch(batch);

@@ -10,8 +10,9 @@ import { functionStats, functionUpdateAutoscaler } from "./commands/function.js"
 import { callGet } from "./commands/call.js";
 import { tokenCreate } from "./commands/token.js";
 import { logs } from "./commands/logs.js";
+import { scheduleList } from "./commands/schedule.js";
 
-const COMMANDS: Command[] = [deploy, run, appList, appStop, functionStats, functionUpdateAutoscaler, callGet, tokenCreate, logs];
+const COMMANDS: Command[] = [deploy, run, appList, appStop, functionStats, functionUpdateAutoscaler, callGet, tokenCreate, logs, scheduleList];
 
 // Failures the user can act on from the message alone. Matched by name, not
 // class: errors raised inside an app bundle come from the bundle's own copy

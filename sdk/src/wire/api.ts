@@ -86,6 +86,28 @@ export interface ListAppsResponse {
   apps: AppInfo[];
 }
 
+/** GET /v1/apps/:app/schedules */
+export interface ScheduleInfo {
+  function: string;
+  /** `run`: the function is spawned on the schedule; `scaling`: a scalingSchedule entry. */
+  kind: "run" | "scaling";
+  /** The cron expression, or null for a Period. */
+  cron: string | null;
+  periodSeconds: number | null;
+  timezone: string;
+  /** Scaling entries: the settings applied at each time. */
+  set: AutoscalerUpdate | null;
+  /** The last due time fired (ms), or null. */
+  lastDueAt: number | null;
+  /** The next due times (ms since the epoch). */
+  nextRuns: number[];
+}
+
+export interface ListSchedulesResponse {
+  appName: string;
+  schedules: ScheduleInfo[];
+}
+
 /** POST /v1/apps/:app/stop */
 export interface StopAppResponse {
   appName: string;
@@ -185,6 +207,8 @@ export interface FunctionStats {
   runningInputs: number;
   containers: { starting: number; idle: number; busy: number; total: number };
   autoscaler: AutoscalerSettings;
+  /** Where each setting in `autoscaler` comes from. */
+  autoscalerSources?: Record<keyof AutoscalerSettings, "declared" | "override" | "schedule">;
 }
 
 /** PATCH /v1/functions/:functionId/autoscaler */

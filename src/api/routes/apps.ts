@@ -6,7 +6,8 @@ import { OptionsError, checkName, resolveOptions } from "../../../sdk/src/wire/o
 import { json, errorResponses, Name } from "../schemas";
 import { ApiError, invalid, notFound } from "../errors";
 import * as q from "../../db/queries";
-import { buildConfig, poolStub, publicUrl } from "../pools";
+import { poolStub, publicUrl, reconfigurePools } from "../pools";
+import { applyActiveScalingEntries, listSchedules, replaceSchedules } from "../../schedule/schedules";
 
 export const apps = new OpenAPIHono<AppEnv>();
 
@@ -93,24 +94,28 @@ function validateManifest(manifest: AppManifest): void {
     if (seen.has(f.name)) throw invalid(`function "${f.name}" is defined twice`);
     seen.add(f.name);
     if (f.kind === "class" && !(f.methods?.length)) throw invalid(`class "${f.name}" has no methods to call`);
+    if (f.kind === "class" && f.options.schedule !== undefined) {
+      throw invalid(`class "${f.name}": option "schedule" is for functions (a schedule runs one function); use scalingSchedule on classes`);
+    }
   }
 }
 
-/** Tells every pool of the app about the new deployment (warm pools start now), and stops removed ones. */
+/**
+ * After a deploy: schedules replaced, the scaling entries now in force
+ * applied, every pool told about the new deployment (warm pools start now),
+ * and pools of removed functions stopped.
+ */
 async function configurePools(c: Context<AppEnv>, result: q.DeployResult): Promise<void> {
   const d = q.db(c.env.DB);
+  const now = Date.now();
+  await replaceSchedules(d, result.functions, now);
+  await applyActiveScalingEntries(d, result.functions, now);
+  const fresh = await q.functionsOfApp(d, result.app.id);
   const url = publicUrl(c);
-  const instances = await q.classInstancesOf(d, result.functions.filter((f) => f.kind === "class").map((f) => f.id));
-  const work: Array<Promise<unknown>> = [];
-  for (const fn of result.functions) {
-    const resolved = { fn, app: result.app };
-    if (fn.kind === "function") work.push(poolStub(c.env, fn.id, "").configure(buildConfig(resolved, {}, null, url)));
-    for (const inst of instances.filter((i) => i.functionId === fn.id)) {
-      work.push(poolStub(c.env, fn.id, inst.instanceKey).configure(buildConfig(resolved, {}, inst.params, url)));
-    }
-  }
-  for (const fn of result.removed) work.push(poolStub(c.env, fn.id, "").stopAll(`function ${fn.name} was removed by a deploy`));
-  await Promise.all(work);
+  await Promise.all([
+    ...fresh.filter((f) => f.live).map((fn) => reconfigurePools(c.env, d, { fn, app: result.app }, url)),
+    ...result.removed.map((fn) => poolStub(c.env, fn.id, "").stopAll(`function ${fn.name} was removed by a deploy`)),
+  ]);
 }
 
 apps.openapi(
@@ -215,5 +220,21 @@ apps.openapi(
     if (!found) throw notFound(`function ${name} not found in app ${app}`);
     if (found.app.state === "stopped") throw notFound(`app ${app} is stopped; deploy it again to call its functions`);
     return c.json(q.functionInfo(found.fn, app), 200);
+  },
+);
+
+apps.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/apps/{app}/schedules",
+    summary: "The app's schedules (runs and scaling entries) with their next due times",
+    security: [{ bearer: [] }],
+    request: { params: AppParam },
+    responses: { 200: json(z.object({ appName: z.string(), schedules: z.array(z.record(z.string(), z.unknown())) }), "Schedules"), ...errorResponses },
+  }),
+  async (c) => {
+    const { app: name } = c.req.valid("param");
+    const app = await ownApp(c, name);
+    return c.json({ appName: name, schedules: await listSchedules(q.db(c.env.DB), app, Date.now()) }, 200);
   },
 );

@@ -7,7 +7,7 @@ import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../errors";
 import { bytesToBase64url, checkMethod, resolvePool } from "../pools";
 import { effectiveSettings } from "../../pool/config";
-import { db, mergeOverride } from "../../db/queries";
+import { db, mergeOverride, overridesFor } from "../../db/queries";
 import { spawnCalls } from "../../spawn/producer";
 
 export const functions = new OpenAPIHono<AppEnv>();
@@ -151,8 +151,10 @@ functions.openapi(
       if (err instanceof OptionsError) throw invalid(err.message);
       throw err;
     }
-    const version = await mergeOverride(db(c.env.DB), pool.resolved.fn, pool.instanceKey, update, "override");
-    const config = { ...pool.config, version, overrides: { ...pool.config.overrides, ...update } };
+    const d = db(c.env.DB);
+    const version = await mergeOverride(d, pool.resolved.fn, pool.instanceKey, update, "override");
+    const overrides = await overridesFor(d, functionId, pool.instanceKey);
+    const config = { ...pool.config, version, overrides: overrides.settings, overrideSources: overrides.sources };
     await pool.stub.configure(config);
     return c.json(effectiveSettings(config), 200);
   },
