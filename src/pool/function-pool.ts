@@ -172,7 +172,8 @@ export class FunctionPool extends DurableObject<Env> {
   /** Reserves call ids for spawned calls; their inputs arrive through the spawn queue (deliverSpawns). */
   admitSpawns(config: PoolConfig, count: number): PoolResult<{ callIds: string[] }> {
     this.configure(config);
-    const pending = this.store.countInputs().pendingSpawns + this.store.spawnsAwaitingDelivery();
+    const counts = this.store.countInputs();
+    const pending = counts.pendingSpawns + counts.awaitingDelivery;
     if (pending + count > limits.MAX_PENDING_SPAWNS) {
       return fail({
         code: "RESOURCE_EXHAUSTED",
@@ -227,7 +228,7 @@ export class FunctionPool extends DurableObject<Env> {
       else containers.idle++;
     }
     return {
-      backlog: counts.pendingCalls + counts.pendingSpawns + this.store.spawnsAwaitingDelivery(),
+      backlog: counts.pendingCalls + counts.pendingSpawns + counts.awaitingDelivery,
       runningInputs: counts.running,
       containers,
       autoscaler: effectiveSettings(config),
@@ -631,7 +632,7 @@ export class FunctionPool extends DurableObject<Env> {
       finished++;
       if (o.status === "failure" && input.failures < retries.maxRetries) {
         const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
-        this.store.requeue(input.id, now + delay, { failure: true });
+        this.store.requeue(input, now + delay, { failure: true });
         continue;
       }
       this.finish(input, o.status, o.value, now);
@@ -686,7 +687,7 @@ export class FunctionPool extends DurableObject<Env> {
         const value = encode(platformError("RemoteError", `the container running this input stopped unexpectedly ${input.losses + 1} times (last: ${why})`));
         this.finish(input, "platform_error", value, now);
       } else {
-        this.store.requeue(input.id, now, { loss: true });
+        this.store.requeue(input, now, { loss: true });
       }
     }
     this.store.removeContainer(id);
@@ -711,7 +712,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.store.setContainerState(id, "stopping");
     if (requeue) {
       const now = Date.now();
-      for (const input of this.store.runningOn(id)) this.store.requeue(input.id, now, {});
+      for (const input of this.store.runningOn(id)) this.store.requeue(input, now, {});
     }
     this.send(id, { t: "shutdown" });
     const conn = this.connections.get(id);

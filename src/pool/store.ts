@@ -31,6 +31,7 @@ export interface RunningInput {
   id: number;
   callId: string;
   idx: number;
+  kind: CallKind;
   containerId: string;
   failures: number;
   losses: number;
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS inputs (
   container_id TEXT, failures INTEGER NOT NULL DEFAULT 0, losses INTEGER NOT NULL DEFAULT 0,
   not_before INTEGER NOT NULL DEFAULT 0, deadline INTEGER);
 CREATE INDEX IF NOT EXISTS inputs_by_state ON inputs (state, not_before, id);
+CREATE INDEX IF NOT EXISTS inputs_queue ON inputs (state, id);
 CREATE INDEX IF NOT EXISTS inputs_by_container ON inputs (container_id) WHERE container_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS inputs_by_call ON inputs (call_id);
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_call_idx ON inputs (call_id, idx);
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS outputs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
   status TEXT NOT NULL, value BLOB NOT NULL, created_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outputs_by_call ON outputs (call_id, seq);
+CREATE INDEX IF NOT EXISTS calls_by_touch ON calls (touched_at);
 CREATE UNIQUE INDEX IF NOT EXISTS outputs_call_idx ON outputs (call_id, idx);
 CREATE TABLE IF NOT EXISTS containers (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
@@ -128,9 +131,31 @@ function blob(b: Uint8Array): ArrayBuffer {
 }
 const bytes = (v: unknown): Uint8Array => new Uint8Array(v as ArrayBuffer);
 
+/** Input counts, kept up to date by every change instead of counted: a pool may hold a million spawned calls. */
+export interface InputCounts {
+  pendingCalls: number;
+  pendingSpawns: number;
+  running: number;
+  /** Spawned calls admitted whose input has not arrived from the spawn queue yet. */
+  awaitingDelivery: number;
+}
+
 export class PoolStore {
+  private readonly counts: InputCounts;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    this.counts = { pendingCalls: 0, pendingSpawns: 0, running: 0, awaitingDelivery: 0 };
+    for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {
+      this.adjust(r.state, r.kind, r.n);
+    }
+    this.counts.awaitingDelivery = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
+  }
+
+  private adjust(state: string, kind: string, delta: number): void {
+    if (state === "running") this.counts.running += delta;
+    else if (kind === "spawn") this.counts.pendingSpawns += delta;
+    else this.counts.pendingCalls += delta;
   }
 
   // ---- meta ----
@@ -145,6 +170,7 @@ export class PoolStore {
   // ---- calls ----
   createCall(id: string, kind: CallKind, closed: boolean, now: number): void {
     this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, 0, ?, ?)", id, kind, closed ? 1 : 0, now, now);
+    if (kind === "spawn") this.counts.awaitingDelivery++;
   }
   getCall(id: string): CallRow | null {
     const rows = this.sql
@@ -167,27 +193,30 @@ export class PoolStore {
     this.sql.exec("UPDATE calls SET cancelled = 1, closed = 1 WHERE id = ?", id);
   }
   deleteCall(id: string): void {
+    for (const r of this.sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs WHERE call_id = ? GROUP BY state, kind", id)) {
+      this.adjust(r.state, r.kind, -r.n);
+    }
+    const call = this.getCall(id);
+    if (call && call.kind === "spawn" && call.total === 0 && !call.cancelled) this.counts.awaitingDelivery--;
     this.sql.exec("DELETE FROM outputs WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM inputs WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
   }
-  /** Calls whose outputs are all delivered long enough ago, or abandoned maps. */
+  /** Calls whose outputs are all delivered long enough ago, or abandoned maps (only old calls are looked at, by index). */
   expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
     return this.sql
       .exec<{ id: string }>(
-        `SELECT id FROM calls WHERE (closed = 1 AND done >= total AND touched_at < ?)
-           OR (kind = 'map' AND touched_at < ?) LIMIT 500`,
-        now - resultTtlMs, now - abandonedMapTtlMs,
+        `SELECT id FROM calls WHERE touched_at < ?1
+           AND ((closed = 1 AND done >= total AND touched_at < ?2) OR (kind = 'map' AND touched_at < ?3)) LIMIT 500`,
+        now - Math.min(resultTtlMs, abandonedMapTtlMs), now - resultTtlMs, now - abandonedMapTtlMs,
       )
       .toArray()
       .map((r) => r.id);
   }
-  spawnsAwaitingDelivery(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
-  }
   /** Gives a spawned call that never reached the pool its one output. */
   completeUndelivered(callId: string, value: Uint8Array, now: number): void {
-    this.sql.exec("UPDATE calls SET total = 1, done = 1, touched_at = ? WHERE id = ? AND total = 0", now, callId);
+    const updated = this.sql.exec("UPDATE calls SET total = 1, done = 1, touched_at = ? WHERE id = ? AND total = 0", now, callId);
+    if (updated.rowsWritten > 0) this.counts.awaitingDelivery--;
     this.sql.exec(
       "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, 0, 'cancelled', ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
       callId, blob(value), now,
@@ -208,33 +237,33 @@ export class PoolStore {
       );
       added += cursor.rowsWritten > 0 ? 1 : 0;
     }
-    if (added > 0) this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
+    if (added > 0) {
+      this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
+      this.adjust("pending", kind, added);
+      if (kind === "spawn") this.counts.awaitingDelivery--; // a spawned call's one input has arrived
+    }
     return added;
   }
-  countInputs(): { pendingCalls: number; pendingSpawns: number; running: number; readyNow: number } {
-    const r = this.sql
-      .exec<Record<string, number>>(
-        `SELECT
-          COALESCE(SUM(CASE WHEN state = 'pending' AND kind != 'spawn' THEN 1 ELSE 0 END), 0) AS pending_calls,
-          COALESCE(SUM(CASE WHEN state = 'pending' AND kind = 'spawn' THEN 1 ELSE 0 END), 0) AS pending_spawns,
-          COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) AS running,
-          COALESCE(SUM(CASE WHEN state = 'pending' AND not_before <= ? THEN 1 ELSE 0 END), 0) AS ready_now
-         FROM inputs`,
-        Date.now(),
-      )
-      .one();
-    return { pendingCalls: r.pending_calls, pendingSpawns: r.pending_spawns, running: r.running, readyNow: r.ready_now };
+  countInputs(): InputCounts & { readyNow: number } {
+    // Pending inputs waiting out a retry delay are few: count them by index.
+    const delayed = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > ?", Date.now()).one().n;
+    return { ...this.counts, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
   /** Takes up to `limit` pending inputs that may run now, oldest first, and marks them running on a container. */
   claimInputs(containerId: string, limit: number, now: number, timeoutMs: number): InputRow[] {
     if (limit <= 0) return [];
+    // In id order by the (state, id) index: a deep queue is walked from its head, never sorted.
     const rows = this.sql
       .exec<Record<string, SqlStorageValue>>(
-        "SELECT id, call_id, idx, method, args FROM inputs WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+        "SELECT id, call_id, idx, kind, method, args FROM inputs INDEXED BY inputs_queue WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
         now, limit,
       )
       .toArray();
     if (!rows.length) return [];
+    for (const r of rows) {
+      this.adjust("pending", r.kind as string, -1);
+      this.counts.running++;
+    }
     const ids = rows.map((r) => r.id as number);
     this.sql.exec(
       `UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE id IN (${ids.map(() => "?").join(",")})`,
@@ -248,7 +277,7 @@ export class PoolStore {
       const chunk = ids.slice(i, i + 500);
       const rows = this.sql
         .exec<Record<string, SqlStorageValue>>(
-          `SELECT id, call_id, idx, container_id, failures, losses FROM inputs
+          `SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs
             WHERE state = 'running' AND container_id = ? AND id IN (${chunk.map(() => "?").join(",")})`,
           containerId, ...chunk,
         )
@@ -259,26 +288,33 @@ export class PoolStore {
   }
   runningOn(containerId: string): RunningInput[] {
     return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses FROM inputs WHERE state = 'running' AND container_id = ?", containerId)
+      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND container_id = ?", containerId)
       .toArray()
       .map(toRunning);
   }
   overdue(now: number): RunningInput[] {
     return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses FROM inputs WHERE state = 'running' AND deadline <= ? LIMIT 1000", now)
+      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND deadline <= ? LIMIT 1000", now)
       .toArray()
       .map(toRunning);
   }
-  /** Puts an input back in the queue (a retry after `notBefore`, or a lost container). */
-  requeue(id: number, notBefore: number, counts: { failure?: boolean; loss?: boolean }): void {
-    this.sql.exec(
-      "UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ? WHERE id = ?",
-      notBefore, counts.failure ? 1 : 0, counts.loss ? 1 : 0, id,
+  /** Puts a running input back in the queue (a retry after `notBefore`, or a lost container). */
+  requeue(input: RunningInput, notBefore: number, counts: { failure?: boolean; loss?: boolean }): void {
+    const updated = this.sql.exec(
+      "UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ? WHERE id = ? AND state = 'running'",
+      notBefore, counts.failure ? 1 : 0, counts.loss ? 1 : 0, input.id,
     );
+    if (updated.rowsWritten > 0) {
+      this.counts.running--;
+      this.adjust("pending", input.kind, 1);
+    }
   }
   /** Records an input's final output (and its line in the history) and removes the input. */
   complete(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number, timeoutMs = 0): void {
-    const row = this.sql.exec<{ container_id: string | null; deadline: number | null }>("SELECT container_id, deadline FROM inputs WHERE id = ?", input.id).toArray()[0];
+    const row = this.sql
+      .exec<{ container_id: string | null; deadline: number | null; state: string; kind: string }>("SELECT container_id, deadline, state, kind FROM inputs WHERE id = ?", input.id)
+      .toArray()[0];
+    if (row) this.adjust(row.state, row.kind, -1);
     this.sql.exec(
       "INSERT INTO history (call_id, idx, status, container_id, started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
       input.callId, input.idx, status, row?.container_id ?? null, row?.deadline != null ? row.deadline - timeoutMs : null, now,
@@ -294,8 +330,8 @@ export class PoolStore {
   /** Inputs of a call (or of every call, when null), for cancellation. */
   inputsOf(callId: string | null): Array<RunningInput & { state: InputState }> {
     const rows = callId === null
-      ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses, state FROM inputs").toArray()
-      : this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, container_id, failures, losses, state FROM inputs WHERE call_id = ?", callId).toArray();
+      ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs").toArray()
+      : this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs WHERE call_id = ?", callId).toArray();
     return rows.map((r) => ({ ...toRunning(r), state: r.state as InputState }));
   }
   earliestNotBefore(now: number): number | null {
@@ -405,7 +441,7 @@ export class PoolStore {
 
 function toRunning(r: Record<string, SqlStorageValue>): RunningInput {
   return {
-    id: r.id as number, callId: r.call_id as string, idx: r.idx as number,
+    id: r.id as number, callId: r.call_id as string, idx: r.idx as number, kind: r.kind as CallKind,
     containerId: r.container_id as string, failures: r.failures as number, losses: r.losses as number,
   };
 }
