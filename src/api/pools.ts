@@ -67,6 +67,40 @@ export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: s
  * a stopped app is 404 too, until it is deployed again.
  */
 export async function resolvePool(c: Context<AppEnv>, functionId: string, params: string | null): Promise<ResolvedPool> {
+  const key = `${c.get("workspaceId")}/${functionId}/${params ?? ""}`;
+  const now = Date.now();
+  let hit = resolveCache.get(key);
+  if (!hit || hit.expiresAtMs <= now) {
+    hit = { ...(await resolveFromD1(c, functionId, params)), expiresAtMs: now + RESOLVE_CACHE_MS };
+    if (resolveCache.size > 10_000) resolveCache.clear();
+    resolveCache.set(key, hit);
+  }
+  // Stubs belong to the request that made them: build one per request.
+  return poolOf(c.env, hit.resolved, hit.overrides, params, hit.instanceKey, publicUrl(c));
+}
+
+interface CachedResolution {
+  resolved: ResolvedFunction;
+  overrides: Overrides;
+  instanceKey: string;
+  expiresAtMs: number;
+}
+
+/**
+ * What D1 says about a function is cached per isolate for a moment, so a
+ * map or a burst of remote calls does not read D1 on every request. A pool
+ * ignores configs older than its own, so a stale entry never undoes a newer
+ * deploy or override.
+ */
+const RESOLVE_CACHE_MS = 2_000;
+const resolveCache = new Map<string, CachedResolution>();
+
+/** Forgets cached resolutions after this isolate changed what they come from (deploy, override, stop). */
+export function forgetResolvedPools(): void {
+  resolveCache.clear();
+}
+
+async function resolveFromD1(c: Context<AppEnv>, functionId: string, params: string | null): Promise<Omit<CachedResolution, "expiresAtMs">> {
   const d = db(c.env.DB);
   const resolved = await findFunctionById(d, c.get("workspaceId"), functionId);
   if (!resolved || !resolved.fn.live) throw notFound(`function ${functionId} not found`);
@@ -77,14 +111,17 @@ export async function resolvePool(c: Context<AppEnv>, functionId: string, params
   if (resolved.fn.kind === "function" && params !== null) throw invalid(`${resolved.fn.name} is a function, not a class: it takes no params`);
   const instanceKey = params === null ? "" : await instanceKeyOf(params);
   if (params !== null) await recordClassInstance(d, functionId, instanceKey, params);
-  return poolFor(c.env, d, resolved, params, instanceKey, publicUrl(c));
+  return { resolved, overrides: await overridesFor(d, functionId, instanceKey), instanceKey };
 }
 
-async function poolFor(env: Env, d: Db, resolved: ResolvedFunction, params: string | null, instanceKey: string, url: string): Promise<ResolvedPool> {
-  const overrides = await overridesFor(d, resolved.fn.id, instanceKey);
+function poolOf(env: Env, resolved: ResolvedFunction, overrides: Overrides, params: string | null, instanceKey: string, url: string): ResolvedPool {
   const config = buildConfig(resolved, overrides, params, url);
   const id = poolObjectId(env, resolved.fn.id, instanceKey);
   return { resolved, config, stub: env.POOL.get(id), poolId: id.toString(), instanceKey };
+}
+
+async function poolFor(env: Env, d: Db, resolved: ResolvedFunction, params: string | null, instanceKey: string, url: string): Promise<ResolvedPool> {
+  return poolOf(env, resolved, await overridesFor(d, resolved.fn.id, instanceKey), params, instanceKey, url);
 }
 
 /** A function's own pool (not a class instance's), outside a request (schedules). */

@@ -90,8 +90,8 @@ export async function runDueSchedules(env: Env, nowMs: number): Promise<{ runs: 
         await fireRun(env, d, fn, app);
         runs++;
       } else {
-        await mergeOverride(d, fn, "", (schedule.spec as ScalingSpec).set, "schedule");
-        await reconfigurePools(env, d, { fn, app }, env.SQUALL_PUBLIC_URL);
+        const configVersion = await mergeOverride(d, fn, "", (schedule.spec as ScalingSpec).set, "schedule");
+        await reconfigurePools(env, d, { fn: { ...fn, configVersion }, app }, env.SQUALL_PUBLIC_URL);
         scalings++;
       }
     } catch (err) {

@@ -6,7 +6,7 @@ import { OptionsError, checkName, resolveOptions } from "../../../sdk/src/wire/o
 import { json, errorResponses, Name } from "../schemas";
 import { ApiError, invalid, notFound } from "../errors";
 import * as q from "../../db/queries";
-import { poolStub, publicUrl, reconfigurePools } from "../pools";
+import { forgetResolvedPools, poolStub, publicUrl, reconfigurePools } from "../pools";
 import { applyActiveScalingEntries, listSchedules, replaceSchedules } from "../../schedule/schedules";
 
 export const apps = new OpenAPIHono<AppEnv>();
@@ -70,6 +70,7 @@ apps.openapi(
     const d = q.db(c.env.DB);
     const workspaceId = c.get("workspaceId");
     const result = await q.recordDeployment(d, workspaceId, manifest, bundleKey, body.ephemeral ?? false);
+    forgetResolvedPools();
     await configurePools(c, result);
     const response: DeployResponse = {
       appName,
@@ -176,6 +177,7 @@ apps.openapi(
     const { app: name } = c.req.valid("param");
     const app = await ownApp(c, name);
     await q.setAppState(q.db(c.env.DB), app.id, "stopped");
+    forgetResolvedPools();
     const results = await Promise.all((await poolsOfApp(c, app)).map((p) => p.stopAll(`app ${name} was stopped`)));
     const body: StopAppResponse = {
       appName: name,
@@ -199,6 +201,7 @@ apps.openapi(
     const { app: name } = c.req.valid("param");
     const app = await ownApp(c, name);
     await q.setAppState(q.db(c.env.DB), app.id, "stopped");
+    forgetResolvedPools();
     await Promise.all((await poolsOfApp(c, app)).map((p) => p.destroy()));
     await q.deleteApp(q.db(c.env.DB), app);
     return c.json({ appName: name, deleted: true }, 200);

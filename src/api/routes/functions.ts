@@ -5,7 +5,7 @@ import { OptionsError, checkAutoscalerUpdate, applyAutoscalerUpdate } from "../.
 import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../errors";
-import { bytesToBase64url, checkMethod, resolvePool } from "../pools";
+import { bytesToBase64url, checkMethod, forgetResolvedPools, resolvePool } from "../pools";
 import { effectiveSettings } from "../../pool/config";
 import { db, mergeOverride, overridesFor } from "../../db/queries";
 import { spawnCalls } from "../../spawn/producer";
@@ -156,6 +156,7 @@ functions.openapi(
     const overrides = await overridesFor(d, functionId, pool.instanceKey);
     const config = { ...pool.config, version, overrides: overrides.settings, overrideSources: overrides.sources };
     await pool.stub.configure(config);
+    forgetResolvedPools();
     return c.json(effectiveSettings(config), 200);
   },
 );
