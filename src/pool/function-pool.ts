@@ -288,11 +288,15 @@ export class FunctionPool extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAtMs = null;
     const now = Date.now();
-    for (const [id, conn] of this.connections) {
-      if (now - conn.lastSeenMs > HEARTBEAT_TIMEOUT_MS) await this.containerLost(id, `no heartbeat for ${Math.round((now - conn.lastSeenMs) / 1000)} s`);
-    }
     for (const c of this.store.containers()) {
-      if (c.state === "starting" && now - c.startedAt > STARTUP_TIMEOUT_MS && !this.connections.has(c.id)) {
+      const conn = this.connections.get(c.id);
+      // Synchronous user code blocks the runner's heartbeats while it runs; a
+      // busy container is judged by its inputs' deadlines instead.
+      if (conn && c.state === "ready" && c.running === 0 && now - conn.lastSeenMs > HEARTBEAT_TIMEOUT_MS) {
+        await this.containerLost(c.id, `no heartbeat for ${Math.round((now - conn.lastSeenMs) / 1000)} s`);
+        continue;
+      }
+      if (c.state === "starting" && now - c.startedAt > STARTUP_TIMEOUT_MS) {
         this.recordStartFailure(`container did not become ready within ${STARTUP_TIMEOUT_MS / 1000} s`);
         await this.stopContainer(c.id, true);
       }
