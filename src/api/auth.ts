@@ -1,6 +1,7 @@
 // Bearer-token auth scoped to a workspace (DESIGN §2 "Worker").
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context";
+import type { Env } from "../env";
 import { ApiError } from "./errors";
 import { db, workspaceForToken } from "../db/queries";
 import { hashToken, signingKey, timingSafeEqual, workspaceOfContainerToken } from "../auth/crypto";
@@ -17,28 +18,28 @@ function bearer(header: string | undefined): string | null {
 export const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));
   if (!token) throw new ApiError("UNAUTHENTICATED", "missing token: send `Authorization: Bearer <token>` (squall token create)");
-  if (token.startsWith("sqc_")) {
-    const workspaceId = await workspaceOfContainerToken(signingKey(c.env), token);
-    if (!workspaceId) throw new ApiError("UNAUTHENTICATED", "invalid token");
-    c.set("workspaceId", workspaceId);
-    return next();
-  }
-  const hash = await hashToken(token);
-  const now = Date.now();
-  let cached = tokenCache.get(hash);
-  if (!cached || cached.expiresAtMs < now) {
-    const workspaceId = await workspaceForToken(db(c.env.DB), hash);
-    if (!workspaceId) {
-      tokenCache.delete(hash);
-      throw new ApiError("UNAUTHENTICATED", "invalid token");
-    }
-    cached = { workspaceId, expiresAtMs: now + TOKEN_CACHE_MS };
-    if (tokenCache.size > 10_000) tokenCache.clear();
-    tokenCache.set(hash, cached);
-  }
-  c.set("workspaceId", cached.workspaceId);
+  const workspaceId = await workspaceOfToken(c.env, token);
+  if (!workspaceId) throw new ApiError("UNAUTHENTICATED", "invalid token");
+  c.set("workspaceId", workspaceId);
   await next();
 };
+
+/** The workspace a workspace token or a container token speaks for, or null. Shared by the API and the dashboard. */
+export async function workspaceOfToken(env: Env, token: string): Promise<string | null> {
+  if (token.startsWith("sqc_")) return workspaceOfContainerToken(signingKey(env), token);
+  const hash = await hashToken(token);
+  const now = Date.now();
+  const cached = tokenCache.get(hash);
+  if (cached && cached.expiresAtMs >= now) return cached.workspaceId;
+  const workspaceId = await workspaceForToken(db(env.DB), hash);
+  if (!workspaceId) {
+    tokenCache.delete(hash);
+    return null;
+  }
+  if (tokenCache.size > 10_000) tokenCache.clear();
+  tokenCache.set(hash, { workspaceId, expiresAtMs: now + TOKEN_CACHE_MS });
+  return workspaceId;
+}
 
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));

@@ -239,7 +239,7 @@ export class FunctionPool extends DurableObject<Env> {
   private recordMetrics(now: number): void {
     const s = this.currentStats();
     const last = this.lastPoint;
-    const changed = !last || last.starting + last.idle + last.busy !== s.containers.total || last.backlog !== s.backlog;
+    const changed = !last || last.starting !== s.containers.starting || last.idle !== s.containers.idle || last.busy !== s.containers.busy || last.backlog !== s.backlog;
     if (!changed && now - last.ts < METRIC_INTERVAL_MS) return;
     if (last && !changed && last.running === 0 && s.runningInputs === 0 && this.completedSincePoint === 0 && now - last.ts < 60_000) return;
     const point: MetricPoint = {

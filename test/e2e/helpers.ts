@@ -38,3 +38,14 @@ export async function deploy(file: string): Promise<void> {
   const r = await squall(["deploy", file]);
   if (r.code !== 0) throw new Error(`deploy ${file} failed: ${r.stderr}${r.stdout}`);
 }
+
+/** Runs `probe` until it returns a value (anything but undefined), or fails once the deadline passes. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

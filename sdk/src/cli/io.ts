@@ -4,11 +4,14 @@ import { inspect } from "node:util";
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Present when stderr is a terminal: raw text (no newline), so a status line can be redrawn in place. */
+  redraw?: (text: string) => void;
 }
 
 export const processIo: Io = {
   out: (text) => process.stdout.write(text + "\n"),
   err: (text) => process.stderr.write(text + "\n"),
+  redraw: process.stderr.isTTY ? (text) => process.stderr.write(text) : undefined,
 };
 
 /** An expected failure: printed as one `error: …` line, no stack. */

@@ -1,13 +1,11 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import type { CreateCallResponse, SpawnResponse } from "../../../sdk/src/wire/api";
-import { OptionsError, checkAutoscalerUpdate, applyAutoscalerUpdate } from "../../../sdk/src/wire/options";
 import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../errors";
-import { bytesToBase64url, checkMethod, forgetResolvedPools, resolvePool } from "../pools";
-import { effectiveSettings } from "../../pool/config";
-import { db, mergeOverride, overridesFor } from "../../db/queries";
+import { bytesToBase64url, checkMethod, resolvePool } from "../pools";
+import { overrideAutoscaler } from "../autoscaler-override";
 import { spawnCalls } from "../../spawn/producer";
 
 export const functions = new OpenAPIHono<AppEnv>();
@@ -141,23 +139,7 @@ functions.openapi(
     const { functionId } = c.req.valid("param");
     const { params } = c.req.valid("query");
     const pool = await resolvePool(c, functionId, params ?? null);
-    const where = `updateAutoscaler on ${pool.resolved.fn.name}`;
-    let update;
-    try {
-      update = checkAutoscalerUpdate(where, c.req.valid("json"));
-      // Checked against what is in effect, so min > max is refused before anything is stored.
-      applyAutoscalerUpdate(where, effectiveSettings(pool.config), update);
-    } catch (err) {
-      if (err instanceof OptionsError) throw invalid(err.message);
-      throw err;
-    }
-    const d = db(c.env.DB);
-    const version = await mergeOverride(d, pool.resolved.fn, pool.instanceKey, update, "override");
-    const overrides = await overridesFor(d, functionId, pool.instanceKey);
-    const config = { ...pool.config, version, overrides: overrides.settings, overrideSources: overrides.sources };
-    await pool.stub.configure(config);
-    forgetResolvedPools();
-    return c.json(effectiveSettings(config), 200);
+    return c.json(await overrideAutoscaler(c.env, pool, c.req.valid("json")), 200);
   },
 );
 

@@ -3,6 +3,7 @@ import type { FunctionOptionsWire } from "../../wire/options.js";
 import type { Command } from "../command.js";
 import { buildManifest, loadApp } from "../load-app.js";
 import { table, toJson } from "../io.js";
+import { withStatus } from "../progress-line.js";
 
 export const deploy: Command = {
   path: "deploy",
@@ -12,18 +13,24 @@ export const deploy: Command = {
   arity: [1, 1],
   async run(ctx) {
     const [file] = ctx.args;
-    const { registered, bundle } = await loadApp(file);
+    const { registered, bundle } = await withStatus(ctx.io, `bundling ${file}…`, () => loadApp(file));
     const appName = typeof ctx.values.name === "string" ? ctx.values.name : registered.name;
     const request: DeployRequest = { manifest: buildManifest(registered, appName), bundle };
-    const res = await ctx.http().request<DeployResponse>("POST", `/v1/apps/${encodeURIComponent(appName)}/deployments`, { json: request });
+    const res = await withStatus(ctx.io, `deploying ${appName} (${kib(bundle)} KiB)…`, () =>
+      ctx.http().request<DeployResponse>("POST", `/v1/apps/${encodeURIComponent(appName)}/deployments`, { json: request }),
+    );
     if (ctx.json) {
       ctx.io.out(toJson(res));
       return;
     }
-    ctx.io.out(`deployed ${res.appName} version ${res.version} (${res.deploymentId}, bundle ${Math.ceil(Buffer.byteLength(bundle) / 1024)} KiB)`);
+    ctx.io.out(`deployed ${res.appName} version ${res.version} (${res.deploymentId}, bundle ${kib(bundle)} KiB)`);
     ctx.io.out(table(["NAME", "KIND", "SETTINGS"], res.functions.map((f) => [f.name, f.kind, describe(f)])).replace(/^/gm, "  "));
   },
 };
+
+function kib(bundle: string): number {
+  return Math.ceil(Buffer.byteLength(bundle) / 1024);
+}
 
 /** One line per function: its methods and the options it sets (defaults are not repeated). */
 export function describe(f: FunctionInfo): string {

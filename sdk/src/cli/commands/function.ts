@@ -1,4 +1,4 @@
-import type { AutoscalerUpdate } from "../../wire/options.js";
+import type { AutoscalerSettings, AutoscalerUpdate } from "../../wire/options.js";
 import { getCurrentStats, updateAutoscaler } from "../../pool-control.js";
 import type { Command } from "../command.js";
 import { intOption } from "../args.js";
@@ -18,15 +18,19 @@ export const functionStats: Command = {
       ctx.io.out(toJson(s));
       return;
     }
-    const a = s.autoscaler;
     ctx.io.out(
       table(
         ["BACKLOG", "RUNNING", "STARTING", "IDLE", "BUSY", "CONTAINERS"],
         [[s.backlog, s.runningInputs, s.containers.starting, s.containers.idle, s.containers.busy, s.containers.total].map(String)],
       ),
     );
+    ctx.io.out("");
+    const settings = Object.keys(s.autoscaler) as Array<keyof AutoscalerSettings>;
     ctx.io.out(
-      `autoscaler: minContainers ${a.minContainers}, maxContainers ${a.maxContainers ?? "none"}, bufferContainers ${a.bufferContainers}, scaledownWindowMs ${a.scaledownWindowMs}`,
+      table(
+        ["AUTOSCALER", "VALUE", "SOURCE"],
+        settings.map((key) => [key, String(s.autoscaler[key] ?? "none"), s.autoscalerSources?.[key] ?? "declared"]),
+      ),
     );
   },
 };

@@ -6,7 +6,7 @@ import { setProgressListener } from "../../progress.js";
 import type { Command, Context } from "../command.js";
 import { buildManifest, loadApp } from "../load-app.js";
 import { UsageError, toJson } from "../io.js";
-import { progressLine } from "../progress-line.js";
+import { mapProgress, withStatus } from "../progress-line.js";
 
 /** App names are at most 64 characters; the suffix takes 11. */
 const MAX_BASE_LENGTH = 64 - "-run-000000".length;
@@ -18,13 +18,15 @@ export const run: Command = {
   arity: [1, 1],
   async run(ctx) {
     const [file] = ctx.args;
-    const { registered, bundle } = await loadApp(file);
+    const { registered, bundle } = await withStatus(ctx.io, `bundling ${file}…`, () => loadApp(file));
     const entrypoint = registered.localEntrypoint;
     if (!entrypoint) throw new UsageError(`app ${registered.name} has no local entrypoint: add app.localEntrypoint(async () => { ... })`);
     const ephemeralName = `${registered.name.slice(0, MAX_BASE_LENGTH)}-run-${randomBytes(3).toString("hex")}`;
     const request: DeployRequest = { manifest: buildManifest(registered, ephemeralName), bundle, ephemeral: true };
     const http = ctx.http();
-    const deployed = await http.request<DeployResponse>("POST", `/v1/apps/${encodeURIComponent(ephemeralName)}/deployments`, { json: request });
+    const deployed = await withStatus(ctx.io, `deploying ${ephemeralName}…`, () =>
+      http.request<DeployResponse>("POST", `/v1/apps/${encodeURIComponent(ephemeralName)}/deployments`, { json: request }),
+    );
     // Status goes to stderr: stdout belongs to the entrypoint.
     if (!ctx.json) ctx.io.err(`running ${registered.name} as ephemeral app ${ephemeralName} (${deployed.functions.length} functions)`);
 
@@ -40,7 +42,7 @@ export const run: Command = {
     };
     process.once("SIGINT", onInterrupt);
     bindApp(registered, { appName: ephemeralName, client: ctx.clientConfig() });
-    if (!ctx.json && process.stderr.isTTY) setProgressListener(progressLine((text) => process.stderr.write(text)));
+    if (!ctx.json) setProgressListener(mapProgress(ctx.io));
     try {
       await entrypoint();
       if (ctx.json) ctx.io.out(toJson({ appName: registered.name, ephemeralName, ok: true }));

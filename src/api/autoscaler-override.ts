@@ -1,0 +1,34 @@
+// `updateAutoscaler` from any door (PATCH /v1/functions/:id/autoscaler, the
+// dashboard's form): one validation, one merge, one message for a mistake.
+import type { Env } from "../env";
+import type { AutoscalerSettings } from "../../sdk/src/wire/options";
+import { OptionsError, checkAutoscalerUpdate, applyAutoscalerUpdate } from "../../sdk/src/wire/options";
+import { effectiveSettings } from "../pool/config";
+import { db, mergeOverride, overridesFor } from "../db/queries";
+import { invalid } from "./errors";
+import { forgetResolvedPools, type ResolvedPool } from "./pools";
+
+/**
+ * Checks `raw` as an autoscaler update, stores it as an override merged
+ * field by field, and hands the pool its new config. Returns the settings
+ * now in effect. A bad update is refused (400) before anything is stored.
+ */
+export async function overrideAutoscaler(env: Env, pool: ResolvedPool, raw: unknown): Promise<AutoscalerSettings> {
+  const where = `updateAutoscaler on ${pool.resolved.fn.name}`;
+  let update;
+  try {
+    update = checkAutoscalerUpdate(where, raw);
+    // Checked against what is in effect, so min > max is refused before anything is stored.
+    applyAutoscalerUpdate(where, effectiveSettings(pool.config), update);
+  } catch (err) {
+    if (err instanceof OptionsError) throw invalid(err.message);
+    throw err;
+  }
+  const d = db(env.DB);
+  const version = await mergeOverride(d, pool.resolved.fn, pool.instanceKey, update, "override");
+  const overrides = await overridesFor(d, pool.resolved.fn.id, pool.instanceKey);
+  const config = { ...pool.config, version, overrides: overrides.settings, overrideSources: overrides.sources };
+  await pool.stub.configure(config);
+  forgetResolvedPools();
+  return effectiveSettings(config);
+}
