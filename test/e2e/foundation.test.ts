@@ -113,4 +113,11 @@ describe("squall run", () => {
     const list = JSON.parse((await squall(["app", "list", "--json"])).stdout) as { apps: Array<{ name: string }> };
     expect(list.apps.filter((a) => a.name.startsWith("hello-run-"))).toEqual([]);
   });
+
+  it("a function calling another function from its container stays within the ephemeral copy", async () => {
+    // "nested" is never deployed under its own name: the inner call must go to the run's copy.
+    const r = await squall(["run", "test/e2e/apps/nested.ts"]);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.stdout).toContain("outer(1) = 20");
+  });
 });

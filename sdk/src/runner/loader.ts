@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import type { InitMessage, RunnerTarget } from "../wire/protocol.js";
 import { decode } from "../wire/serialization.js";
 import { registeredApps, type Registered, type UserFunction } from "../registry.js";
+import { bindApp } from "../binding.js";
 
 export type LoadedTarget =
   | { kind: "function"; name: string; fn: UserFunction }
@@ -29,6 +30,7 @@ export interface LoadOptions {
 export async function loadTarget(init: InitMessage, options: LoadOptions): Promise<LoadedTarget> {
   const source = await downloadBundle(init.bundleUrl, options.secret);
   await importBundle(source);
+  bindToDeployment(options.appName);
   const registered = findRegistered(init.target, options.appName);
   if (registered.kind === "function") return { kind: "function", name: registered.name, fn: registered.fn };
   if (init.target.kind !== "class") throw new Error(`"${registered.name}" is a class in the app bundle, but this container was started for a function`);
@@ -82,6 +84,19 @@ function findRegistered(target: RunnerTarget, appName: string | undefined): Regi
   const inApp = ofKind.filter((m) => m.app === appName);
   if (inApp.length === 1) return inApp[0].r;
   throw new Error(`${target.kind} "${target.name}" is defined by several apps in the bundle (${ofKind.map((m) => m.app).join(", ")})`);
+}
+
+/**
+ * Handles in the bundle call the app deployed under the name this container
+ * serves: an ephemeral copy from `squall run` is deployed under another name
+ * than the App's own, and a call from one of its functions to another must
+ * stay within that copy. (The default Client reads SQUALL_URL/SQUALL_TOKEN,
+ * which the pool gives every container.)
+ */
+function bindToDeployment(appName: string | undefined): void {
+  if (!appName) return;
+  const apps = registeredApps();
+  if (apps.length === 1 && apps[0].name !== appName) bindApp(apps[0], { appName });
 }
 
 async function construct(cls: new (params: never) => object, name: string, paramBytes: Uint8Array): Promise<object> {
