@@ -2,7 +2,7 @@
 // (checked before anything is sent), and turning an output into a value or
 // the error to raise.
 import type { Client } from "./client.js";
-import type { GetOutputsResponse, OutputItem } from "./wire/api.js";
+import { MAX_INPUT_ARGS_BYTES, type GetOutputsResponse, type OutputItem } from "./wire/api.js";
 import { decode, deserializeError, encode, findUnserializable, type SerializedError } from "./wire/serialization.js";
 import { FunctionTimeoutError, InputCancellation, InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
@@ -36,13 +36,39 @@ export function instanceQuery(target: CallTarget): { params?: string } {
 
 /** CBOR of a value that must travel; `where` names it in the error, e.g. `argument 2 of f.remote()`. */
 export function encodeValue(where: string, value: unknown): Uint8Array {
+  checkSerializable(where, value);
+  return encodeChecked(where, value);
+}
+
+/** Throws InvalidError naming `where` if `value` holds something CBOR cannot carry (a function, a class instance, a cycle…). */
+export function checkSerializable(where: string, value: unknown): void {
   const bad = findUnserializable(value);
   if (bad !== null) throw new InvalidError(`${where}: ${bad.replace(/^value /, "the value ")} cannot be serialized`);
+}
+
+/** CBOR of a value already checked with checkSerializable (each value is walked and encoded once). */
+export function encodeChecked(where: string, value: unknown): Uint8Array {
   try {
     return encode(value);
   } catch (err) {
     throw new InvalidError(`${where} cannot be serialized: ${(err as Error).message}`);
   }
+}
+
+/**
+ * One input's arguments may be at most this large serialized (the API's
+ * inline limit; it answers 413 above it). Larger data travels by reference.
+ */
+export const MAX_ARGS_BYTES = MAX_INPUT_ARGS_BYTES;
+
+/** Refuses an input's serialized arguments over MAX_ARGS_BYTES, before anything is sent. */
+export function checkArgsSize(where: string, args: Uint8Array): Uint8Array {
+  if (args.byteLength > MAX_ARGS_BYTES) {
+    throw new InvalidError(
+      `${where}: the arguments are ${args.byteLength} bytes serialized; the limit is ${MAX_ARGS_BYTES} bytes per input: pass large data by reference (e.g. a URL) instead`,
+    );
+  }
+  return args;
 }
 
 /** CBOR of an argument list, checking each argument first. */
@@ -51,7 +77,8 @@ export function encodeArgs(call: string, args: readonly unknown[]): Uint8Array {
     const bad = findUnserializable(arg);
     if (bad !== null) throw new InvalidError(`argument ${i + 1} of ${call}: ${bad.replace(/^value /, "the value ")} cannot be serialized`);
   });
-  return encodeValue(call, args);
+  // Every argument is checked: the list itself is fresh, so encode it without walking it again.
+  return checkArgsSize(call, encodeChecked(call, args));
 }
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: Error; userCode: boolean };

@@ -10,6 +10,9 @@ export interface GetOptions {
   timeoutMs?: number;
 }
 
+/** Results gather() reads at once. */
+const GATHER_CONCURRENCY = 50;
+
 type ResultsOf<T extends readonly FunctionCall<unknown>[]> = { -readonly [K in keyof T]: T[K] extends FunctionCall<infer R> ? R : never };
 
 export class FunctionCall<R = unknown> {
@@ -20,9 +23,28 @@ export class FunctionCall<R = unknown> {
     return new FunctionCall<R>(client, id);
   }
 
-  /** Waits for every call; results come in the order of the calls, and the first failure throws. */
-  static gather<T extends readonly FunctionCall<unknown>[]>(...calls: T): Promise<ResultsOf<T>> {
-    return Promise.all(calls.map((c) => c.get())) as Promise<ResultsOf<T>>;
+  /**
+   * Waits for every call; results come in the order of the calls, and the
+   * first failure throws. At most GATHER_CONCURRENCY results are read at once,
+   * so gathering thousands of calls does not open thousands of connections.
+   */
+  static async gather<T extends readonly FunctionCall<unknown>[]>(...calls: T): Promise<ResultsOf<T>> {
+    const results = new Array<unknown>(calls.length);
+    let next = 0;
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      while (!failed && next < calls.length) {
+        const i = next++;
+        try {
+          results[i] = await calls[i].get();
+        } catch (err) {
+          failed = true; // the others stop taking new calls; the first failure is what gather throws
+          throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(GATHER_CONCURRENCY, calls.length) }, worker));
+    return results as ResultsOf<T>;
   }
 
   /** The call's result; a remote throw re-throws here with its name, message and remote stack. */

@@ -5,7 +5,7 @@ import { InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
 import { LONG_POLL_MS, encodeArgs, resultOf, targetFields, waitForOutput, type CallTarget, type ResolveTarget } from "./calls.js";
 import { FunctionCall } from "./function-call.js";
-import { MAP_BATCH_SIZE, MapStream, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
+import { MapStream, batchIsFull, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
 
 /** Map options that put failures into the stream, so the stream's items may be errors. */
@@ -77,16 +77,20 @@ export class FunctionHandle<Args extends unknown[], R> {
     const target = await this.#resolve();
     const calls: FunctionCall<R>[] = [];
     let batch: InputItem[] = [];
+    let bytes = 0;
     const flush = async (): Promise<void> => {
       for (const id of await spawnBatch(target, batch, true)) calls.push(new FunctionCall<R>(target.client, id));
       batch = [];
+      bytes = 0;
     };
     const source = toAsyncIterator(inputs);
     let idx = 0;
     for (let next = await source.next(); !next.done; next = await source.next()) {
-      batch.push({ idx, args: encodeItem(call, idx, next.value, false) });
+      const args = encodeItem(call, idx, next.value, false);
+      batch.push({ idx, args });
+      bytes += args.byteLength;
       idx++;
-      if (batch.length === MAP_BATCH_SIZE) await flush();
+      if (batchIsFull(batch.length, bytes)) await flush();
     }
     if (batch.length > 0) await flush();
     return calls;

@@ -9,11 +9,21 @@ import type { CreateCallResponse, GetOutputsResponse, InputItem, PutInputsRespon
 import { InvalidError, RemoteError, UserCodeException } from "./errors.js";
 import { httpOf, withRetries, type Http } from "./http.js";
 import { reportProgress, sizeOf, type MapProgress } from "./progress.js";
-import { LONG_POLL_MS, encodeArgs, encodeValue, outcomeOf, targetFields, type CallTarget, type ResolveTarget } from "./calls.js";
+import { LONG_POLL_MS, MAX_ARGS_BYTES, checkArgsSize, checkSerializable, encodeArgs, encodeChecked, outcomeOf, targetFields, type CallTarget, type ResolveTarget } from "./calls.js";
 
 export const MAP_MAX_IN_FLIGHT = 1_000;
 /** Inputs per request; the API takes up to 1 000. */
 export const MAP_BATCH_SIZE = 500;
+/**
+ * Serialized arguments per request. The API takes bodies up to 32 MiB, so a
+ * batch closes once it might not fit one more input of MAX_ARGS_BYTES.
+ */
+export const MAP_BATCH_BYTES = 24 * 1024 * 1024;
+
+/** Whether a batch holding `bytes` of arguments must go out before another input could overflow it. */
+export function batchIsFull(count: number, bytes: number): boolean {
+  return count >= MAP_BATCH_SIZE || bytes + MAX_ARGS_BYTES > MAP_BATCH_BYTES;
+}
 /** A partial batch goes out once the source has made us wait this long. */
 const FLUSH_AFTER_MS = 20;
 
@@ -80,8 +90,8 @@ export function toAsyncIterator<T>(inputs: Inputs<T>): AsyncIterator<T> {
 export function encodeItem(call: string, idx: number, item: unknown, spread: boolean): Uint8Array {
   const where = `input ${idx} of ${call}`;
   if (!spread) {
-    encodeValue(where, item); // checks the item itself, so the message has no "argument 1"
-    return encodeArgs(where, [item]);
+    checkSerializable(where, item); // the item itself, so the message has no "argument 1"
+    return checkArgsSize(where, encodeChecked(where, [item]));
   }
   if (!Array.isArray(item)) throw new InvalidError(`${where} must be an argument list (an array), got ${item === null ? "null" : typeof item}`);
   return encodeArgs(where, item);
@@ -230,6 +240,7 @@ class MapRun {
   /** Pulls up to `max` inputs: at least one (unless the source ends), more while the source keeps up. */
   private async pullBatch(max: number): Promise<InputItem[]> {
     const batch: InputItem[] = [];
+    let bytes = 0;
     let timer: NodeJS.Timeout | undefined;
     let flush: Promise<typeof FLUSH> | null = null;
     try {
@@ -247,6 +258,8 @@ class MapRun {
         this.pulled++;
         this.awaitingOutput.add(idx);
         batch.push({ idx, args });
+        bytes += args.byteLength;
+        if (batchIsFull(batch.length, bytes)) break;
       }
     } finally {
       clearTimeout(timer);

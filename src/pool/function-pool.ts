@@ -8,6 +8,7 @@ import type { FunctionStats, InputItem, OutputItem, OutputStatus } from "../../s
 import type { PoolToRunner, RunnerToPool, RunnerOutput, LogLine } from "../../sdk/src/wire/protocol";
 import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
+import { chunkBySize } from "../../sdk/src/wire/chunks";
 import { createBackend, CapacityError, type ComputeBackend } from "../compute";
 import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
 import { planScaling, type ContainerView } from "./autoscaler";
@@ -30,6 +31,8 @@ const EXIT_INFO_ATTEMPTS = 5;
 const EXIT_INFO_INTERVAL_MS = 100;
 /** The metrics series gets a point at most this often (and whenever the container count changes). */
 const METRIC_INTERVAL_MS = 2_000;
+/** Inputs sent to a runner in one frame: well under WebSocket message limits, even with large arguments. */
+const MAX_INPUT_FRAME_BYTES = 8 * 1024 * 1024;
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
 
@@ -121,8 +124,11 @@ export class FunctionPool extends DurableObject<Env> {
     if (!admitted.ok) return admitted;
     const callId = `fc-${this.poolId}-${randomId("", 8)}`;
     const now = Date.now();
-    this.store.createCall(callId, args.kind, args.closed, now);
-    this.store.addInputs(callId, args.kind, args.inputs.map((i) => ({ ...i, method: args.method })));
+    // One transaction: a call is never left without the inputs it came with.
+    this.ctx.storage.transactionSync(() => {
+      this.store.createCall(callId, args.kind, args.closed, now);
+      this.store.addInputs(callId, args.kind, args.inputs.map((i) => ({ ...i, method: args.method })));
+    });
     this.onLoadChange();
     const out = await this.readOutputs(callId, 0, args.waitMs);
     return ok({ callId, ...out });
@@ -172,6 +178,7 @@ export class FunctionPool extends DurableObject<Env> {
   /** Reserves call ids for spawned calls; their inputs arrive through the spawn queue (deliverSpawns). */
   admitSpawns(config: PoolConfig, count: number): PoolResult<{ callIds: string[] }> {
     this.configure(config);
+    if (this.stopped) return fail({ code: "CONFLICT", message: `app ${config.appName} is stopped; deploy it again to call it` });
     const counts = this.store.countInputs();
     const pending = counts.pendingSpawns + counts.awaitingDelivery;
     if (pending + count > limits.MAX_PENDING_SPAWNS) {
@@ -262,7 +269,15 @@ export class FunctionPool extends DurableObject<Env> {
   async stopAll(reason: string): Promise<{ cancelledInputs: number; stoppedContainers: number }> {
     this.stopped = true;
     this.store.setMeta("stopped", true);
-    const cancelledInputs = await this.cancelInputs(this.store.inputsOf(null), reason);
+    const undelivered = this.store.undeliveredSpawns();
+    const cancelledValue = encode(platformError("InputCancellation", reason));
+    for (const callId of undelivered) {
+      // Still in the spawn queue: give it its cancelled result now; a late delivery finds it cancelled.
+      this.store.completeUndelivered(callId, cancelledValue, Date.now());
+      this.store.markCancelled(callId);
+      this.notify(callId);
+    }
+    const cancelledInputs = undelivered.length + (await this.cancelInputs(this.store.inputsOf(null), reason));
     const containers = this.store.containers();
     await Promise.all(containers.map((c) => this.stopContainer(c.id, false)));
     await this.setAlarm(null);
@@ -303,7 +318,8 @@ export class FunctionPool extends DurableObject<Env> {
     }
     await this.timeOutOverdue(now);
     for (const id of this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS)) this.store.deleteCall(id);
-    this.reconcile();
+    // Inputs whose retry delay has passed are ready now: send them, not only plan for them.
+    this.onLoadChange();
   }
 
   // ---- admission and outputs ---------------------------------------------
@@ -500,7 +516,9 @@ export class FunctionPool extends DurableObject<Env> {
         if (!inputs.length) continue;
         c.running += inputs.length;
         this.store.addRunning(c.id, inputs.length, now);
-        this.send(c.id, { t: "inputs", inputs: inputs.map((i) => ({ id: i.id, method: i.method ?? undefined, args: i.args })) });
+        for (const batch of chunkBySize(inputs, (i) => i.args.byteLength, MAX_INPUT_FRAME_BYTES)) {
+          this.send(c.id, { t: "inputs", inputs: batch.map((i) => ({ id: i.id, method: i.method ?? undefined, args: i.args })) });
+        }
       }
     }
   }

@@ -90,6 +90,9 @@ CREATE TABLE IF NOT EXISTS logs (
   call_id TEXT, stream TEXT NOT NULL, text TEXT NOT NULL);
 `;
 
+/** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
+const MAX_IDS_PER_STATEMENT = 90;
+
 /** Log lines kept per pool (a bounded tail). */
 export const LOG_TAIL_LINES = 2_000;
 /** Finished inputs kept for "recent calls". */
@@ -222,6 +225,10 @@ export class PoolStore {
       callId, blob(value), now,
     );
   }
+  /** Spawned calls admitted but not delivered from the queue yet (they have no input row to cancel). */
+  undeliveredSpawns(): string[] {
+    return this.sql.exec<{ id: string }>("SELECT id FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").toArray().map((r) => r.id);
+  }
   hasCalls(): boolean {
     return this.sql.exec("SELECT 1 FROM calls LIMIT 1").toArray().length > 0;
   }
@@ -265,16 +272,19 @@ export class PoolStore {
       this.counts.running++;
     }
     const ids = rows.map((r) => r.id as number);
-    this.sql.exec(
-      `UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE id IN (${ids.map(() => "?").join(",")})`,
-      containerId, now + timeoutMs, ...ids,
-    );
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+      this.sql.exec(
+        `UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE id IN (${chunk.map(() => "?").join(",")})`,
+        containerId, now + timeoutMs, ...chunk,
+      );
+    }
     return rows.map((r) => ({ id: r.id as number, callId: r.call_id as string, idx: r.idx as number, method: (r.method as string | null) ?? null, args: bytes(r.args) }));
   }
   getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput> {
     const out = new Map<number, RunningInput>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
       const rows = this.sql
         .exec<Record<string, SqlStorageValue>>(
           `SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs

@@ -207,11 +207,11 @@ describe("calls: bad input", () => {
     const d = (await (await deploy(token, manifest("big", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
     const res = await api(token).cbor(`/v1/functions/${d.functions[0].functionId}/calls`, {
       kind: "remote",
-      inputs: [{ idx: 0, args: new Uint8Array(5 * 1024 * 1024) }],
+      inputs: [{ idx: 0, args: new Uint8Array(2_000_001) }],
       closed: true,
     });
     expect(res.status).toBe(413);
-    expect((await errorOf(res)).message).toMatch(/input 0: arguments are 5242880 bytes/);
+    expect((await errorOf(res)).message).toMatch(/input 0: arguments are 2000001 bytes; the limit is 2000000 bytes per input/);
   });
 
   it("answers an unknown route with a JSON 404", async () => {

@@ -9,24 +9,7 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 /** The payload budget of one frame (values and log text), below MAX_FRAME_BYTES. */
 export const FRAME_PAYLOAD_BUDGET = MAX_FRAME_BYTES - 32 * 1024;
 
-/** Splits items into consecutive groups whose sizes add up to at most `budget` (an oversized item goes alone). */
-export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number, budget: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    const s = sizeOf(item);
-    if (current.length > 0 && size + s > budget) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += s;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
+export { chunkBySize } from "../wire/chunks.js";
 
 /** Cuts `text` to at most `maxBytes` of UTF-8, saying how much was cut. */
 export function truncateUtf8(text: string, maxBytes: number): string {

@@ -6,6 +6,13 @@ import type { SerializedError } from "./serialization.js";
 
 export const CBOR_CONTENT_TYPE = "application/cbor";
 
+/**
+ * One input's serialized arguments travel inline up to this size. The pool
+ * stores each input as one SQLite value, and Durable Object SQLite caps a
+ * value at 2 MB; larger data should be passed by reference (a URL, an R2 key).
+ */
+export const MAX_INPUT_ARGS_BYTES = 2_000_000;
+
 export type ErrorCode =
   | "INVALID_ARGUMENT" // 400
   | "UNAUTHENTICATED" // 401

@@ -3,3 +3,4 @@ export * from "./options.js";
 export * from "./api.js";
 export * from "./protocol.js";
 export * from "./host.js";
+export * from "./chunks.js";

@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import type { CreateCallResponse, SpawnResponse } from "../../../sdk/src/wire/api";
+import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type SpawnResponse } from "../../../sdk/src/wire/api";
 import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../errors";
@@ -11,7 +11,7 @@ import { spawnCalls } from "../../spawn/producer";
 export const functions = new OpenAPIHono<AppEnv>();
 
 /** One input's arguments inline; larger ones are refused with a clear size error rather than truncated. */
-export const MAX_ARGS_BYTES = 4 * 1024 * 1024;
+const MAX_ARGS_BYTES = MAX_INPUT_ARGS_BYTES;
 /** Inputs in one request: the SDK sends batches of up to 500. */
 const MAX_INPUTS_PER_REQUEST = 1_000;
 
