@@ -70,7 +70,7 @@ ${highlights(rows, oracleName).join("\n")}
 
 - **Pool.** Each function has its own pool. A container serves up to \`targetInputs\` inputs at once.
   Inputs wait in FIFO order for a free slot; free slots are filled as \`FunctionPool.pump\` does
-  (least-loaded ready container first, oldest first among equals). A started container takes
+  (busiest ready container first, oldest first among equals). A started container takes
   ${model.coldStartMs / 1000} s before it takes inputs; an input runs for the service time the trace gives it.
 - **Policies** only decide which containers to start and stop, and may only stop idle ones. The
   engine asks them after every event (arrival, completion, container ready) and at the wake-up

@@ -1,0 +1,121 @@
+// Issue "Autoscaler": warm pools, bursts up to maxContainers, scale-down to
+// zero, input concurrency, live overrides that revert on deploy, and class
+// instances with pools of their own, on the real local platform.
+import { describe, it, expect, beforeAll } from "vitest";
+import { inject } from "vitest";
+import { Client, InvalidError, NotFoundError, type FunctionStats } from "../../sdk/src/index";
+import { deploy, squall } from "./helpers";
+
+const APP_FILE = "test/e2e/apps/autoscaling.ts";
+const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
+
+async function until(what: string, read: () => Promise<FunctionStats>, ok: (s: FunctionStats) => boolean, timeoutMs = 30_000): Promise<FunctionStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await read();
+    if (ok(s)) return s;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last stats: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("autoscaler", () => {
+  beforeAll(async () => {
+    await deploy(APP_FILE);
+  });
+
+  it("keeps minContainers warm while idle", async () => {
+    const warm = await client().functions.fromName("autoscaling", "warm");
+    await until("2 warm containers", () => warm.getCurrentStats(), (s) => s.containers.idle === 2);
+    // Well past its 2 s scale-down window, the floor holds.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const s = await warm.getCurrentStats();
+    expect(s.containers.total).toBe(2);
+    expect(s.runningInputs).toBe(0);
+  });
+
+  it("scales a burst out to maxContainers and no further, then back to zero after the window", async () => {
+    const burst = await client().functions.fromName<[number], string>("autoscaling", "burst");
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, (await burst.getCurrentStats()).containers.total);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    const containers = await burst.map(Array.from({ length: 12 }, () => 1_000)).toArray();
+    sampling = false;
+    await sampler;
+    expect(new Set(containers).size).toBe(3);
+    expect(peak).toBe(3);
+    await until("scale to zero", () => burst.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+  });
+
+  it("runs up to maxInputs inputs at once on one container: 40 one-second inputs in about 4 s", async () => {
+    const concurrent = await client().functions.fromName<[number], number>("autoscaling", "concurrent");
+    await concurrent.remote(1); // a warm container, so the timing below is the inputs' own
+    const started = Date.now();
+    const peaks = await concurrent.map(Array.from({ length: 40 }, () => 1_000)).toArray();
+    const seconds = (Date.now() - started) / 1_000;
+    expect(Math.max(...peaks)).toBe(10);
+    expect(seconds).toBeGreaterThanOrEqual(4);
+    expect(seconds).toBeLessThan(8);
+    expect((await concurrent.getCurrentStats()).containers.total).toBe(1);
+  });
+
+  it("merges overrides field by field, the pool follows, and a deploy reverts them", async () => {
+    const tunable = await client().functions.fromName("autoscaling", "tunable");
+    await tunable.updateAutoscaler({ minContainers: 2, maxContainers: 10 });
+    await tunable.updateAutoscaler({ minContainers: 4 });
+    const merged = await tunable.getCurrentStats();
+    expect(merged.autoscaler).toMatchObject({ minContainers: 4, maxContainers: 10 });
+    expect(merged.autoscalerSources).toMatchObject({ minContainers: "override", maxContainers: "override", bufferContainers: "declared" });
+    await until("4 warm containers", () => tunable.getCurrentStats(), (s) => s.containers.total === 4);
+
+    await deploy(APP_FILE);
+    const reverted = await tunable.getCurrentStats();
+    expect(reverted.autoscaler).toMatchObject({ minContainers: 0, maxContainers: 5 });
+    await until("scale back to zero", () => tunable.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+  });
+
+  it("refuses bad updates naming the problem, and changes nothing", async () => {
+    const tunable = await client().functions.fromName("autoscaling", "tunable");
+    await expect(tunable.updateAutoscaler({ minContainers: -1 })).rejects.toThrow(/minContainers/);
+    await expect(tunable.updateAutoscaler({ minContainers: 9 })).rejects.toThrow(/"minContainers" \(9\) must not exceed "maxContainers" \(5\)/);
+    await expect(tunable.updateAutoscaler({ minContainer: 1 } as never)).rejects.toBeInstanceOf(InvalidError);
+    expect((await tunable.getCurrentStats()).autoscaler.minContainers).toBe(0);
+    await expect(client().functions.fromName("autoscaling", "nope")).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("gives each class instance its own pool, stats and overrides", async () => {
+    const Model = await client().cls.fromName("autoscaling", "Model");
+    const a = Model.instance({ modelVersion: "a" });
+    const b = Model.instance({ modelVersion: "b" });
+    expect(await a.predict.remote(1)).toBe("a:1:entered 1");
+    expect(await b.predict.remote(2)).toBe("b:2:entered 1");
+    expect(await a.predict.remote(3)).toBe("a:3:entered 1"); // enter() ran once for the container
+    await a.updateAutoscaler({ minContainers: 1 });
+    expect((await a.getCurrentStats()).autoscaler.minContainers).toBe(1);
+    expect((await b.getCurrentStats()).autoscaler.minContainers).toBe(0);
+    await until("instance b back to zero", () => b.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+    expect((await a.getCurrentStats()).containers.total).toBe(1);
+  });
+
+  it("examples/autoscaling.ts runs with squall run", async () => {
+    const r = await squall(["run", "examples/autoscaling.ts"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("24 squares, sum 4324");
+    expect(r.stdout).toMatch(/100 pages in \d+\.\d s with input concurrency/);
+    expect(r.stdout).toContain("evaluateModel now: min 2, max 4");
+    expect(r.stdout).toContain("3.5: 42");
+    expect(r.stdout).toContain("Model 3.5 buffer: 1");
+  }, 90_000);
+
+  it("shows and changes settings from the CLI", async () => {
+    const update = await squall(["function", "update-autoscaler", "autoscaling", "tunable", "--buffer-containers", "2", "--json"]);
+    expect(update.code).toBe(0);
+    const stats = await squall(["function", "stats", "autoscaling", "tunable", "--json"]);
+    expect((JSON.parse(stats.stdout) as FunctionStats).autoscaler.bufferContainers).toBe(2);
+  });
+});
