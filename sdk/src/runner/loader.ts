@@ -11,7 +11,8 @@ import { registeredApps, type Registered, type UserFunction } from "../registry.
 import { bindApp } from "../binding.js";
 
 export type LoadedTarget =
-  | { kind: "function"; name: string; fn: UserFunction }
+  /** `bundleFile`: where the bundle was written, so worker threads can import it too (runner/threads.ts). */
+  | { kind: "function"; name: string; fn: UserFunction; bundleFile: string }
   | { kind: "class"; name: string; instance: object; methods: readonly string[] };
 
 /**
@@ -29,10 +30,11 @@ export interface LoadOptions {
 
 export async function loadTarget(init: InitMessage, options: LoadOptions): Promise<LoadedTarget> {
   const source = await downloadBundle(init.bundleUrl, options.secret);
-  await importBundle(source);
+  const bundleFile = writeBundle(source);
+  await importBundle(bundleFile);
   bindToDeployment(options.appName);
   const registered = findRegistered(init.target, options.appName);
-  if (registered.kind === "function") return { kind: "function", name: registered.name, fn: registered.fn };
+  if (registered.kind === "function") return { kind: "function", name: registered.name, fn: registered.fn, bundleFile };
   if (init.target.kind !== "class") throw new Error(`"${registered.name}" is a class in the app bundle, but this container was started for a function`);
   return { kind: "class", name: registered.name, instance: await construct(registered.cls, registered.name, init.target.params), methods: registered.methods };
 }
@@ -51,12 +53,17 @@ async function downloadBundle(url: string, secret: string): Promise<string> {
   return res.text();
 }
 
-/** Imports the bundle from a fresh temp dir (ESM can only be imported from a URL); the dir goes when the process exits. */
-async function importBundle(source: string): Promise<void> {
+/** Writes the bundle into a fresh temp dir (ESM can only be imported from a URL); the dir goes when the process exits. */
+function writeBundle(source: string): string {
   const dir = mkdtempSync(join(tmpdir(), "squall-bundle-"));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "bundle.mjs");
   writeFileSync(file, source);
+  return file;
+}
+
+/** Imports the bundle, which registers its app (in this thread's registry: each worker thread imports it again). */
+export async function importBundle(file: string): Promise<void> {
   try {
     await import(pathToFileURL(file).href);
   } catch (err) {
@@ -65,7 +72,7 @@ async function importBundle(source: string): Promise<void> {
 }
 
 /** Finds the target among every registered app: a unique match, else the one in the app named `appName`. */
-function findRegistered(target: RunnerTarget, appName: string | undefined): Registered {
+export function findRegistered(target: RunnerTarget, appName: string | undefined): Registered {
   const apps = registeredApps();
   if (apps.length === 0) throw new Error("the app bundle registered no app (importing it created no App)");
   const matches = apps.flatMap((app) => {
@@ -93,7 +100,7 @@ function findRegistered(target: RunnerTarget, appName: string | undefined): Regi
  * stay within that copy. (The default Client reads SQUALL_URL/SQUALL_TOKEN,
  * which the pool gives every container.)
  */
-function bindToDeployment(appName: string | undefined): void {
+export function bindToDeployment(appName: string | undefined): void {
   if (!appName) return;
   const apps = registeredApps();
   if (apps.length === 1 && apps[0].name !== appName) bindApp(apps[0], { appName });

@@ -9,6 +9,7 @@ import { loadTarget, type LoadedTarget } from "./loader.js";
 import { invoke, type Outcome } from "./invoke.js";
 import { Outbox } from "./outbox.js";
 import { runnerLog } from "./console-capture.js";
+import { ThreadPool, isAsyncFunction } from "./threads.js";
 
 export interface SessionOptions {
   containerId: string;
@@ -24,8 +25,11 @@ const REPLACED_CLOSE_CODE = 4000;
 interface InitState {
   deploymentId: string;
   maxInputs: number;
-  target: Promise<LoadedTarget>;
+  target: Promise<Executor>;
 }
+
+/** Runs one input of the loaded target: on this thread, or (synchronous functions with maxInputs > 1) on a worker thread. */
+type Executor = (input: RunnerInput) => Promise<Outcome>;
 
 export class RunnerSession {
   readonly outbox = new Outbox();
@@ -39,6 +43,8 @@ export class RunnerSession {
   /** Running inputs the pool cancelled: their results are dropped. */
   private readonly cancelled = new Set<number>();
   private closing = false;
+  /** The worker threads of a synchronous function with maxInputs > 1, once loaded. */
+  private threads: ThreadPool | null = null;
 
   constructor(private readonly options: SessionOptions) {}
 
@@ -72,6 +78,7 @@ export class RunnerSession {
     this.closing = true;
     this.queue = [];
     await Promise.allSettled([...this.running.values()]);
+    await this.threads?.close();
     await this.outbox.flush();
     this.ws?.close(1000, "runner shutting down");
   }
@@ -123,9 +130,10 @@ export class RunnerSession {
     }
     // A reconnecting pool may send init again: the first load's result answers it.
     if (!this.init) {
-      const target = loadTarget(message, { secret: this.options.secret, appName: this.options.appName });
+      const maxInputs = Math.max(1, message.maxInputs);
+      const target = loadTarget(message, { secret: this.options.secret, appName: this.options.appName }).then((t) => this.executorFor(t, maxInputs));
       target.catch(() => undefined); // observed below and by every input; never unhandled
-      this.init = { deploymentId: message.deploymentId, maxInputs: Math.max(1, message.maxInputs), target };
+      this.init = { deploymentId: message.deploymentId, maxInputs, target };
     }
     try {
       await this.init.target;
@@ -147,8 +155,9 @@ export class RunnerSession {
   }
 
   /**
-   * Starts queued inputs while slots are free. A cancelled input's code cannot
-   * be stopped, but it no longer holds a slot: the pool counts the slot free
+   * Starts queued inputs while slots are free. A cancelled input's code on
+   * this thread cannot be stopped (on a worker thread it is: the thread is
+   * terminated), but it no longer holds a slot: the pool counts the slot free
    * as soon as it cancels, and fills it.
    */
   private pump(): void {
@@ -170,19 +179,48 @@ export class RunnerSession {
 
   private async execute(input: RunnerInput): Promise<Outcome> {
     if (!this.init) return { status: "failure", value: encode(serializeError(new Error("the runner received inputs before init"))) };
-    let target: LoadedTarget;
+    let executor: Executor;
     try {
-      target = await this.init.target;
+      executor = await this.init.target;
     } catch (err) {
       return { status: "failure", value: encode(serializeError(new Error(`the container failed to initialize: ${(err as Error).message}`))) };
     }
-    return invoke(target, input);
+    try {
+      return await executor(input);
+    } catch (err) {
+      // invoke() turns every user error into an output; this is the runner's own failure (e.g. a thread it could not reach).
+      return { status: "failure", value: encode(serializeError(new Error(`the runner could not run this input: ${(err as Error).message}`, { cause: err }))) };
+    }
+  }
+
+  /**
+   * Async functions and class instances run here, as tasks on this event
+   * loop. A synchronous function that may run more than one input at once
+   * runs each input on a worker thread of its own (see threads.ts).
+   */
+  private executorFor(target: LoadedTarget, maxInputs: number): Executor {
+    if (target.kind === "function" && maxInputs > 1 && !isAsyncFunction(target.fn)) {
+      const threads = new ThreadPool({
+        bundleFile: target.bundleFile,
+        name: target.name,
+        appName: this.options.appName,
+        size: maxInputs,
+        log: (line) => this.outbox.addLog(line),
+      });
+      this.threads = threads;
+      return (input) => threads.run(input);
+    }
+    return (input) => invoke(target, input);
   }
 
   private onCancel(ids: number[]): void {
     const cancel = new Set(ids);
     this.queue = this.queue.filter((q) => !cancel.has(q.id));
-    for (const id of cancel) if (this.running.has(id)) this.cancelled.add(id);
+    for (const id of cancel) {
+      if (!this.running.has(id)) continue;
+      this.cancelled.add(id);
+      this.threads?.cancel(id); // code on a worker thread can be stopped: its thread goes
+    }
     this.outbox.discardOutputs(cancel);
     this.pump();
   }

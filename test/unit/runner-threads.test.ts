@@ -1,0 +1,157 @@
+// Input concurrency for synchronous functions: with maxInputs > 1 the runner
+// runs each input of a synchronous function on a worker thread of its own
+// (sdk/src/runner/threads.ts); arguments, results, errors and console output
+// behave as on the main thread. A real runner process, the threads fixture
+// app's bundle, and the runner protocol, as in runner.test.ts.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import type { ContainerHost } from "../../sdk/src/host/index.js";
+import type { SerializedError } from "../../sdk/src/wire/serialization.js";
+import type { HostedContainer } from "../../sdk/src/wire/host.js";
+import type { LogLine } from "../../sdk/src/wire/protocol.js";
+import { decode, encode } from "../../sdk/src/wire/serialization.js";
+import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer } from "./fixtures/harness.js";
+
+let host: ContainerHost;
+let lines: string[];
+let bundle: BundleServer;
+
+beforeAll(async () => {
+  ({ host, lines } = await startTestHost());
+  bundle = await serveFixtureBundle("threads-app.ts");
+});
+
+afterAll(async () => {
+  await host?.close();
+  await bundle?.close();
+});
+
+type Target = Parameters<PoolClient["init"]>[2];
+
+async function ready(target: Target, maxInputs: number): Promise<PoolClient> {
+  const c = await startContainer(host.url);
+  const pool = await PoolClient.connect(c.info.port, c.secret);
+  expect(await pool.init(c, bundle.url, target, maxInputs)).toEqual({ t: "ready", containerId: c.id });
+  return pool;
+}
+
+interface Span {
+  start: number;
+  end: number;
+  threadId: number;
+}
+
+const logsOf = (pool: PoolClient): LogLine[] => pool.received.flatMap((m) => (m.t === "logs" ? m.lines : []));
+
+describe("runner: synchronous functions with maxInputs > 1", () => {
+  it("runs CPU-bound inputs on separate worker threads at the same time, up to maxInputs", async () => {
+    const pool = await ready({ kind: "function", name: "spin" }, 2);
+    const t0 = Date.now();
+    const spans = [...(await pool.run([[1_000], [1_000]], 1)).values()].map((o) => valueOf(o) as Span);
+    const wall = Date.now() - t0;
+    // On one thread they would take 2 s one after the other; here they overlap.
+    expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(Math.min(...spans.map((s) => s.end)));
+    expect(wall).toBeLessThan(2_000);
+    expect(spans.every((s) => s.threadId !== 0)).toBe(true); // 0 is the runner's main thread
+    expect(new Set(spans.map((s) => s.threadId)).size).toBe(2);
+
+    // A third input waits for a free slot; the threads are reused, not recreated.
+    const more = [...(await pool.run([[300], [300], [300]], 10)).values()].map((o) => valueOf(o) as Span).sort((a, b) => a.start - b.start);
+    expect(more[2].start).toBeGreaterThanOrEqual(Math.min(more[0].end, more[1].end));
+    expect(new Set(more.map((s) => s.threadId))).toEqual(new Set(spans.map((s) => s.threadId)));
+    pool.close();
+  });
+
+  it("keeps a thrown error's name, message, properties and source-mapped stack", async () => {
+    const pool = await ready({ kind: "function", name: "syncFail" }, 2);
+    const output = (await pool.run([["no tea"]], 7)).get(7)!;
+    expect(output.status).toBe("failure");
+    const err = decode<SerializedError>(output.value);
+    expect(err).toMatchObject({ name: "TeapotError", message: "no tea", props: { status: 418 } });
+    expect(err.stack).toMatch(/TeapotError: no tea\n\s+at syncFail .*fixtures\/threads-app\.ts:\d+/);
+    pool.close();
+  });
+
+  it("attributes each thread's console output to its input, and still prints it", async () => {
+    const pool = await ready({ kind: "function", name: "syncChatty" }, 2);
+    const outputs = await pool.run([["alpha"], ["beta"]], 21);
+    expect(new Set([...outputs.values()].map(valueOf)).size).toBe(2); // two threads
+    await pool.until(() => logsOf(pool).filter((l) => l.text.startsWith("bye from")).length === 2, "both inputs' logs");
+    expect(logsOf(pool)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ inputId: 21, stream: "stdout", text: "hello from alpha" }),
+        expect.objectContaining({ inputId: 21, stream: "stderr", text: "bye from alpha" }),
+        expect.objectContaining({ inputId: 22, stream: "stdout", text: "hello from beta" }),
+        expect.objectContaining({ inputId: 22, stream: "stderr", text: "bye from beta" }),
+      ]),
+    );
+    // A line arrives before the output of the input that printed it.
+    const firstOutput = pool.received.findIndex((m) => m.t === "outputs");
+    const firstLog = pool.received.findIndex((m) => m.t === "logs" && m.lines.some((l) => l.text === "hello from alpha"));
+    expect(firstLog).toBeLessThan(firstOutput);
+    await waitUntil(() => lines.some((l) => l.endsWith("] hello from beta")), "the line on the runner's stdout");
+    pool.close();
+  });
+
+  it("serializes arguments and results as the main thread does", async () => {
+    const echo = await ready({ kind: "function", name: "syncEcho" }, 3);
+    const args = [new Date(0), new Map([["a", 1]]), new Set([1, 2]), 10n ** 20n, new Uint8Array([1, 2, 3]), undefined];
+    expect(valueOf((await echo.run([args], 1)).get(1))).toEqual(args);
+    echo.close();
+    const bad = await ready({ kind: "function", name: "returnsFunction" }, 3);
+    const output = (await bad.run([[]], 1)).get(1)!;
+    expect(output.status).toBe("failure");
+    expect(decode<SerializedError>(output.value).message).toBe("the return value of returnsFunction cannot be serialized: .user.save (a function)");
+    bad.close();
+  });
+
+  it("keeps async functions, class instances and maxInputs 1 on the main thread", async () => {
+    for (const [target, maxInputs, method] of [
+      [{ kind: "function", name: "asyncWhere" }, 4, undefined],
+      [{ kind: "function", name: "where" }, 1, undefined],
+      [{ kind: "class", name: "Counter", params: { name: "c" } }, 4, "where"],
+    ] as const) {
+      const pool = await ready(target, maxInputs);
+      const threads = [...(await pool.run([[], []], 1, method)).values()].map(valueOf);
+      expect(threads, `${target.name} with maxInputs ${maxInputs}`).toEqual([0, 0]);
+      pool.close();
+    }
+  });
+
+  it("stops a cancelled input's thread and gives its slot to the next input", async () => {
+    const pool = await ready({ kind: "function", name: "ticker" }, 2);
+    pool.send({ t: "inputs", inputs: [{ id: 1, args: encode([10_000]) }] });
+    const ticksOf1 = (): number => logsOf(pool).filter((l) => l.inputId === 1 && l.text.startsWith("tick")).length;
+    await pool.until(() => ticksOf1() >= 2, "input 1 ticking");
+    pool.send({ t: "cancel", ids: [1] });
+    const t0 = Date.now();
+    await pool.run([[300], [300]], 2); // both slots free: they run side by side at once
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    // The cancelled code no longer runs: its ticks stop.
+    const after = ticksOf1();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(ticksOf1()).toBe(after);
+    expect(pool.outputs().has(1)).toBe(false);
+    pool.close();
+  });
+
+  it("exits the runner when user code on a thread calls process.exit, as on the main thread", async () => {
+    const c = await startContainer(host.url);
+    const pool = await PoolClient.connect(c.info.port, c.secret);
+    expect((await pool.init(c, bundle.url, { kind: "function", name: "exitThread" }, 2)).t).toBe("ready");
+    pool.send({ t: "inputs", inputs: [{ id: 1, args: encode([3]) }] });
+    await pool.waitClosed();
+    await waitUntil(async () => ((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body as HostedContainer).state === "exited", "the runner to exit");
+    expect((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body).toMatchObject({ exitCode: 3, signal: null });
+  });
+
+  it("exits the runner with code 1 on an uncaught exception in a thread, as on the main thread", async () => {
+    const c = await startContainer(host.url);
+    const pool = await PoolClient.connect(c.info.port, c.secret);
+    expect((await pool.init(c, bundle.url, { kind: "function", name: "strayThrow" }, 2)).t).toBe("ready");
+    expect(valueOf((await pool.run([[]], 1)).get(1))).toBe("returned");
+    await pool.waitClosed();
+    await waitUntil(async () => ((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body as HostedContainer).state === "exited", "the runner to exit");
+    expect((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body).toMatchObject({ exitCode: 1, signal: null });
+    expect(lines.some((l) => l.includes("stray timer"))).toBe(true);
+  });
+});
