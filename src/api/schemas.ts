@@ -23,6 +23,18 @@ export const cbor = (description: string) => ({
   content: { "application/cbor": { schema: z.any().openapi({ type: "string", format: "binary" }) } },
 });
 
+/**
+ * A whole number in a query string: decimal digits only. Number() would also
+ * take "", "0x10", "1e3" and " 7 ", so z.coerce alone lets malformed queries through.
+ */
+export const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, "must be a whole number in decimal digits")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .openapi({ type: "integer", minimum: min, maximum: max });
+
 export const FunctionIdParam = z.object({ functionId: z.string().max(64) });
 export const CallIdParam = z.object({ callId: z.string().max(200) });
 /** Class instance params: base64url of their CBOR. */

@@ -59,6 +59,11 @@ export interface SpawnDelivery {
 interface Connection {
   ws: WebSocket;
   lastSeenMs: number;
+  /**
+   * Set while a container reconnected after a pool restart has not yet said
+   * which inputs it holds: it gets no new inputs until it has.
+   */
+  resyncSinceMs: number | null;
 }
 
 export class FunctionPool extends DurableObject<Env> {
@@ -139,15 +144,26 @@ export class FunctionPool extends DurableObject<Env> {
     if (!call.ok) return call;
     if (call.value.kind !== "map") return fail({ code: "INVALID_ARGUMENT", message: `call ${callId} is not a map call; only map calls take more inputs` });
     if (call.value.cancelled) return fail({ code: "CONFLICT", message: `call ${callId} was cancelled` });
-    if (call.value.closed) return fail({ code: "CONFLICT", message: `call ${callId} is closed: it takes no more inputs` });
-    const admitted = this.checkAdmission(inputs.length);
+    // Inputs arrive numbered in order (the API checks each request counts up by one), so
+    // `total` is the next idx expected and anything below it is a batch sent again
+    // after its answer was lost: admitted once already, whether or not it has run.
+    const nextIdx = call.value.total;
+    if (inputs.length > 0 && inputs[0].idx > nextIdx) {
+      return fail({ code: "INVALID_ARGUMENT", message: `inputs: call ${callId} expects idx ${nextIdx} next, not ${inputs[0].idx}` });
+    }
+    const fresh = inputs.filter((i) => i.idx >= nextIdx);
+    if (call.value.closed) {
+      if (fresh.length === 0 && closed) return ok({ admitted: 0 });
+      return fail({ code: "CONFLICT", message: `call ${callId} is closed: it takes no more inputs` });
+    }
+    const admitted = this.checkAdmission(fresh.length);
     if (!admitted.ok) return admitted;
-    const added = this.store.addInputs(callId, "map", inputs.map((i) => ({ ...i, method })));
+    const added = this.store.addInputs(callId, "map", fresh.map((i) => ({ ...i, method })));
     if (closed) this.store.closeCall(callId);
     this.store.touchCall(callId, Date.now());
     if (added > 0) this.onLoadChange();
     else if (closed) this.notify(callId);
-    return ok({ admitted: inputs.length });
+    return ok({ admitted: added });
   }
 
   async getOutputs(workspaceId: string, callId: string, cursor: number, waitMs: number): Promise<PoolResult<CallOutputs>> {
@@ -309,6 +325,10 @@ export class FunctionPool extends DurableObject<Env> {
       // busy container is judged by its inputs' deadlines instead.
       if (conn && c.state === "ready" && c.running === 0 && now - conn.lastSeenMs > HEARTBEAT_TIMEOUT_MS) {
         await this.containerLost(c.id, `no heartbeat for ${Math.round((now - conn.lastSeenMs) / 1000)} s`);
+        continue;
+      }
+      if (conn?.resyncSinceMs != null && now - conn.resyncSinceMs > STARTUP_TIMEOUT_MS) {
+        await this.containerLost(c.id, `it did not answer within ${STARTUP_TIMEOUT_MS / 1000} s after the pool reconnected`);
         continue;
       }
       if (c.state === "starting" && now - c.startedAt > STARTUP_TIMEOUT_MS) {
@@ -506,7 +526,7 @@ export class FunctionPool extends DurableObject<Env> {
     const { targetInputs, maxInputs, timeoutMs } = this.config.options;
     const ready = this.store
       .containers()
-      .filter((c) => c.state === "ready" && c.deploymentId === this.config!.deploymentId && this.connections.has(c.id))
+      .filter((c) => c.state === "ready" && c.deploymentId === this.config!.deploymentId && this.connections.get(c.id)?.resyncSinceMs === null)
       .sort((a, b) => b.running - a.running);
     if (!ready.length) return;
     const now = Date.now();
@@ -582,7 +602,7 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   private attach(id: string, ws: WebSocket): void {
-    this.connections.set(id, { ws, lastSeenMs: Date.now() });
+    this.connections.set(id, { ws, lastSeenMs: Date.now(), resyncSinceMs: null });
     // Binary frames as ArrayBuffers (newer compatibility dates default to Blob).
     (ws as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
     ws.addEventListener("message", (event) => {
@@ -620,12 +640,18 @@ export class FunctionPool extends DurableObject<Env> {
 
   private async onRunnerMessage(id: string, message: RunnerToPool): Promise<void> {
     switch (message.t) {
-      case "ready":
+      case "ready": {
+        const conn = this.connections.get(id);
+        if (conn?.resyncSinceMs != null) {
+          conn.resyncSinceMs = null;
+          this.resync(id, message.holding);
+        }
         this.startFailures = 0;
         this.lastStartError = null;
         this.store.markReady(id, Date.now());
         this.onLoadChange();
         return;
+      }
       case "init_failed":
         this.recordStartFailure(`${message.error.name}: ${message.error.message}`, message.error);
         await this.stopContainer(id, true);
@@ -660,7 +686,27 @@ export class FunctionPool extends DurableObject<Env> {
       this.finish(input, o.status, o.value, now);
     }
     if (finished > 0) this.store.addRunning(containerId, -finished, now);
+    // Stale ones too: the runner holds every output until told the pool has it.
+    this.send(containerId, { t: "ack", ids: outputs.map((o) => o.id) });
     this.onLoadChange();
+  }
+
+  /**
+   * A container reconnected after this pool restarted: inputs stored as
+   * running on it that it does not hold never reached it (the pool went down
+   * between storing and sending), so they go back to the queue. Those it
+   * finished while the pool was down arrive as outputs it re-sends.
+   */
+  private resync(containerId: string, holding: readonly number[]): void {
+    const held = new Set(holding);
+    const now = Date.now();
+    let missing = 0;
+    for (const input of this.store.runningOn(containerId)) {
+      if (held.has(input.id)) continue;
+      this.store.requeue(input, now, {});
+      missing++;
+    }
+    if (missing > 0) this.store.addRunning(containerId, -missing, now);
   }
 
   private onLogs(containerId: string, lines: LogLine[]): void {
@@ -760,6 +806,7 @@ export class FunctionPool extends DurableObject<Env> {
       try {
         const ws = await this.backend.connect(c.id, c.secret);
         this.attach(c.id, ws);
+        this.connections.get(c.id)!.resyncSinceMs = Date.now();
         if (this.config) this.sendInit(c.id);
       } catch {
         await this.containerLost(c.id, "the pool restarted and could not reach it again");

@@ -30,7 +30,7 @@ type Target = Parameters<PoolClient["init"]>[2];
 async function ready(target: Target, maxInputs: number): Promise<PoolClient> {
   const c = await startContainer(host.url);
   const pool = await PoolClient.connect(c.info.port, c.secret);
-  expect(await pool.init(c, bundle.url, target, maxInputs)).toEqual({ t: "ready", containerId: c.id });
+  expect(await pool.init(c, bundle.url, target, maxInputs)).toMatchObject({ t: "ready", containerId: c.id, holding: [] });
   return pool;
 }
 

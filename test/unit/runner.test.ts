@@ -28,7 +28,7 @@ async function ready(target: Parameters<PoolClient["init"]>[2] = { kind: "functi
   const c = await startContainer(host.url);
   const pool = await PoolClient.connect(c.info.port, c.secret);
   const answer = await pool.init(c, bundle.url, target, maxInputs);
-  expect(answer).toEqual({ t: "ready", containerId: c.id });
+  expect(answer).toMatchObject({ t: "ready", containerId: c.id, holding: [] });
   return { c, pool };
 }
 
@@ -161,10 +161,33 @@ describe("runner", () => {
     const before = bundle.requests.length;
     const next = await PoolClient.connect(c.info.port, c.secret);
     // A reconnecting pool re-sends init: answered without importing again.
-    expect(await next.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id });
+    // It still holds input 1: a pool that restarted re-queues only the inputs a runner does not hold.
+    expect(await next.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [1] });
     expect(bundle.requests.length).toBe(before);
     await next.until(() => next.outputs().has(1), "the output of input 1 on the new connection");
     next.close();
+  });
+
+  it("sends an output again on the next connection until the pool acknowledges it", async () => {
+    const { c, pool } = await ready({ kind: "function", name: "nap" });
+    await pool.run([[1]], 1);
+    await pool.run([[1]], 2);
+    pool.send({ t: "ack", ids: [2] });
+    // The ack is read before the next input: once input 3's output is back, the runner has it.
+    await pool.run([[1]], 3);
+    pool.close(); // as a pool that restarts before storing outputs 1 and 3
+    await pool.waitClosed();
+    const next = await PoolClient.connect(c.info.port, c.secret);
+    expect(await next.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [1, 3] });
+    await next.run([[1]], 4); // resent outputs go out ahead of newer ones
+    expect([...next.outputs().keys()].sort()).toEqual([1, 3, 4]);
+    next.send({ t: "ack", ids: [1, 3, 4] });
+    await next.run([[1]], 5);
+    next.close();
+    await next.waitClosed();
+    const third = await PoolClient.connect(c.info.port, c.secret);
+    expect(await third.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [5] });
+    third.close();
   });
 
   it("closes the old connection when a new one arrives, and sends heartbeats", async () => {

@@ -1,6 +1,8 @@
 // Batches what the runner sends back (outputs and log lines): at most one
 // flush per event-loop turn, however many inputs finish in it, and a buffer
-// that holds results while no pool is connected.
+// that holds results while no pool is connected. A sent output is kept until
+// the pool acknowledges it: a frame written to a connection that then drops
+// (the pool restarted before reading it) goes out again on the next one.
 import type { LogLine, RunnerOutput, RunnerToPool } from "../wire/protocol.js";
 import { FRAME_PAYLOAD_BUDGET, chunkBySize, truncateUtf8 } from "./frames.js";
 import { runnerLog } from "./console-capture.js";
@@ -12,34 +14,61 @@ export type Send = (message: RunnerToPool) => Promise<void>;
 export const MAX_LOG_LINE_BYTES = 8 * 1024;
 /** Log lines kept between two flushes; the rest are counted and reported as dropped. */
 export const MAX_LOG_LINES_PER_FLUSH = 1_000;
-/** Results held while no pool is connected; beyond this the oldest go (the pool re-runs inputs it never hears about). */
+/** Results held unsent or unacknowledged; beyond this the oldest go (the pool re-runs inputs it never hears about). */
 export const MAX_BUFFERED_OUTPUT_BYTES = 64 * 1024 * 1024;
 /** CBOR overhead per item in a frame, for sizing frames without encoding twice. */
 const ITEM_OVERHEAD_BYTES = 64;
 
 export class Outbox {
+  /** Not sent yet, in order. */
   private outputs: RunnerOutput[] = [];
+  /** Sent on the current connection and not yet acknowledged by the pool, in send order. */
+  private unacked = new Map<number, RunnerOutput>();
+  /** Bytes of both. */
   private outputBytes = 0;
   private logs: LogLine[] = [];
   private droppedLogs = 0;
   private scheduled = false;
   private send: Send | null = null;
 
-  /** Connects (or with null, disconnects) the pool; buffered items go out on connect. */
+  /**
+   * Connects (or with null, disconnects) the pool. Whatever the previous
+   * connection never acknowledged is sent again, ahead of newer outputs: the
+   * pool ignores a result it already has.
+   */
   setSend(send: Send | null): void {
     this.send = send;
+    if (this.unacked.size > 0) {
+      this.outputs = [...this.unacked.values(), ...this.outputs];
+      this.unacked.clear();
+    }
     if (send) this.flushSoon();
   }
 
   addOutput(output: RunnerOutput): void {
     this.outputs.push(output);
     this.outputBytes += output.value.byteLength;
-    while (this.outputBytes > MAX_BUFFERED_OUTPUT_BYTES && this.outputs.length > 1) {
-      const dropped = this.outputs.shift()!;
-      this.outputBytes -= dropped.value.byteLength;
-      runnerLog(`no pool connected and the output buffer is full: dropped the output of input ${dropped.id}`);
+    while (this.outputBytes > MAX_BUFFERED_OUTPUT_BYTES && this.unacked.size + this.outputs.length > 1) {
+      const oldest = this.unacked.size > 0 ? this.unacked.values().next().value! : this.outputs[0];
+      this.forget(oldest.id);
+      runnerLog(`the output buffer is full (the pool is not reading): dropped the output of input ${oldest.id}`);
     }
     this.flushSoon();
+  }
+
+  /** The pool has these outputs: they need not be sent again. */
+  acknowledge(ids: readonly number[]): void {
+    for (const id of ids) {
+      const output = this.unacked.get(id);
+      if (!output) continue;
+      this.unacked.delete(id);
+      this.outputBytes -= output.value.byteLength;
+    }
+  }
+
+  /** Inputs whose outputs are here, sent or not, that the pool has not acknowledged. */
+  heldIds(): number[] {
+    return [...this.unacked.keys(), ...this.outputs.map((o) => o.id)];
   }
 
   addLog(line: LogLine): void {
@@ -51,13 +80,22 @@ export class Outbox {
     this.flushSoon();
   }
 
-  /** Forgets unsent outputs of these inputs (they were cancelled). */
+  /** Forgets the outputs of these inputs (they were cancelled). */
   discardOutputs(ids: ReadonlySet<number>): void {
-    this.outputs = this.outputs.filter((o) => {
-      if (!ids.has(o.id)) return true;
-      this.outputBytes -= o.value.byteLength;
-      return false;
-    });
+    for (const id of ids) this.forget(id);
+  }
+
+  private forget(id: number): void {
+    const sent = this.unacked.get(id);
+    if (sent) {
+      this.unacked.delete(id);
+      this.outputBytes -= sent.value.byteLength;
+    }
+    const at = this.outputs.findIndex((o) => o.id === id);
+    if (at >= 0) {
+      this.outputBytes -= this.outputs[at].value.byteLength;
+      this.outputs.splice(at, 1);
+    }
   }
 
   private flushSoon(): void {
@@ -76,7 +114,6 @@ export class Outbox {
     const logs = this.takeLogs();
     const outputs = this.outputs;
     this.outputs = [];
-    this.outputBytes = 0;
     try {
       for (const lines of chunkBySize(logs, (l) => Buffer.byteLength(l.text) + ITEM_OVERHEAD_BYTES, FRAME_PAYLOAD_BUDGET)) {
         await send({ t: "logs", lines });
@@ -86,13 +123,13 @@ export class Outbox {
     }
     const chunks = chunkBySize(outputs, (o) => o.value.byteLength + ITEM_OVERHEAD_BYTES, FRAME_PAYLOAD_BUDGET);
     for (let i = 0; i < chunks.length; i++) {
+      // Held as unacknowledged from the moment it is handed to the socket: an ack can come back before the write settles.
+      for (const o of chunks[i]) this.unacked.set(o.id, o);
       try {
         await send({ t: "outputs", outputs: chunks[i] });
       } catch {
-        // Keep the unsent outputs, in order, ahead of newer ones for the next connection.
-        const unsent = chunks.slice(i).flat();
-        this.outputs = [...unsent, ...this.outputs];
-        this.outputBytes = this.outputs.reduce((n, o) => n + o.value.byteLength, 0);
+        // Not written: setSend moves the unacknowledged outputs, in order, ahead of newer ones for the next connection.
+        for (const o of chunks.slice(i + 1).flat()) this.unacked.set(o.id, o);
         return;
       }
     }

@@ -110,6 +110,8 @@ export class RunnerSession {
         return this.onInputs(message.inputs);
       case "cancel":
         return this.onCancel(message.ids);
+      case "ack":
+        return this.outbox.acknowledge(message.ids);
       case "shutdown":
         return this.options.onShutdown();
       default:
@@ -142,7 +144,15 @@ export class RunnerSession {
     }
     // Output printed while loading (imports, enter()) goes out before the pool starts sending inputs.
     await this.outbox.flush();
-    await reply({ t: "ready", containerId });
+    await reply({ t: "ready", containerId, holding: this.holding() });
+  }
+
+  /** Inputs this runner still has: running (not cancelled), queued, or with an output the pool has not acknowledged. */
+  private holding(): number[] {
+    const ids = new Set<number>(this.outbox.heldIds());
+    for (const id of this.running.keys()) if (!this.cancelled.has(id)) ids.add(id);
+    for (const q of this.queue) ids.add(q.id);
+    return [...ids];
   }
 
   private onInputs(inputs: RunnerInput[]): void {

@@ -38,6 +38,8 @@ export type PoolToRunner =
   | InitMessage
   | { t: "inputs"; inputs: RunnerInput[] }
   | { t: "cancel"; ids: number[] }
+  /** The pool has stored these inputs' outputs: the runner stops holding them for a resend. */
+  | { t: "ack"; ids: number[] }
   | { t: "shutdown" };
 
 export interface RunnerOutput {
@@ -56,7 +58,12 @@ export interface LogLine {
 }
 
 export type RunnerToPool =
-  | { t: "ready"; containerId: string }
+  /**
+   * `holding`: every input the runner still has (running, queued, or its output
+   * not yet acknowledged). A pool that reconnects after a restart re-queues the
+   * inputs it thinks run here that are not in it (they never arrived).
+   */
+  | { t: "ready"; containerId: string; holding: number[] }
   | { t: "init_failed"; error: SerializedError }
   | { t: "outputs"; outputs: RunnerOutput[] }
   | { t: "heartbeat"; running: number }

@@ -1,10 +1,10 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { json, cbor, errorResponses, CallIdParam, InputItemSchema } from "../schemas";
+import { json, cbor, errorResponses, CallIdParam, InputItemSchema, queryInt } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
 import { fromPoolError } from "../errors";
 import { poolOfCall } from "../pools";
-import { checkInputSizes } from "./functions";
+import { checkInputOrder, checkInputSizes } from "./functions";
 
 export const calls = new OpenAPIHono<AppEnv>();
 
@@ -27,6 +27,7 @@ calls.openapi(
     const { callId } = c.req.valid("param");
     const body = await readCbor(c, PutInputsBody);
     checkInputSizes(body.inputs);
+    checkInputOrder(body.inputs);
     const result = await poolOfCall(c.env, callId).putInputs(c.get("workspaceId"), callId, body.inputs, body.closed, body.method ?? null);
     if (!result.ok) throw fromPoolError(result.error);
     return cborResponse(result.value);
@@ -42,8 +43,8 @@ calls.openapi(
     request: {
       params: CallIdParam,
       query: z.object({
-        cursor: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-        waitMs: z.coerce.number().int().min(0).max(60_000).optional(),
+        cursor: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+        waitMs: queryInt(0, 60_000).optional(),
       }),
     },
     responses: { 200: cbor("GetOutputsResponse"), ...errorResponses },

@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type SpawnResponse } from "../../../sdk/src/wire/api";
-import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema } from "../schemas";
+import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema, queryInt } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../errors";
 import { bytesToBase64url, checkMethod, resolvePool } from "../pools";
@@ -30,6 +30,18 @@ const SpawnBody = z.object({
   inputs: z.array(InputItemSchema).min(1).max(MAX_INPUTS_PER_REQUEST),
 });
 
+/**
+ * A call's inputs are numbered 0, 1, 2, … and sent in that order, so a pool
+ * can tell a resent batch (idx below what it has) from a new one.
+ */
+export function checkInputOrder(inputs: ReadonlyArray<{ idx: number }>): void {
+  for (let i = 1; i < inputs.length; i++) {
+    if (inputs[i].idx !== inputs[i - 1].idx + 1) {
+      throw invalid(`inputs: idx must count up by one within a request (idx ${inputs[i].idx} follows idx ${inputs[i - 1].idx})`);
+    }
+  }
+}
+
 export function checkInputSizes(inputs: Array<{ idx: number; args: Uint8Array }>): void {
   for (const input of inputs) {
     if (input.args.byteLength > MAX_ARGS_BYTES) {
@@ -57,6 +69,8 @@ functions.openapi(
     const body = await readCbor(c, CallBody);
     if (body.kind === "remote" && (body.inputs.length !== 1 || !body.closed)) throw invalid("a remote call has exactly one input and is closed");
     checkInputSizes(body.inputs);
+    checkInputOrder(body.inputs);
+    if (body.inputs.length > 0 && body.inputs[0].idx !== 0) throw invalid(`inputs: a call's first input is idx 0, not ${body.inputs[0].idx}`);
     const pool = await resolvePool(c, functionId, body.params ? bytesToBase64url(body.params) : null);
     const method = checkMethod(pool.resolved, body.method);
     const result = await pool.stub.createCall(pool.config, {
@@ -151,7 +165,7 @@ functions.openapi(
     security: [{ bearer: [] }],
     request: {
       params: FunctionIdParam,
-      query: InstanceQuery.extend({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }),
+      query: InstanceQuery.extend({ after: queryInt(0, Number.MAX_SAFE_INTEGER).optional(), limit: queryInt(1, 1000).optional() }),
     },
     responses: { 200: json(z.object({ lines: z.array(z.record(z.string(), z.unknown())), cursor: z.number() }), "Log lines"), ...errorResponses },
   }),

@@ -1,0 +1,195 @@
+// Issue "Reliability and security", inside workerd: the spawn consumer
+// failing on a batch and the batch being redelivered, and a pool object
+// evicted between requests. (The end-to-end side, with real containers and a
+// restarted platform, is test/e2e/reliability.test.ts and restart.test.ts.)
+import { describe, it, expect } from "vitest";
+import { abortAllDurableObjects, createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { consumeSpawns } from "../../src/spawn/consumer";
+import type { Env, SpawnMessage } from "../../src/env";
+import type { PoolConfig } from "../../src/pool/config";
+import type { FunctionPool } from "../../src/pool/function-pool";
+import { resolveOptions } from "../../sdk/src/wire/options";
+import { decode, encode } from "../../sdk/src/wire/serialization";
+import { BASE, api, deploy, manifest, newWorkspace } from "./helpers";
+
+function config(): PoolConfig {
+  return {
+    version: 1,
+    workspaceId: "ws-redelivery",
+    appName: "redelivery",
+    functionId: "fn-redelivery",
+    functionName: "f",
+    kind: "function",
+    params: null,
+    deploymentId: "dep-redelivery",
+    options: resolveOptions("f", {}),
+    overrides: {},
+    overrideSources: {},
+    publicUrl: BASE,
+  };
+}
+
+/** Per call: its total, and how many input and output rows it has. */
+function rowsPerCall(stub: DurableObjectStub<FunctionPool>) {
+  return runInDurableObject(stub, (_, state) =>
+    state.storage.sql
+      .exec<{ id: string; total: number; inputs: number; outputs: number }>(
+        `SELECT c.id, c.total,
+           (SELECT COUNT(*) FROM inputs i WHERE i.call_id = c.id) AS inputs,
+           (SELECT COUNT(*) FROM outputs o WHERE o.call_id = c.id) AS outputs
+         FROM calls c ORDER BY c.id`,
+      )
+      .toArray(),
+  );
+}
+
+/** The same env with R2 deletes failing: the consumer delivers, then fails cleaning up, so the message is retried. */
+function envWithFailingDeletes(): Env {
+  const bundles = new Proxy(env.BUNDLES, {
+    get(target, prop) {
+      if (prop === "delete") return async () => Promise.reject(new Error("R2 is unavailable"));
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ...env, BUNDLES: bundles };
+}
+
+describe("spawn delivery that fails once", () => {
+  it("a batch the consumer fails on is redelivered whole, and no call gets a second input", async () => {
+    const id = env.POOL.newUniqueId();
+    const stub = env.POOL.get(id);
+    const admitted = await stub.admitSpawns(config(), 6);
+    if (!admitted.ok) throw new Error(admitted.error.message);
+    const callIds = admitted.value.callIds;
+    // Call 5's arguments travel by reference through R2, as large ones do.
+    const argsKey = `spawn-args/${callIds[5]}`;
+    await env.BUNDLES.put(argsKey, encode([5]));
+    const messages: SpawnMessage[] = [
+      { poolId: id.toString(), calls: callIds.slice(0, 3).map((callId, i) => ({ callId, args: encode([i]) })) },
+      { poolId: id.toString(), calls: [...callIds.slice(3, 5).map((callId, i) => ({ callId, args: encode([3 + i]) })), { callId: callIds[5], argsKey }] },
+    ];
+    const batchOf = (attempts: number) =>
+      createMessageBatch<SpawnMessage>("squall-spawn", messages.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })));
+
+    // First attempt: both messages reach the pool, then cleaning up message 1's R2 reference fails.
+    const first = batchOf(1);
+    const ctx = createExecutionContext();
+    await consumeSpawns(first, envWithFailingDeletes());
+    const firstResult = await getQueueResult(first, ctx);
+    expect(firstResult.explicitAcks).toEqual(["m0"]);
+    expect(firstResult.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m1"]);
+    expect(await env.BUNDLES.head(argsKey)).not.toBeNull();
+
+    // The queue redelivers (the whole batch, as after a consumer crash), twice for good measure.
+    for (const attempts of [2, 3]) {
+      const again = batchOf(attempts);
+      await consumeSpawns(again, env);
+      const result = await getQueueResult(again, createExecutionContext());
+      expect(result.explicitAcks.sort()).toEqual(["m0", "m1"]);
+      expect(result.retryMessages).toEqual([]);
+    }
+    expect(await env.BUNDLES.head(argsKey)).toBeNull(); // cleaned up once delivery stuck
+
+    // Each call has one input (or, once it ran or failed, one output): never two.
+    const rows = await rowsPerCall(stub);
+    expect(rows.map((r) => r.id)).toEqual([...callIds].sort());
+    for (const r of rows) {
+      expect(r.total).toBe(1);
+      expect(r.inputs + r.outputs).toBe(1);
+    }
+  });
+});
+
+describe("pool eviction", () => {
+  it("an evicted pool comes back from storage: the map call, its inputs and its outputs survive, each output once", async () => {
+    const token = await newWorkspace("evict");
+    const d = (await (await deploy(token, manifest("evict", [{ name: "f", options: { maxContainers: 1 } }]))).json()) as { functions: Array<{ functionId: string }> };
+    const functionId = d.functions[0].functionId;
+    const inputs = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ idx: from + i, args: encode([from + i]) }));
+    const created = await api(token).cbor(`/v1/functions/${functionId}/calls`, { kind: "map", inputs: inputs(0, 3), closed: false });
+    expect(created.status).toBe(200);
+    const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
+
+    // Every Durable Object is thrown out of memory, as an eviction or a restart does.
+    await abortAllDurableObjects();
+
+    // The call is still there: it takes more inputs and closes, then delivers every output.
+    expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: inputs(3, 2), closed: false })).status).toBe(200);
+    await abortAllDurableObjects();
+    expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [], closed: true })).status).toBe(200);
+    const seen: number[] = [];
+    let cursor = 0;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await api(token).get(`/v1/calls/${callId}/outputs?cursor=${cursor}&waitMs=2000`);
+      expect(res.status).toBe(200);
+      const body = decode<{ outputs: Array<{ idx: number; status: string }>; cursor: number; done: boolean }>(new Uint8Array(await res.arrayBuffer()));
+      seen.push(...body.outputs.map((o) => o.idx));
+      cursor = body.cursor;
+      if (body.done) break;
+      if (Date.now() > deadline) throw new Error(`the map did not finish; outputs so far: ${seen.join(",")}`);
+      await abortAllDurableObjects(); // and again between reads: the cursor picks up where it was
+    }
+    // No container host answers in this suite, so each input ends as a platform error; what matters is one output each.
+    expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+    const rows = await rowsPerCall(env.POOL.get(env.POOL.idFromString(callId.split("-")[1])));
+    expect(rows).toMatchObject([{ id: callId, total: 5, inputs: 0 }]);
+  }, 90_000);
+});
+
+describe("resending a map's batches after a lost answer", () => {
+  // An input's row goes when it finishes, so the pool knows a resent batch by its idx: below the call's total.
+  it("a batch resent after its inputs finished is not run again", async () => {
+    const token = await newWorkspace("resend-done");
+    const d = (await (await deploy(token, manifest("resend-done", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const created = await api(token).cbor(`/v1/functions/${d.functions[0].functionId}/calls`, { kind: "map", inputs: [], closed: false });
+    const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
+    const batch = { inputs: [{ idx: 0, args: encode([0]) }], closed: false };
+    expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, batch)).status).toBe(200);
+    // The input finishes (here: fails at once, as no container host answers in this suite)...
+    const stub = () => env.POOL.get(env.POOL.idFromString(callId.split("-")[1]));
+    const deadline = Date.now() + 20_000;
+    while ((await rowsPerCall(stub()))[0].outputs === 0) {
+      if (Date.now() > deadline) throw new Error("the input never finished");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // ...and the SDK, whose answer was lost, sends the same batch again.
+    expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, batch)).status).toBe(200);
+    expect(await rowsPerCall(stub())).toMatchObject([{ total: 1, inputs: 0, outputs: 1 }]);
+  });
+
+  it("a resent closing batch is admitted once, like any resent batch", async () => {
+    const token = await newWorkspace("resend-close");
+    const d = (await (await deploy(token, manifest("resend", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const created = await api(token).cbor(`/v1/functions/${d.functions[0].functionId}/calls`, { kind: "map", inputs: [{ idx: 0, args: encode([0]) }], closed: false });
+    const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
+    const last = { inputs: [{ idx: 1, args: encode([1]) }], closed: true };
+    expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, last)).status).toBe(200);
+    // The answer was lost; the SDK sends the same batch again.
+    expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, last)).status).toBe(200);
+    // New inputs after the close are still refused.
+    const late = await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [{ idx: 2, args: encode([2]) }], closed: true });
+    expect(late.status).toBe(409);
+  });
+
+  it("refuses inputs that skip an idx or do not count up by one, naming the idx expected", async () => {
+    const token = await newWorkspace("resend-gap");
+    const d = (await (await deploy(token, manifest("gap", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const path = `/v1/functions/${d.functions[0].functionId}/calls`;
+    const notFromZero = await api(token).cbor(path, { kind: "map", inputs: [{ idx: 1, args: encode([1]) }], closed: false });
+    expect(notFromZero.status).toBe(400);
+    expect(await notFromZero.json()).toMatchObject({ error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("first input is idx 0") } });
+    const created = await api(token).cbor(path, { kind: "map", inputs: [{ idx: 0, args: encode([0]) }], closed: false });
+    const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
+    const gap = await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [{ idx: 2, args: encode([2]) }], closed: false });
+    expect(gap.status).toBe(400);
+    expect(await gap.json()).toMatchObject({ error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("expects idx 1 next, not 2") } });
+    const shuffled = await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [{ idx: 2, args: encode([2]) }, { idx: 1, args: encode([1]) }], closed: false });
+    expect(shuffled.status).toBe(400);
+    expect(await shuffled.json()).toMatchObject({ error: { message: expect.stringContaining("count up by one") } });
+    // Nothing was admitted by the refused requests.
+    const stub = env.POOL.get(env.POOL.idFromString(callId.split("-")[1]));
+    expect(await rowsPerCall(stub)).toMatchObject([{ total: 1 }]);
+  });
+});
