@@ -125,7 +125,8 @@ export async function waitForOutput(client: Client, callId: string, cursor: numb
     const waitMs = deadlineMs === undefined ? LONG_POLL_MS : Math.max(0, Math.min(LONG_POLL_MS, deadlineMs - Date.now()));
     const res = await withRetries(
       () => http.request<GetOutputsResponse>("GET", `/v1/calls/${encodeURIComponent(callId)}/outputs`, { query: { cursor, waitMs } }),
-      { retryTransient: true },
+      // A read is safe to repeat: wait out a 429 (the per-token rate limit) as well as a dropped connection.
+      { retryTransient: true, waitWhenExhausted: true },
     );
     const output = res.outputs.find((o) => o.idx === 0);
     if (output) return output;

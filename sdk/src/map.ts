@@ -298,7 +298,7 @@ class MapRun {
       // Resuming from the last cursor after a dropped poll re-reads nothing already accepted.
       const res = await withRetries(
         () => this.http.request<GetOutputsResponse>("GET", path, { query: { cursor: this.cursor, waitMs: LONG_POLL_MS }, signal: this.abort.signal }),
-        { retryTransient: true, signal: this.abort.signal },
+        { retryTransient: true, waitWhenExhausted: true, signal: this.abort.signal },
       );
       this.cursor = res.cursor;
       this.accept(res.outputs);

@@ -17,6 +17,8 @@ import { dashboard } from "../dashboard/routes";
 
 /** The largest request body: a 20 MB bundle as JSON, with room to spare. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Dashboard requests (sign-in form, autoscaler settings) are tiny. */
+const MAX_DASHBOARD_BODY_BYTES = 64 * 1024;
 /** Routes that need no workspace token (they check their own credentials, or none). */
 const PUBLIC_ROUTES = [/^\/v1\/health$/, /^\/v1\/openapi\.json$/, /^\/v1\/workspaces$/, /^\/v1\/internal\//];
 
@@ -44,6 +46,14 @@ export function createApi(): OpenAPIHono<AppEnv> {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => errorResponse(new ApiError("PAYLOAD_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`)),
+    }),
+  );
+  // The dashboard takes a sign-in form and autoscaler settings: a few hundred bytes.
+  api.use(
+    "/dashboard/*",
+    bodyLimit({
+      maxSize: MAX_DASHBOARD_BODY_BYTES,
+      onError: () => errorResponse(new ApiError("PAYLOAD_TOO_LARGE", `request body is larger than ${MAX_DASHBOARD_BODY_BYTES} bytes`)),
     }),
   );
   api.use("/v1/*", async (c, next) => {

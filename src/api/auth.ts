@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { ApiError } from "./errors";
 import { db, workspaceForToken } from "../db/queries";
 import { hashToken, signingKey, timingSafeEqual, workspaceOfContainerToken } from "../auth/crypto";
+import { bucketsFor, rateLimitOf } from "./rate-limit";
 
 /** Token lookups are cached per isolate briefly: a hot path should not read D1 for every request. */
 const TOKEN_CACHE_MS = 30_000;
@@ -18,19 +19,37 @@ function bearer(header: string | undefined): string | null {
 export const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));
   if (!token) throw new ApiError("UNAUTHENTICATED", "missing token: send `Authorization: Bearer <token>` (squall token create)");
-  const workspaceId = await workspaceOfToken(c.env, token);
-  if (!workspaceId) throw new ApiError("UNAUTHENTICATED", "invalid token");
-  c.set("workspaceId", workspaceId);
+  const resolved = await resolveToken(c.env, token);
+  if (!resolved) throw new ApiError("UNAUTHENTICATED", "invalid token");
+  // Only valid tokens get a bucket: an invalid one is refused above, so made-up tokens cannot fill the table.
+  const limit = rateLimitOf(c.env);
+  const admitted = bucketsFor(limit).take(resolved.hash, Date.now());
+  if (!admitted.ok) {
+    throw new ApiError(
+      "RESOURCE_EXHAUSTED",
+      `too many requests with this token: the limit is ${limit.perSecond} a second (bursts of ${limit.burst}); retry after ${admitted.retryAfterMs} ms`,
+      admitted.retryAfterMs,
+    );
+  }
+  c.set("workspaceId", resolved.workspaceId);
   await next();
 };
 
 /** The workspace a workspace token or a container token speaks for, or null. Shared by the API and the dashboard. */
 export async function workspaceOfToken(env: Env, token: string): Promise<string | null> {
-  if (token.startsWith("sqc_")) return workspaceOfContainerToken(signingKey(env), token);
+  return (await resolveToken(env, token))?.workspaceId ?? null;
+}
+
+/** The token's workspace and its SHA-256 (the key it is known by: tokens themselves are never kept). */
+async function resolveToken(env: Env, token: string): Promise<{ workspaceId: string; hash: string } | null> {
   const hash = await hashToken(token);
+  if (token.startsWith("sqc_")) {
+    const workspaceId = await workspaceOfContainerToken(signingKey(env), token);
+    return workspaceId ? { workspaceId, hash } : null;
+  }
   const now = Date.now();
   const cached = tokenCache.get(hash);
-  if (cached && cached.expiresAtMs >= now) return cached.workspaceId;
+  if (cached && cached.expiresAtMs >= now) return { workspaceId: cached.workspaceId, hash };
   const workspaceId = await workspaceForToken(db(env.DB), hash);
   if (!workspaceId) {
     tokenCache.delete(hash);
@@ -38,7 +57,7 @@ export async function workspaceOfToken(env: Env, token: string): Promise<string 
   }
   if (tokenCache.size > 10_000) tokenCache.clear();
   tokenCache.set(hash, { workspaceId, expiresAtMs: now + TOKEN_CACHE_MS });
-  return workspaceId;
+  return { workspaceId, hash };
 }
 
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
