@@ -26,8 +26,12 @@ export class FunctionHandle<Args extends unknown[], R> {
     const call = `${this.name}.remote()`;
     const encoded = encodeArgs(call, args);
     const target = await this.#resolve();
-    const body = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args: encoded }], closed: true, waitMs: LONG_POLL_MS };
-    const res = await httpOf(target.client).request<CreateCallResponse>("POST", `/v1/functions/${encodeURIComponent(target.functionId)}/calls`, { cbor: body });
+    const body = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args: encoded }], closed: true, waitMs: LONG_POLL_MS, requestId: crypto.randomUUID() };
+    // The request id makes a resend after a dropped connection find the call the first send started.
+    const res = await withRetries(
+      () => httpOf(target.client).request<CreateCallResponse>("POST", `/v1/functions/${encodeURIComponent(target.functionId)}/calls`, { cbor: body }),
+      { retryTransient: true },
+    );
     const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
     return resultOf<R>(output!);
   }

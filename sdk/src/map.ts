@@ -269,10 +269,11 @@ class MapRun {
 
   private async createCall(inputs: InputItem[], closed: boolean): Promise<void> {
     const path = `/v1/functions/${encodeURIComponent(this.target.functionId)}/calls`;
-    const body = { kind: "map", ...targetFields(this.target), inputs, closed };
-    // Only a 429 is safe to resend here: after any other failure the call may exist.
+    // The request id makes a resend after a lost answer find the call the first send started.
+    const body = { kind: "map", ...targetFields(this.target), inputs, closed, requestId: crypto.randomUUID() };
     const res = await withRetries(() => this.http.request<CreateCallResponse>("POST", path, { cbor: body, signal: this.abort.signal }), {
       waitWhenExhausted: true,
+      retryTransient: true,
       signal: this.abort.signal,
     });
     this.callId = res.callId;

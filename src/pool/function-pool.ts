@@ -48,6 +48,8 @@ export interface CreateCallArgs {
   inputs: InputItem[];
   closed: boolean;
   waitMs: number;
+  /** The client's id for this request: sent again, it answers with the call the first one started. */
+  requestId: string | null;
 }
 
 export interface SpawnDelivery {
@@ -72,6 +74,12 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly backend: ComputeBackend;
   private readonly connections = new Map<string, Connection>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /**
+   * Containers where an input timed out while others still run: they finish
+   * those, take no new ones, and are stopped once empty (in memory: after an
+   * eviction such a container serves again, and a hung one times out again).
+   */
+  private readonly draining = new Set<string>();
   private startFailures = 0;
   private lastStartError: string | null = null;
   private startBlockedUntilMs = 0;
@@ -125,13 +133,15 @@ export class FunctionPool extends DurableObject<Env> {
 
   async createCall(config: PoolConfig, args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>> {
     this.configure(config);
+    const started = args.requestId === null ? null : this.store.callOfRequest(args.requestId);
+    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
     const admitted = this.checkAdmission(args.inputs.length);
     if (!admitted.ok) return admitted;
     const callId = `fc-${this.poolId}-${randomId("", 8)}`;
     const now = Date.now();
     // One transaction: a call is never left without the inputs it came with.
     this.ctx.storage.transactionSync(() => {
-      this.store.createCall(callId, args.kind, args.closed, now);
+      this.store.createCall(callId, args.kind, args.closed, now, args.requestId);
       this.store.addInputs(callId, args.kind, args.inputs.map((i) => ({ ...i, method: args.method })));
     });
     this.onLoadChange();
@@ -438,14 +448,24 @@ export class FunctionPool extends DurableObject<Env> {
     if (!overdue.length || !this.config) return;
     const timeoutMs = this.config.options.timeoutMs;
     const value = encode(platformError("FunctionTimeoutError", `${this.config.functionName} timed out: an input ran longer than timeoutMs (${timeoutMs} ms)`));
-    const stuck = new Set<string>();
+    const stuck = new Map<string, number[]>();
     for (const input of overdue) {
       this.finish(input, "timeout", value, now);
       this.store.addRunning(input.containerId, -1, now);
-      stuck.add(input.containerId);
+      stuck.set(input.containerId, [...(stuck.get(input.containerId) ?? []), input.id]);
     }
-    // The timed-out code may still be running (or hung): replace its container.
-    for (const id of stuck) await this.stopContainer(id, true);
+    // The timed-out code may still be running (or hung), so its container goes: at once if it
+    // runs nothing else, or once the other inputs on it finish, so that they do not run twice.
+    const running = new Map(this.store.containers().map((c) => [c.id, c.running]));
+    for (const [id, ids] of stuck) {
+      if ((running.get(id) ?? 0) === 0) {
+        await this.stopContainer(id, true);
+        continue;
+      }
+      this.send(id, { t: "cancel", ids });
+      this.draining.add(id);
+    }
+    if (stuck.size > 0) this.onLoadChange();
   }
 
   // ---- scaling --------------------------------------------------------------
@@ -462,10 +482,12 @@ export class FunctionPool extends DurableObject<Env> {
     const settings = effectiveSettings(this.config);
     const counts = this.store.countInputs();
     const all = this.store.containers();
-    const current = all.filter((c) => c.state !== "stopping" && c.deploymentId === this.config!.deploymentId);
+    // Containers of an older deployment, and draining ones, take no new inputs and go once empty.
+    const retiring = (c: { id: string; deploymentId: string }): boolean => c.deploymentId !== this.config!.deploymentId || this.draining.has(c.id);
+    const current = all.filter((c) => c.state !== "stopping" && !retiring(c));
 
     for (const c of all) {
-      if (c.state !== "stopping" && c.deploymentId !== this.config.deploymentId && c.running === 0) void this.stopContainer(c.id, true);
+      if (c.state !== "stopping" && retiring(c) && c.running === 0) void this.stopContainer(c.id, true);
     }
 
     let wakeAtMs: number | null = null;
@@ -526,7 +548,7 @@ export class FunctionPool extends DurableObject<Env> {
     const { targetInputs, maxInputs, timeoutMs } = this.config.options;
     const ready = this.store
       .containers()
-      .filter((c) => c.state === "ready" && c.deploymentId === this.config!.deploymentId && this.connections.get(c.id)?.resyncSinceMs === null)
+      .filter((c) => c.state === "ready" && c.deploymentId === this.config!.deploymentId && !this.draining.has(c.id) && this.connections.get(c.id)?.resyncSinceMs === null)
       .sort((a, b) => b.running - a.running);
     if (!ready.length) return;
     const now = Date.now();
@@ -618,6 +640,9 @@ export class FunctionPool extends DurableObject<Env> {
           return;
         }
         return this.onRunnerMessage(id, message);
+      }).catch((err: unknown) => {
+        // Unacknowledged outputs stay with the runner, which sends them again on its next connection.
+        console.error(`pool ${this.config?.functionName ?? ""}: a message from container ${id} failed: ${(err as Error).message}`);
       });
     });
     const onClose = (): void => {
@@ -744,6 +769,7 @@ export class FunctionPool extends DurableObject<Env> {
   private async containerLost(id: string, reason: string): Promise<void> {
     const row = this.store.containers().find((c) => c.id === id);
     this.connections.delete(id);
+    this.draining.delete(id);
     if (!row || row.state === "stopping") return;
     this.store.setContainerState(id, "stopping");
     const exit = await this.exitOf(id);
@@ -776,6 +802,7 @@ export class FunctionPool extends DurableObject<Env> {
   /** Stops a container the pool no longer wants. Its running inputs go back to the queue without counting against them. */
   private async stopContainer(id: string, requeue: boolean): Promise<void> {
     const row = this.store.containers().find((c) => c.id === id);
+    this.draining.delete(id);
     if (!row) return;
     this.store.setContainerState(id, "stopping");
     if (requeue) {

@@ -75,6 +75,8 @@ CREATE TABLE IF NOT EXISTS outputs (
   status TEXT NOT NULL, value BLOB NOT NULL, created_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outputs_by_call ON outputs (call_id, seq);
 CREATE INDEX IF NOT EXISTS calls_by_touch ON calls (touched_at);
+CREATE TABLE IF NOT EXISTS call_requests (request_id TEXT PRIMARY KEY, call_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS call_requests_by_call ON call_requests (call_id);
 CREATE UNIQUE INDEX IF NOT EXISTS outputs_call_idx ON outputs (call_id, idx);
 CREATE TABLE IF NOT EXISTS containers (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
@@ -145,6 +147,8 @@ export interface InputCounts {
 
 export class PoolStore {
   private readonly counts: InputCounts;
+  /** History lines written since the last trim: the table is trimmed every HISTORY_ROWS, so it never holds more than twice that. */
+  private historySinceTrim = 0;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
@@ -171,9 +175,14 @@ export class PoolStore {
   }
 
   // ---- calls ----
-  createCall(id: string, kind: CallKind, closed: boolean, now: number): void {
+  createCall(id: string, kind: CallKind, closed: boolean, now: number, requestId: string | null = null): void {
     this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, 0, ?, ?)", id, kind, closed ? 1 : 0, now, now);
+    if (requestId !== null) this.sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES (?, ?)", requestId, id);
     if (kind === "spawn") this.counts.awaitingDelivery++;
+  }
+  /** The call a client's request id started, while that call is kept. */
+  callOfRequest(requestId: string): string | null {
+    return this.sql.exec<{ call_id: string }>("SELECT call_id FROM call_requests WHERE request_id = ?", requestId).toArray()[0]?.call_id ?? null;
   }
   getCall(id: string): CallRow | null {
     const rows = this.sql
@@ -203,6 +212,7 @@ export class PoolStore {
     if (call && call.kind === "spawn" && call.total === 0 && !call.cancelled) this.counts.awaitingDelivery--;
     this.sql.exec("DELETE FROM outputs WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM inputs WHERE call_id = ?", id);
+    this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
   }
   /** Calls whose outputs are all delivered long enough ago, or abandoned maps (only old calls are looked at, by index). */
@@ -330,6 +340,7 @@ export class PoolStore {
       input.callId, input.idx, status, row?.container_id ?? null, row?.deadline != null ? row.deadline - timeoutMs : null, now,
       status === "success" ? null : blob(value),
     );
+    if (++this.historySinceTrim >= HISTORY_ROWS) this.trimHistory();
     this.sql.exec("DELETE FROM inputs WHERE id = ?", input.id);
     this.sql.exec(
       "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
@@ -402,8 +413,12 @@ export class PoolStore {
   }
 
   // ---- history and metrics ----
-  recentHistory(limit: number): HistoryRow[] {
+  private trimHistory(): void {
     this.sql.exec("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?", HISTORY_ROWS);
+    this.historySinceTrim = 0;
+  }
+  recentHistory(limit: number): HistoryRow[] {
+    this.trimHistory();
     return this.sql
       .exec<Record<string, SqlStorageValue>>("SELECT call_id, idx, status, container_id, started_at, finished_at, error FROM history ORDER BY seq DESC LIMIT ?", limit)
       .toArray()

@@ -6,10 +6,10 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { inject } from "vitest";
 import { createServer, connect, type Server, type Socket } from "node:net";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client, RemoteError } from "../../sdk/src/index";
+import { Client, FunctionTimeoutError, RemoteError } from "../../sdk/src/index";
 import type { ListContainersResponse } from "../../sdk/src/host/index";
 import { deploy, eventually, squall } from "./helpers";
 
@@ -178,6 +178,56 @@ describe("a client whose connection drops mid-map", () => {
       await proxy.close();
     }
   }, 180_000);
+});
+
+describe("a remote() whose connection drops while it waits", () => {
+  it("sends its request again and gets the call the first one started: one run, its result returned", async () => {
+    const proxy = new FlakyProxy(Number(new URL(inject("squallUrl")).port));
+    const url = await proxy.listen();
+    try {
+      const tracked = await client(url).functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
+      const log = join(dir, "remote-drop.log");
+      const result = tracked.remote({ i: 7, log, ms: 3_000 });
+      await eventually("the call to start running", async () => (runsIn(log).length > 0 ? true : undefined), 60_000);
+      proxy.drop(500); // the remote's request, waiting for the output, is cut
+      expect((await result).square).toBe(49);
+      expect(proxy.dropped).toBeGreaterThan(0);
+      expect(runsIn(log)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+});
+
+describe("an input that times out on a container running others", () => {
+  it("fails with FunctionTimeoutError; the others finish there and run once; then the container is replaced", async () => {
+    const fn = await client().functions.fromName<[{ i: number; log: string; ms: number; gate?: string }], Tracked>("reliability", "sharedTimeout");
+    const log = join(dir, "timeout.log");
+    const gate = join(dir, "timeout.gate");
+    const slow = fn.remote({ i: 0, log, ms: 60_000 }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    await eventually("input 0 to start", async () => (runsIn(log).length > 0 ? true : undefined), 60_000);
+    // Two more join it on the same container (maxInputs 3), later, so they are still running when input 0's 5 s run out.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const others = [1, 2].map((i) => fn.remote({ i, log, ms: 0, gate }));
+    await eventually("inputs 1 and 2 to start", async () => (runsIn(log).length === 3 ? true : undefined), 10_000);
+    const err = await slow;
+    expect(err).toBeInstanceOf(FunctionTimeoutError);
+    writeFileSync(gate, "go");
+    const done = await Promise.all(others);
+    const container = runsIn(log)[0].container;
+    expect(done.map((o) => o.container)).toEqual([container, container]);
+    // Each ran once: the timeout did not take their container from under them.
+    expect(runsIn(log).map((r) => r.i).sort()).toEqual([0, 1, 2]);
+    // The container that held the timed-out code goes once it is empty.
+    await eventually(
+      "the container to be stopped",
+      async () => ((await hostContainers()).find((c) => c.id === container)?.state === "exited" ? true : undefined),
+      30_000,
+    );
+  }, 120_000);
 });
 
 describe("bundles that cannot start in a container", () => {

@@ -8,6 +8,7 @@ import { consumeSpawns } from "../../src/spawn/consumer";
 import type { Env, SpawnMessage } from "../../src/env";
 import type { PoolConfig } from "../../src/pool/config";
 import type { FunctionPool } from "../../src/pool/function-pool";
+import { HISTORY_ROWS } from "../../src/pool/store";
 import { resolveOptions } from "../../sdk/src/wire/options";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 import { BASE, api, deploy, manifest, newWorkspace } from "./helpers";
@@ -191,5 +192,56 @@ describe("resending a map's batches after a lost answer", () => {
     // Nothing was admitted by the refused requests.
     const stub = env.POOL.get(env.POOL.idFromString(callId.split("-")[1]));
     expect(await rowsPerCall(stub)).toMatchObject([{ total: 1 }]);
+  });
+});
+
+describe("pool storage stays bounded", () => {
+  it("the history of finished inputs is trimmed as it is written, not only when the dashboard reads it", async () => {
+    const token = await newWorkspace("history");
+    const d = (await (await deploy(token, manifest("history", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const n = 1_000;
+    const created = await api(token).cbor(`/v1/functions/${d.functions[0].functionId}/calls`, {
+      kind: "map",
+      inputs: Array.from({ length: n }, (_, idx) => ({ idx, args: encode([idx]) })),
+      closed: true,
+    });
+    expect(created.status).toBe(200);
+    const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
+    const stub = env.POOL.get(env.POOL.idFromString(callId.split("-")[1]));
+    // No container host answers in this suite: every input ends as a platform error, each a line of history.
+    const deadline = Date.now() + 30_000;
+    while ((await rowsPerCall(stub))[0].outputs < n) {
+      if (Date.now() > deadline) throw new Error("the inputs never finished");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const lines = await runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM history").one().n);
+    expect(lines).toBeGreaterThan(0);
+    expect(lines).toBeLessThanOrEqual(2 * HISTORY_ROWS);
+  });
+});
+
+describe("a call's request sent again", () => {
+  it("with the same requestId gets the call the first one started; a malformed requestId is refused", async () => {
+    const token = await newWorkspace("request-id");
+    const d = (await (await deploy(token, manifest("request-id", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const path = `/v1/functions/${d.functions[0].functionId}/calls`;
+    const body = { kind: "map", inputs: [{ idx: 0, args: encode([0]) }, { idx: 1, args: encode([1]) }], closed: false, requestId: "req-0123456789" };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await api(token).cbor(path, body);
+      expect(res.status).toBe(200);
+      ids.push(decode<{ callId: string }>(new Uint8Array(await res.arrayBuffer())).callId);
+    }
+    expect(new Set(ids).size).toBe(1);
+    const other = await api(token).cbor(path, { ...body, requestId: "req-other-request" });
+    const otherId = decode<{ callId: string }>(new Uint8Array(await other.arrayBuffer())).callId;
+    expect(otherId).not.toBe(ids[0]);
+    const rows = await rowsPerCall(env.POOL.get(env.POOL.idFromString(ids[0].split("-")[1])));
+    expect(rows.find((r) => r.id === ids[0])).toMatchObject({ total: 2 });
+    for (const requestId of ["short", "has space here", "x".repeat(65)]) {
+      const res = await api(token).cbor(path, { ...body, requestId });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("requestId") } });
+    }
   });
 });

@@ -148,6 +148,12 @@ export interface CreateCallRequest {
   /** True when no more inputs will be added (always for remote). */
   closed: boolean;
   waitMs?: number;
+  /**
+   * Chosen by the client, one per call it starts (8-64 of A-Z a-z 0-9 - _):
+   * the same request sent again after its answer was lost gets the call the
+   * first one started, not a second call.
+   */
+  requestId?: string;
 }
 
 export type OutputStatus = "success" | "failure" | "timeout" | "cancelled" | "platform_error";

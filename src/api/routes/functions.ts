@@ -22,6 +22,7 @@ const CallBody = z.object({
   inputs: z.array(InputItemSchema).max(MAX_INPUTS_PER_REQUEST),
   closed: z.boolean(),
   waitMs: z.number().int().min(0).max(60_000).optional(),
+  requestId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8 to 64 letters, digits, - or _").optional(),
 });
 
 const SpawnBody = z.object({
@@ -79,6 +80,7 @@ functions.openapi(
       inputs: body.inputs,
       closed: body.closed,
       waitMs: body.waitMs ?? 0,
+      requestId: body.requestId ?? null,
     });
     if (!result.ok) throw fromPoolError(result.error);
     const response: CreateCallResponse = result.value;

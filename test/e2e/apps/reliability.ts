@@ -2,7 +2,7 @@
 // restart.test.ts): each run is written down in a file the test reads
 // (runners are local processes here), so a test can tell how often and where
 // each input ran.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { App } from "squall";
 
 export const app = new App("reliability");
@@ -46,6 +46,22 @@ export const trackedQuickTimeout = app.function(
     const container = process.env.SQUALL_CONTAINER_ID ?? "unknown";
     appendFileSync(item.log, `${item.i} ${container}\n`);
     await sleep(item.ms);
+    return { i: item.i, square: item.i * item.i, container };
+  },
+);
+
+/**
+ * Several inputs at once on one container, with a short timeoutMs. An input
+ * with `gate` waits until that file exists (the test creates it), so it is
+ * still running on the container when another input there times out.
+ */
+export const sharedTimeout = app.function(
+  { maxContainers: 1, concurrent: { maxInputs: 3 }, timeoutMs: 5_000, scaledownWindowMs: 10_000 },
+  async function sharedTimeout(item: { i: number; log: string; ms: number; gate?: string }): Promise<Tracked> {
+    const container = process.env.SQUALL_CONTAINER_ID ?? "unknown";
+    appendFileSync(item.log, `${item.i} ${container}\n`);
+    if (item.gate) while (!existsSync(item.gate)) await sleep(20);
+    else await sleep(item.ms);
     return { i: item.i, square: item.i * item.i, container };
   },
 );
