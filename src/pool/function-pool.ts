@@ -542,14 +542,18 @@ export class FunctionPool extends DurableObject<Env> {
    * Sends pending inputs to ready containers with free slots: up to
    * targetInputs each, then bursting to maxInputs. Busiest first, so inputs
    * pack onto few containers and the spare ones go idle and can scale down.
+   * Only the busiest maxContainers are fed: after maxContainers is lowered,
+   * the rest empty out and the autoscaler stops them, backlog or not.
    */
   private pump(): void {
     if (!this.config || this.stopped) return;
     const { targetInputs, maxInputs, timeoutMs } = this.config.options;
+    const { maxContainers } = effectiveSettings(this.config);
     const ready = this.store
       .containers()
       .filter((c) => c.state === "ready" && c.deploymentId === this.config!.deploymentId && !this.draining.has(c.id) && this.connections.get(c.id)?.resyncSinceMs === null)
-      .sort((a, b) => b.running - a.running);
+      .sort((a, b) => b.running - a.running)
+      .slice(0, maxContainers ?? Infinity);
     if (!ready.length) return;
     const now = Date.now();
     for (const perContainer of targetInputs < maxInputs ? [targetInputs, maxInputs] : [maxInputs]) {

@@ -52,6 +52,17 @@ describe("autoscaler", () => {
     await until("scale to zero", () => burst.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
   });
 
+  it("honours a lowered maxContainers during a burst, not only once the backlog drains", async () => {
+    const shrinkable = await client().functions.fromName<[number], string>("autoscaling", "shrinkable");
+    const run = shrinkable.map(Array.from({ length: 60 }, () => 500)).toArray();
+    await until("4 containers at work", () => shrinkable.getCurrentStats(), (s) => s.containers.total === 4 && s.backlog > 0);
+    await shrinkable.updateAutoscaler({ maxContainers: 1 });
+    const shrunk = await until("the pool down to 1 container", () => shrinkable.getCurrentStats(), (s) => s.containers.total <= 1);
+    expect(shrunk.backlog, "inputs still waiting when the pool got down to 1 container").toBeGreaterThan(0);
+    await shrinkable.updateAutoscaler({ maxContainers: 4 });
+    expect(await run).toHaveLength(60);
+  });
+
   it("runs up to maxInputs inputs at once on one container: 40 one-second inputs in about 4 s", async () => {
     const concurrent = await client().functions.fromName<[number], number>("autoscaling", "concurrent");
     await concurrent.remote(1); // a warm container, so the timing below is the inputs' own

@@ -27,6 +27,12 @@ export const concurrent = app.function(
   },
 );
 
+/** A long scale-down window: containers go early only when maxContainers is lowered. */
+export const shrinkable = app.function({ maxContainers: 4, scaledownWindowMs: 60_000 }, async function shrinkable(ms: number) {
+  await sleep(ms);
+  return process.env.SQUALL_CONTAINER_ID;
+});
+
 export const tunable = app.function({ maxContainers: 5, scaledownWindowMs: 2_000 }, async function tunable() {
   return "tuned";
 });
