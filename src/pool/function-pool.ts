@@ -8,6 +8,7 @@ import type { FunctionStats, InputItem, OutputItem, OutputStatus } from "../../s
 import type { PoolToRunner, RunnerToPool, RunnerOutput, LogLine } from "../../sdk/src/wire/protocol";
 import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
+import { DEFAULTS } from "../../sdk/src/wire/options";
 import { chunkBySize } from "../../sdk/src/wire/chunks";
 import { createBackend, CapacityError, type ComputeBackend } from "../compute";
 import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
@@ -20,8 +21,6 @@ import * as limits from "./limits";
 const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_INTERVAL_MS;
 /** How often the alarm checks heartbeats while containers exist. */
 const HEARTBEAT_CHECK_MS = 5 * HEARTBEAT_INTERVAL_MS;
-/** A container that has not said ready by then (bundle download, import, enter()) is given up on. */
-const STARTUP_TIMEOUT_MS = 120_000;
 /** After repeated start failures, wait this long before trying again, so a broken bundle does not loop. */
 const START_FAILURE_COOLDOWN_MS = 30_000;
 /** Expired results are swept this often while calls exist. */
@@ -100,6 +99,12 @@ export class FunctionPool extends DurableObject<Env> {
     });
     // Containers outlive an eviction of this object: find them again.
     if (this.store.containers().length > 0) ctx.waitUntil(this.recoverContainers());
+  }
+
+  /** A container that has not said ready by then (bundle download, import, enter()) is given up on. */
+  private startupTimeoutMs(): number {
+    // Pools configured by a deploy from before the option existed have no value: the default.
+    return this.config?.options.startupTimeoutMs ?? DEFAULTS.startupTimeoutMs;
   }
 
   private get poolId(): string {
@@ -337,12 +342,12 @@ export class FunctionPool extends DurableObject<Env> {
         await this.containerLost(c.id, `no heartbeat for ${Math.round((now - conn.lastSeenMs) / 1000)} s`);
         continue;
       }
-      if (conn?.resyncSinceMs != null && now - conn.resyncSinceMs > STARTUP_TIMEOUT_MS) {
-        await this.containerLost(c.id, `it did not answer within ${STARTUP_TIMEOUT_MS / 1000} s after the pool reconnected`);
+      if (conn?.resyncSinceMs != null && now - conn.resyncSinceMs > this.startupTimeoutMs()) {
+        await this.containerLost(c.id, `it did not answer within ${this.startupTimeoutMs() / 1000} s after the pool reconnected`);
         continue;
       }
-      if (c.state === "starting" && now - c.startedAt > STARTUP_TIMEOUT_MS) {
-        this.recordStartFailure(`container did not become ready within ${STARTUP_TIMEOUT_MS / 1000} s`);
+      if (c.state === "starting" && now - c.startedAt >= this.startupTimeoutMs()) {
+        this.recordStartFailure(`container did not become ready within ${this.startupTimeoutMs() / 1000} s (startupTimeoutMs)`);
         await this.stopContainer(c.id, true);
       }
     }
@@ -518,6 +523,7 @@ export class FunctionPool extends DurableObject<Env> {
       this.store.earliestDeadline(),
       this.store.earliestNotBefore(now),
       live ? now + HEARTBEAT_CHECK_MS : null,
+      startupDeadlineMs(this.store.earliestStart(), this.startupTimeoutMs()),
       this.store.hasCalls() ? now + SWEEP_INTERVAL_MS : null,
     );
     void this.setAlarm(next);
@@ -858,6 +864,10 @@ async function frameBytes(data: unknown): Promise<Uint8Array> {
 function isDone(call: { kind: CallKind; closed: number; total: number; done: number }): boolean {
   if (call.kind === "spawn" && call.total === 0) return false;
   return call.closed === 1 && call.done >= call.total;
+}
+
+function startupDeadlineMs(startedAtMs: number | null, startupTimeoutMs: number): number | null {
+  return startedAtMs === null ? null : startedAtMs + startupTimeoutMs;
 }
 
 function earliest(...times: Array<number | null>): number | null {

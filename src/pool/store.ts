@@ -359,6 +359,10 @@ export class PoolStore {
     const r = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > ?", now).one();
     return r.t;
   }
+  /** When the longest-starting container started, if any is starting. */
+  earliestStart(): number | null {
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(started_at) AS t FROM containers WHERE state = 'starting'").one().t;
+  }
   earliestDeadline(): number | null {
     return this.sql.exec<{ t: number | null }>("SELECT MIN(deadline) AS t FROM inputs WHERE state = 'running'").one().t;
   }

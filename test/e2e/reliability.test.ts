@@ -235,7 +235,7 @@ describe("bundles that cannot start in a container", () => {
   const starts = (fn: string): number => (existsSync(startsFile(fn)) ? readFileSync(startsFile(fn), "utf8").trim().split("\n").filter(Boolean).length : 0);
 
   beforeAll(async () => {
-    for (const fn of ["throwsOnStart", "crashesOnStart", "warmButBroken"]) rmSync(startsFile(fn), { force: true });
+    for (const fn of ["throwsOnStart", "crashesOnStart", "hangsOnStart", "warmButBroken"]) rmSync(startsFile(fn), { force: true });
     await deploy("test/e2e/apps/reliability-broken.ts");
   });
 
@@ -247,6 +247,7 @@ describe("bundles that cannot start in a container", () => {
   it.each([
     ["throwsOnStart", /failed to start 3 times: .*this bundle only loads outside containers/],
     ["crashesOnStart", /failed to start 3 times: .*exited with code 3/],
+    ["hangsOnStart", /failed to start 3 times: container did not become ready within 2 s \(startupTimeoutMs\)/],
   ])("%s: inputs fail with a clear error after bounded retries, and the pool stops starting containers", async (name, message) => {
     const fn = await client().functions.fromName<[number], number>("reliability-broken", name);
     const started = Date.now();

@@ -6,7 +6,7 @@ describe("function options", () => {
     const o = resolveOptions("f", {});
     expect(o).toMatchObject({
       minContainers: 0, maxContainers: null, bufferContainers: 0, scaledownWindowMs: 60_000,
-      maxInputs: 1, targetInputs: 1, timeoutMs: 300_000, schedule: null, scalingSchedule: [],
+      maxInputs: 1, targetInputs: 1, timeoutMs: 300_000, startupTimeoutMs: 120_000, schedule: null, scalingSchedule: [],
     });
     expect(o.retries.maxRetries).toBe(0);
   });
@@ -25,6 +25,7 @@ describe("function options", () => {
     [{ maxContainers: 0 }, /"maxContainers" must be between 1/],
     [{ minContainers: 1.5 }, /"minContainers" must be a whole number/],
     [{ timeoutMs: "5s" }, /"timeoutMs" must be a whole number/],
+    [{ startupTimeoutMs: 500 }, /"startupTimeoutMs" must be between 1000 and 3600000/],
     [{ retries: { maxRetries: 2, jitter: true } }, /unknown option "retries.jitter"/],
     [{ scalingSchedule: [{ cron: "0 6 * * *", set: { minContainers: 9 } }], maxContainers: 2 }, /scalingSchedule\[0\]\.set.*"minContainers" \(9\) must not exceed/],
     [{ scalingSchedule: [{ cron: "0 6 * *", set: { minContainers: 1 } }] }, /must have 5 fields/],

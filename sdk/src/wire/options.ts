@@ -43,6 +43,8 @@ export interface FunctionOptionsWire {
   scaledownWindowMs?: number;
   concurrent?: ConcurrencyOptions;
   timeoutMs?: number;
+  /** How long a container may take to become ready (download, import, enter()) before the start counts as failed. */
+  startupTimeoutMs?: number;
   retries?: number | RetryPolicy;
   schedule?: ScheduleSpec;
   scalingSchedule?: ScalingScheduleEntry[];
@@ -54,6 +56,7 @@ export interface ResolvedOptions extends AutoscalerSettings {
   maxInputs: number;
   targetInputs: number;
   timeoutMs: number;
+  startupTimeoutMs: number;
   retries: Required<RetryPolicy>;
   schedule: ScheduleSpec | null;
   scalingSchedule: Array<Required<ScalingScheduleEntry>>;
@@ -66,6 +69,7 @@ export const DEFAULTS = {
   scaledownWindowMs: 60_000,
   maxInputs: 1,
   timeoutMs: 300_000,
+  startupTimeoutMs: 120_000,
   timezone: "UTC",
 } as const;
 
@@ -76,6 +80,7 @@ export const BOUNDS = {
   scaledownWindowMs: { min: 2_000, max: 3_600_000 },
   maxInputs: 1_000,
   timeoutMs: { min: 1_000, max: 86_400_000 },
+  startupTimeoutMs: { min: 1_000, max: 3_600_000 },
   maxRetries: 10,
   backoffCoefficient: { min: 1, max: 10 },
   delayMs: { min: 0, max: 60_000 },
@@ -99,7 +104,7 @@ export function checkName(kind: string, name: unknown): string {
 
 const OPTION_KEYS = new Set([
   "maxContainers", "minContainers", "bufferContainers", "scaledownWindowMs", "concurrent",
-  "timeoutMs", "retries", "schedule", "scalingSchedule", "name",
+  "timeoutMs", "startupTimeoutMs", "retries", "schedule", "scalingSchedule", "name",
 ]);
 const AUTOSCALER_KEYS = new Set(["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs"]);
 
@@ -133,11 +138,14 @@ export function resolveOptions(functionName: string, raw: unknown): ResolvedOpti
     }
   }
   const timeoutMs = o.timeoutMs === undefined ? DEFAULTS.timeoutMs : int(where, "timeoutMs", o.timeoutMs, BOUNDS.timeoutMs.min, BOUNDS.timeoutMs.max);
+  const startupTimeoutMs = o.startupTimeoutMs === undefined
+    ? DEFAULTS.startupTimeoutMs
+    : int(where, "startupTimeoutMs", o.startupTimeoutMs, BOUNDS.startupTimeoutMs.min, BOUNDS.startupTimeoutMs.max);
   const retries = resolveRetries(where, o.retries);
   const schedule = o.schedule === undefined ? null : resolveSchedule(where, o.schedule);
   const scalingSchedule = o.scalingSchedule === undefined ? [] : resolveScalingSchedule(where, o.scalingSchedule, settings);
   if (o.name !== undefined) checkName(`${where}: option "name"`, o.name);
-  return { ...settings, maxInputs, targetInputs, timeoutMs, retries, schedule, scalingSchedule };
+  return { ...settings, maxInputs, targetInputs, timeoutMs, startupTimeoutMs, retries, schedule, scalingSchedule };
 }
 
 /** Validates a partial autoscaler update (from `updateAutoscaler` or a scaling schedule entry). */

@@ -20,6 +20,7 @@ if (containerId && target) {
   appendFileSync(startsFile(target), `${containerId}\n`);
   if (target === "crashesOnStart") process.exit(3);
   if (target === "throwsOnStart" || target === "warmButBroken") throw new Error("this bundle only loads outside containers");
+  if (target === "hangsOnStart") await new Promise<never>(() => undefined); // the import never finishes: never ready
 }
 
 export const throwsOnStart = app.function({ maxContainers: 2 }, async function throwsOnStart(x: number) {
@@ -27,6 +28,10 @@ export const throwsOnStart = app.function({ maxContainers: 2 }, async function t
 });
 
 export const crashesOnStart = app.function({ maxContainers: 2 }, async function crashesOnStart(x: number) {
+  return x;
+});
+
+export const hangsOnStart = app.function({ maxContainers: 2, startupTimeoutMs: 2_000 }, async function hangsOnStart(x: number) {
   return x;
 });
 

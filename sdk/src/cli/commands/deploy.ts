@@ -42,7 +42,7 @@ export function describe(f: FunctionInfo): string {
 
 function describeOptions(o: FunctionOptionsWire): string[] {
   const parts: string[] = [];
-  for (const key of ["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs", "timeoutMs"] as const) {
+  for (const key of ["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs", "timeoutMs", "startupTimeoutMs"] as const) {
     if (o[key] !== undefined) parts.push(`${key} ${o[key]}`);
   }
   if (o.concurrent) parts.push(`concurrent maxInputs ${o.concurrent.maxInputs}, targetInputs ${o.concurrent.targetInputs ?? o.concurrent.maxInputs}`);
