@@ -12,7 +12,7 @@ export interface Env {
   SQUALL_PUBLIC_URL: string;
   SQUALL_ADMIN_SECRET?: string;
   SQUALL_SIGNING_KEY?: string;
-  /** Per-token request rate (src/api/rate-limit.ts); unset: 200 a second, bursts of 5 000. */
+  /** Per-token request rate (src/api/rate-limit.ts); unset: 1 000 a second, bursts of 10 000. */
   SQUALL_RATE_LIMIT_PER_SECOND?: string;
   SQUALL_RATE_LIMIT_BURST?: string;
 }

@@ -16,10 +16,11 @@ export interface RateLimit {
 
 /**
  * Generous defaults: an SDK map sends a few requests a second, but
- * `FunctionCall.gather` over thousands of spawned calls reads each one, and
- * thousands of concurrent `remote()`s each start a call at once.
+ * `FunctionCall.gather` over thousands of spawned calls reads each one,
+ * thousands of concurrent `remote()`s each start a call at once, and a plain
+ * loop of `await f.remote(x)` runs at a few hundred a second.
  */
-export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 5_000 };
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 1_000, burst: 10_000 };
 
 /** Buckets kept per isolate; past this the fullest (least recently used) are dropped, which only ever forgives. */
 const MAX_BUCKETS = 10_000;
