@@ -1,17 +1,14 @@
 // A spawned call: its id can be stored and its result read later, from any process.
 import type { Client } from "./client.js";
-import type { CancelCallResponse } from "./wire/api.js";
-import { FunctionTimeoutError } from "./errors.js";
-import { httpOf } from "./http.js";
-import { resultOf, waitForOutput } from "./calls.js";
+import { MAX_CALLS_PER_RESULTS_READ, type CancelCallResponse, type GetCallResultsResponse } from "./wire/api.js";
+import { FunctionTimeoutError, NotFoundError } from "./errors.js";
+import { httpOf, withRetries } from "./http.js";
+import { LONG_POLL_MS, resultOf, waitForOutput } from "./calls.js";
 
 export interface GetOptions {
   /** Give up after this long with a FunctionTimeoutError; without it, wait as long as the call runs. */
   timeoutMs?: number;
 }
-
-/** Results gather() reads at once. */
-const GATHER_CONCURRENCY = 50;
 
 type ResultsOf<T extends readonly FunctionCall<unknown>[]> = { -readonly [K in keyof T]: T[K] extends FunctionCall<infer R> ? R : never };
 
@@ -25,25 +22,23 @@ export class FunctionCall<R = unknown> {
 
   /**
    * Waits for every call; results come in the order of the calls, and the
-   * first failure throws. At most GATHER_CONCURRENCY results are read at once,
-   * so gathering thousands of calls does not open thousands of connections.
+   * first failure throws. Results are read many calls to a request (up to
+   * 1 000), so gathering thousands of calls takes a handful of requests.
    */
   static async gather<T extends readonly FunctionCall<unknown>[]>(...calls: T): Promise<ResultsOf<T>> {
     const results = new Array<unknown>(calls.length);
-    let next = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (!failed && next < calls.length) {
-        const i = next++;
-        try {
-          results[i] = await calls[i].get();
-        } catch (err) {
-          failed = true; // the others stop taking new calls; the first failure is what gather throws
-          throw err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(GATHER_CONCURRENCY, calls.length) }, worker));
+    const byClient = new Map<Client, Map<string, number[]>>();
+    calls.forEach((call, i) => {
+      const positions = byClient.get(call.client) ?? new Map<string, number[]>();
+      byClient.set(call.client, positions);
+      positions.set(call.id, [...(positions.get(call.id) ?? []), i]);
+    });
+    const stop = new AbortController(); // the first failure stops the other clients' reads
+    try {
+      await Promise.all([...byClient].map(([client, positions]) => readResults(client, positions, results, stop.signal)));
+    } finally {
+      stop.abort();
+    }
     return results as ResultsOf<T>;
   }
 
@@ -58,5 +53,24 @@ export class FunctionCall<R = unknown> {
   /** Cancels the call's pending and running inputs; a later get() raises InputCancellation. */
   async cancel(): Promise<void> {
     await httpOf(this.client).request<CancelCallResponse>("POST", `/v1/calls/${encodeURIComponent(this.id)}/cancel`);
+  }
+}
+
+/** Reads the results of `positions`' calls into `results` (at each call's positions) until every one is in. */
+async function readResults(client: Client, positions: Map<string, number[]>, results: unknown[], signal: AbortSignal): Promise<void> {
+  const http = httpOf(client);
+  const waiting = new Map(positions);
+  while (waiting.size > 0) {
+    const callIds = [...waiting.keys()].slice(0, MAX_CALLS_PER_RESULTS_READ);
+    const res = await withRetries(
+      () => http.request<GetCallResultsResponse>("POST", "/v1/calls/outputs", { cbor: { callIds, waitMs: LONG_POLL_MS }, signal }),
+      { retryTransient: true, waitWhenExhausted: true, signal },
+    );
+    if (res.missing.length > 0) throw new NotFoundError(`call ${res.missing[0]} not found`);
+    for (const { callId, output } of res.results) {
+      const value = resultOf(output);
+      for (const i of waiting.get(callId) ?? []) results[i] = value;
+      waiting.delete(callId);
+    }
   }
 }

@@ -155,8 +155,15 @@ export function checkMethod(r: ResolvedFunction, method: string | undefined): st
 }
 
 /** The pool serving a call id (`fc-<pool id>-<random>`), or 404 for a malformed or foreign id. */
+const CALL_ID = /^fc-([0-9a-f]{64})-[0-9a-f]{16}$/;
+
+/** The id of the pool a call id names, or null for a string that is not a call id. */
+export function poolIdOfCall(callId: string): string | null {
+  return CALL_ID.exec(callId)?.[1] ?? null;
+}
+
 export function poolOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
-  const m = /^fc-([0-9a-f]{64})-[0-9a-f]{16}$/.exec(callId);
+  const m = CALL_ID.exec(callId);
   if (!m) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected fc-<64 hex>-<16 hex>`);
   let id: DurableObjectId;
   try {

@@ -189,6 +189,26 @@ export class FunctionPool extends DurableObject<Env> {
     return ok(await this.readOutputs(callId, cursor, waitMs));
   }
 
+  /**
+   * The results of several single-input calls of this pool (spawned, remote)
+   * at once; waits up to waitMs for the first when none is ready. Calls that
+   * are not this workspace's are missing, exactly like calls that never existed.
+   */
+  async readResults(workspaceId: string, callIds: readonly string[], waitMs: number): Promise<{ results: Array<{ callId: string; output: OutputItem }>; missing: string[] }> {
+    const own = this.config !== null && this.config.workspaceId === workspaceId;
+    const known: string[] = [];
+    const missing: string[] = [];
+    for (const id of callIds) (own && this.store.getCall(id) ? known : missing).push(id);
+    const now = Date.now();
+    for (const id of known) this.store.touchCall(id, now);
+    let rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
+    if (rows.length === 0 && known.length > 0 && waitMs > 0) {
+      await this.waitForAny(known, Math.min(waitMs, MAX_WAIT_MS));
+      rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
+    }
+    return { results: rows.map((r) => ({ callId: r.callId, output: { idx: r.idx, status: r.status, value: r.value } })), missing };
+  }
+
   async cancelCall(workspaceId: string, callId: string): Promise<PoolResult<{ cancelledInputs: number }>> {
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
@@ -411,17 +431,27 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   private waitFor(callId: string, ms: number): Promise<void> {
+    return this.waitForAny([callId], ms);
+  }
+
+  /** Resolves when any of these calls gets an output (or is done), or after `ms`. */
+  private waitForAny(callIds: readonly string[], ms: number): Promise<void> {
     return new Promise((resolve) => {
-      let set = this.waiters.get(callId);
-      if (!set) this.waiters.set(callId, (set = new Set()));
+      const sets = callIds.map((id) => {
+        let set = this.waiters.get(id);
+        if (!set) this.waiters.set(id, (set = new Set()));
+        return [id, set] as const;
+      });
       const wake = (): void => {
         clearTimeout(timer);
-        set!.delete(wake);
-        if (set!.size === 0) this.waiters.delete(callId);
+        for (const [id, set] of sets) {
+          set.delete(wake);
+          if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+        }
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      set.add(wake);
+      for (const [, set] of sets) set.add(wake);
     });
   }
 

@@ -19,3 +19,5 @@ export const MAX_OUTPUTS_PER_READ = 1_000;
 export const MAX_CONTAINER_LOSSES = 3;
 /** Consecutive start failures after which pending inputs fail instead of waiting for a container that never comes. */
 export const MAX_START_FAILURES = 3;
+/** At most this many bytes of results in one read of many calls' results (a result is up to ~1 MiB; RPC messages stop at 32 MiB). */
+export const MAX_RESULT_BYTES_PER_READ = 8 * 1024 * 1024;

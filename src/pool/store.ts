@@ -374,6 +374,31 @@ export class PoolStore {
       .toArray()
       .map((r) => ({ seq: r.seq as number, idx: r.idx as number, status: r.status as OutputStatus, value: bytes(r.value) }));
   }
+  /**
+   * The output of input 0 of each of these calls that has one, in the order
+   * given, until `maxBytes` of values (at least one output is always returned).
+   */
+  firstOutputs(callIds: readonly string[], maxBytes: number): Array<{ callId: string } & OutputRow> {
+    const found = new Map<string, OutputRow>();
+    for (let i = 0; i < callIds.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = callIds.slice(i, i + MAX_IDS_PER_STATEMENT);
+      const rows = this.sql.exec<Record<string, SqlStorageValue>>(
+        `SELECT call_id, seq, idx, status, value FROM outputs WHERE idx = 0 AND call_id IN (${chunk.map(() => "?").join(",")})`,
+        ...chunk,
+      );
+      for (const r of rows) found.set(r.call_id as string, { seq: r.seq as number, idx: 0, status: r.status as OutputStatus, value: bytes(r.value) });
+    }
+    const out: Array<{ callId: string } & OutputRow> = [];
+    let size = 0;
+    for (const callId of callIds) {
+      const row = found.get(callId);
+      if (!row) continue;
+      if (out.length > 0 && size + row.value.byteLength > maxBytes) break;
+      size += row.value.byteLength;
+      out.push({ callId, ...row });
+    }
+    return out;
+  }
   /** A map's outputs up to the cursor were received: drop them (remote and spawn results are kept for their TTL). */
   acknowledge(callId: string, uptoSeq: number): void {
     this.sql.exec("DELETE FROM outputs WHERE call_id = ? AND seq <= ?", callId, uptoSeq);

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type {
-  AppManifest, CreateCallRequest, DeployRequest, DeployResponse, ErrorCode, FunctionInfo, GetOutputsResponse, InputItem, OutputItem, OutputStatus,
+  AppManifest, CreateCallRequest, GetCallResultsRequest, GetCallResultsResponse, DeployRequest, DeployResponse, ErrorCode, FunctionInfo, GetOutputsResponse, InputItem, OutputItem, OutputStatus,
 } from "../../sdk/src/wire/api";
 import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
 import { decode, encode, serializeError } from "../../sdk/src/wire/serialization";
@@ -183,6 +183,9 @@ export class FakeApi {
         return this.getOutputs(req, res, parts[1], Number(url.searchParams.get("cursor") ?? 0), Number(url.searchParams.get("waitMs") ?? 0));
       case "POST /calls/:/cancel":
         return this.cancel(res, parts[1]);
+      case "POST /calls/:":
+        if (parts[1] !== "outputs") return this.error(res, 404, "NOT_FOUND", `no route ${route}`);
+        return this.readResults(res, body as GetCallResultsRequest);
       default:
         return this.error(res, 404, "NOT_FOUND", `no route ${route}`);
     }
@@ -264,6 +267,31 @@ export class FakeApi {
     }
     this.lastPollStart.set(callId, cursor);
     this.cbor(res, this.outputsAfter(call, from));
+  }
+
+  private async readResults(res: ServerResponse, body: GetCallResultsRequest): Promise<void> {
+    const ids = [...new Set(body.callIds)];
+    const missing = ids.filter((id) => !this.calls.has(id));
+    const known = ids.filter((id) => this.calls.has(id)).map((id) => this.calls.get(id)!);
+    const firstOutputs = (): GetCallResultsResponse["results"] =>
+      known.flatMap((call) => call.outputs.filter((o) => o.idx === 0).map(({ idx, status, value }) => ({ callId: call.id, output: { idx, status, value } })));
+    const waitMs = Math.min(body.waitMs ?? 0, this.maxWaitMs);
+    if (firstOutputs().length === 0 && known.length > 0 && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          if (firstOutputs().length === 0) return;
+          clearTimeout(timer);
+          for (const call of known) call.waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          for (const call of known) call.waiters.delete(wake);
+          resolve();
+        }, waitMs);
+        for (const call of known) call.waiters.add(wake);
+      });
+    }
+    this.cbor(res, { results: firstOutputs(), missing } satisfies GetCallResultsResponse);
   }
 
   private cancel(res: ServerResponse, callId: string): void {

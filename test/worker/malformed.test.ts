@@ -407,6 +407,34 @@ const ROUTES: Record<string, Gen[]> = {
     }),
     (rng, f) => ({ method: "POST", path: `/v1/functions/${f.functionId}/calls`, headers: { ...badAuth(rng, f), "content-type": "application/cbor" }, body: encode({}) as BodyInit, note: "not a token" }),
   ],
+  "POST /v1/calls/outputs": [
+    (rng, f) => {
+      const b = malformedCborBody(rng, f, { callIds: [f.callId], waitMs: 0 }, (r, v) => {
+        switch (r.int(6)) {
+          case 0:
+            v.callIds = r.pick(WRONG_CBOR_VALUES.filter((x) => !Array.isArray(x)));
+            return v;
+          case 1:
+            v.callIds = [];
+            return v;
+          case 2:
+            v.callIds = Array.from({ length: 1_001 }, () => f.callId);
+            return v;
+          case 3:
+            v.callIds = [f.callId, r.pick([5, null, {}, [], "x".repeat(201), new Uint8Array(2)])];
+            return v;
+          case 4:
+            v.waitMs = r.pick([-1, 60_001, 1.5, "10", 2n ** 80n, Infinity, NaN, null]);
+            return v;
+          default:
+            delete v.callIds;
+            return v;
+        }
+      });
+      return { method: "POST", path: "/v1/calls/outputs", ...b };
+    },
+    (rng, f) => ({ method: "POST", path: "/v1/calls/outputs", headers: { ...badAuth(rng, f), "content-type": "application/cbor" }, body: encode({ callIds: [f.callId] }) as BodyInit, note: "not a token" }),
+  ],
   "POST /v1/functions/{functionId}/spawns": [
     (rng, f) => {
       const b = malformedCborBody(rng, f, { inputs: [{ idx: 0, args }] }, (r, v) => {

@@ -245,3 +245,36 @@ describe("a call's request sent again", () => {
     }
   });
 });
+
+describe("reading many calls' results at once", () => {
+  it("answers each finished call's output and names the calls that do not exist; waits for the first when none is ready", async () => {
+    const token = await newWorkspace("results");
+    // Two functions, so the read spans two pools (and each pool's start failures are its own).
+    const d = (await (await deploy(token, manifest("results", [{ name: "f" }, { name: "g" }]))).json()) as { functions: Array<{ functionId: string }> };
+    let next = 0;
+    const start = async (): Promise<string> => {
+      const res = await api(token).cbor(`/v1/functions/${d.functions[next++].functionId}/calls`, { kind: "remote", inputs: [{ idx: 0, args: encode([1]) }], closed: true, waitMs: 0 });
+      return decode<{ callId: string }>(new Uint8Array(await res.arrayBuffer())).callId;
+    };
+    const read = async (callIds: string[], waitMs: number) => {
+      const res = await api(token).cbor("/v1/calls/outputs", { callIds, waitMs });
+      expect(res.status).toBe(200);
+      return decode<{ results: Array<{ callId: string; output: { idx: number; status: string } }>; missing: string[] }>(new Uint8Array(await res.arrayBuffer()));
+    };
+    const a = await start();
+    const b = await start();
+    const madeUp = a.replace(/[0-9a-f]{16}$/, "0000000000000000");
+    // No container host answers in this suite: each call ends as a platform error after the start failures.
+    const first = await read([a, b, madeUp, "not-a-call"], 60_000);
+    expect(first.results.length).toBeGreaterThan(0);
+    expect(first.missing.sort()).toEqual([madeUp, "not-a-call"].sort());
+    let all = first.results;
+    const deadline = Date.now() + 20_000;
+    while (all.length < 2) {
+      if (Date.now() > deadline) throw new Error("the calls never finished");
+      all = (await read([a, b, a], 1_000)).results;
+    }
+    expect(all.map((r) => r.callId).sort()).toEqual([a, b].sort());
+    for (const r of all) expect(r.output).toMatchObject({ idx: 0, status: "platform_error" });
+  }, 60_000);
+});

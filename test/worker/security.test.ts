@@ -240,6 +240,15 @@ describe("a token reaches only its own workspace", () => {
         secrets.add(res.json().token);
         expect(res.json().workspaceId).toBe(intruder.workspaceId);
       },
+      "POST /v1/calls/outputs": async () => {
+        // Another workspace's calls are missing, exactly like calls that never existed.
+        const madeUp = ids.callId.replace(/[0-9a-f]{16}$/, "0000000000000000");
+        const res = await call("POST", "/v1/calls/outputs", { token: intruder.token, cbor: { callIds: [ids.callId, ids.instanceCallId, madeUp], waitMs: 0 } });
+        expect(res.status).toBe(200);
+        const body = await cborOf<{ results: unknown[]; missing: string[] }>(new Response(res.raw));
+        expect(body.results).toEqual([]);
+        expect(body.missing.sort()).toEqual([ids.callId, ids.instanceCallId, madeUp].sort());
+      },
       "POST /v1/workspaces": async () => {
         const res = await call("POST", "/v1/workspaces", { token: intruder.token, json: { name: "mine now" } });
         expect(res.status).toBe(401);

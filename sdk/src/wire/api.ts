@@ -207,6 +207,23 @@ export interface GetOutputsResponse {
   done: boolean;
 }
 
+/** POST /v1/calls/outputs — the results of many single-input calls (spawned or remote) at once, for gather(). */
+export interface GetCallResultsRequest {
+  /** Up to MAX_CALLS_PER_RESULTS_READ call ids; repeats are read once. */
+  callIds: string[];
+  /** Wait up to this long for the first result when none is ready yet. */
+  waitMs?: number;
+}
+
+export interface GetCallResultsResponse {
+  /** Each finished call's output; calls not listed here or in `missing` are still running (or did not fit this answer). */
+  results: Array<{ callId: string; output: OutputItem }>;
+  /** Ids of calls that do not exist in this workspace (or whose results have expired). */
+  missing: string[];
+}
+
+export const MAX_CALLS_PER_RESULTS_READ = 1_000;
+
 /** POST /v1/calls/:callId/cancel */
 export interface CancelCallResponse {
   cancelledInputs: number;

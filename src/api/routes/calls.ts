@@ -3,7 +3,9 @@ import type { AppEnv } from "../context";
 import { json, cbor, errorResponses, CallIdParam, InputItemSchema, queryInt } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
 import { fromPoolError } from "../errors";
-import { poolOfCall } from "../pools";
+import { poolIdOfCall, poolOfCall } from "../pools";
+import { MAX_RESULT_BYTES_PER_READ } from "../../pool/limits";
+import { MAX_CALLS_PER_RESULTS_READ, type GetCallResultsResponse } from "../../../sdk/src/wire/api";
 import { checkInputOrder, checkInputSizes } from "./functions";
 
 export const calls = new OpenAPIHono<AppEnv>();
@@ -57,6 +59,77 @@ calls.openapi(
     return cborResponse(result.value);
   },
 );
+
+const ResultsBody = z.object({
+  callIds: z.array(z.string().max(200)).min(1).max(MAX_CALLS_PER_RESULTS_READ),
+  waitMs: z.number().int().min(0).max(60_000).optional(),
+});
+
+calls.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/calls/outputs",
+    summary: "The results of many spawned or remote calls at once; waits up to waitMs for the first",
+    security: [{ bearer: [] }],
+    request: { body: { ...cbor("GetCallResultsRequest"), required: true } },
+    responses: { 200: cbor("GetCallResultsResponse"), ...errorResponses },
+  }),
+  async (c) => {
+    const body = await readCbor(c, ResultsBody);
+    const byPool = new Map<string, string[]>();
+    const missing: string[] = [];
+    for (const callId of new Set(body.callIds)) {
+      const pool = poolIdOfCall(callId);
+      if (pool === null) missing.push(callId);
+      else byPool.set(pool, [...(byPool.get(pool) ?? []), callId]);
+    }
+    const stubs = [...byPool.values()].map((ids) => {
+      try {
+        return { ids, stub: poolOfCall(c.env, ids[0]) };
+      } catch {
+        missing.push(...ids); // the right shape, but no pool of ours
+        return null;
+      }
+    });
+    const read = (waitMs: number) => stubs.flatMap((p) => (p ? [p.stub.readResults(c.get("workspaceId"), p.ids, waitMs)] : []));
+    // Whatever is ready in every pool; only when nothing is, wait for the first result anywhere.
+    let answers: PoolResults[] = await Promise.all(read(0));
+    for (const answer of answers) missing.push(...answer.missing);
+    if (body.waitMs && !answers.some((a) => a.results.length > 0)) answers = await untilFirstResults(read(body.waitMs));
+    const response: GetCallResultsResponse = { results: [], missing };
+    let bytes = 0;
+    for (const answer of answers) {
+      for (const r of answer.results) {
+        // Past the budget the rest wait for the next read: they are still there.
+        if (response.results.length > 0 && bytes + r.output.value.byteLength > MAX_RESULT_BYTES_PER_READ) continue;
+        bytes += r.output.value.byteLength;
+        response.results.push(r);
+      }
+    }
+    return cborResponse(response);
+  },
+);
+
+type PoolResults = Pick<GetCallResultsResponse, "results" | "missing">;
+
+/**
+ * Every pool's answer, or, as soon as one pool has results, the answers in so
+ * far: a pool still waiting for its first result does not hold up the others'
+ * (reading results takes nothing away, so what was not waited for is read next time).
+ */
+function untilFirstResults(reads: Array<Promise<PoolResults>>): Promise<PoolResults[]> {
+  return new Promise((resolve, reject) => {
+    const answers: PoolResults[] = [];
+    let pending = reads.length;
+    if (pending === 0) return resolve(answers);
+    for (const read of reads) {
+      read.then((answer) => {
+        answers.push(answer);
+        if (answer.results.length > 0 || --pending === 0) resolve(answers);
+      }, reject);
+    }
+  });
+}
 
 calls.openapi(
   createRoute({
