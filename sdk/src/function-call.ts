@@ -2,13 +2,16 @@
 import type { Client } from "./client.js";
 import { MAX_CALLS_PER_RESULTS_READ, type CancelCallResponse, type GetCallResultsResponse } from "./wire/api.js";
 import { FunctionTimeoutError, NotFoundError } from "./errors.js";
-import { httpOf, withRetries } from "./http.js";
+import { httpOf, sleep, withRetries } from "./http.js";
 import { LONG_POLL_MS, resultOf, waitForOutput } from "./calls.js";
 
 export interface GetOptions {
   /** Give up after this long with a FunctionTimeoutError; without it, wait as long as the call runs. */
   timeoutMs?: number;
 }
+
+/** The pause between two reads of a gather that each brought only a few results. */
+const GATHER_PAUSE_MS = 100;
 
 type ResultsOf<T extends readonly FunctionCall<unknown>[]> = { -readonly [K in keyof T]: T[K] extends FunctionCall<infer R> ? R : never };
 
@@ -72,5 +75,8 @@ async function readResults(client: Client, positions: Map<string, number[]>, res
       for (const i of waiting.get(callId) ?? []) results[i] = value;
       waiting.delete(callId);
     }
+    // Results trickling in one by one would make every read ask for the same thousand calls
+    // again at once: let a few more finish first.
+    if (waiting.size > 0 && res.results.length < callIds.length / 2) await sleep(GATHER_PAUSE_MS, signal);
   }
 }

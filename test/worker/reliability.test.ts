@@ -217,7 +217,7 @@ describe("pool storage stays bounded", () => {
     const lines = await runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM history").one().n);
     expect(lines).toBeGreaterThan(0);
     expect(lines).toBeLessThanOrEqual(2 * HISTORY_ROWS);
-  });
+  }, 60_000);
 });
 
 describe("a call's request sent again", () => {
