@@ -123,16 +123,30 @@ export class Outbox {
     }
     const chunks = chunkBySize(outputs, (o) => o.value.byteLength + ITEM_OVERHEAD_BYTES, FRAME_PAYLOAD_BUDGET);
     for (let i = 0; i < chunks.length; i++) {
+      // The connection went while earlier frames were written: the rest go out on the current one.
+      if (this.send !== send) return this.sendAgain(chunks.slice(i).flat());
       // Held as unacknowledged from the moment it is handed to the socket: an ack can come back before the write settles.
       for (const o of chunks[i]) this.unacked.set(o.id, o);
       try {
         await send({ t: "outputs", outputs: chunks[i] });
       } catch {
-        // Not written: setSend moves the unacknowledged outputs, in order, ahead of newer ones for the next connection.
+        if (this.send !== send) return this.sendAgain(chunks.slice(i).flat());
+        // Still this (broken) connection: its close moves every unacknowledged output to the next one.
         for (const o of chunks.slice(i + 1).flat()) this.unacked.set(o.id, o);
         return;
       }
     }
+  }
+
+  /**
+   * Outputs a replaced connection did not take: first in line for the current
+   * one, unless the switch already queued them (or the new one sent them).
+   */
+  private sendAgain(outputs: RunnerOutput[]): void {
+    const queued = new Set(this.outputs.map((o) => o.id));
+    const missed = outputs.filter((o) => !queued.has(o.id) && !this.unacked.has(o.id));
+    this.outputs = [...missed, ...this.outputs];
+    this.flushSoon();
   }
 
   private takeLogs(): LogLine[] {
