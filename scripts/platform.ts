@@ -5,9 +5,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pickFreePort } from "../sdk/src/host/ports";
 
 export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -45,17 +45,8 @@ function localSecrets(persistTo: string): { SQUALL_ADMIN_SECRET: string; SQUALL_
   return secrets;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+/** A free port on 127.0.0.1 (the container host's own probe). */
+export const freePort = pickFreePort;
 
 function run(cmd: string, args: string[], opts: { verbose: boolean; log: (l: string) => void }): Promise<void> {
   return new Promise((resolveRun, reject) => {

@@ -91,6 +91,9 @@ describe("spawn delivery that fails once", () => {
       expect(result.retryMessages).toEqual([]);
     }
     expect(await env.BUNDLES.head(argsKey)).toBeNull(); // cleaned up once delivery stuck
+    // Handed to the pool directly once more, as a consumer that crashed after delivering would: nothing new.
+    const again = await stub.deliverSpawns(callIds.slice(0, 5).map((callId, i) => ({ callId, args: encode([i]), method: null })));
+    expect(again.delivered).toBe(0);
 
     // Each call has one input (or, once it ran or failed, one output): never two.
     const rows = await rowsPerCall(stub);
