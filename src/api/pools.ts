@@ -36,12 +36,6 @@ export function publicUrl(c: Context<AppEnv>): string {
   return c.env.SQUALL_PUBLIC_URL || new URL(c.req.url).origin;
 }
 
-export function bytesToBase64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 export const NO_OVERRIDES: Overrides = { settings: {}, sources: {} };
 
 export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: string | null, url: string): PoolConfig {

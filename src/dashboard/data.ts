@@ -1,5 +1,6 @@
 // What the dashboard shows, read from D1 (which pools an app has) and from
 // each pool's `overview` (stats, the last hour of metrics, recent inputs).
+import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import type { Env } from "../env";
 import type { FunctionStats, OutputStatus } from "../../sdk/src/wire/api";
 import { decode, type SerializedError } from "../../sdk/src/wire/serialization";
@@ -132,8 +133,7 @@ function errorSummary(bytes: Uint8Array): { name: string; message: string } {
 function describeParams(paramsB64: string): string {
   let text: string;
   try {
-    const bin = atob(paramsB64.replace(/-/g, "+").replace(/_/g, "/"));
-    const value = decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
+    const value = decode(base64urlToBytes(paramsB64));
     text = JSON.stringify(value, (_key, v: unknown) => {
       if (typeof v === "bigint") return `${v}n`;
       if (v instanceof Map) return Object.fromEntries(v);

@@ -9,6 +9,7 @@ import type { PoolToRunner, RunnerToPool, RunnerOutput, LogLine } from "../../sd
 import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import { DEFAULTS } from "../../sdk/src/wire/options";
+import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import { chunkBySize } from "../../sdk/src/wire/chunks";
 import { createBackend, CapacityError, type ComputeBackend } from "../compute";
 import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
@@ -911,10 +912,3 @@ function platformError(name: string, message: string): SerializedError {
   return { name, message };
 }
 
-function base64urlToBytes(s: string): Uint8Array {
-  const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}

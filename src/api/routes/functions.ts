@@ -4,7 +4,8 @@ import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type SpawnResponse } fro
 import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema, queryInt } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../errors";
-import { bytesToBase64url, checkMethod, resolvePool } from "../pools";
+import { checkMethod, resolvePool } from "../pools";
+import { bytesToBase64url } from "../../../sdk/src/wire/base64url";
 import { overrideAutoscaler } from "../autoscaler-override";
 import { spawnCalls } from "../../spawn/producer";
 
