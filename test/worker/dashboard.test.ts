@@ -81,7 +81,7 @@ describe("signing in", () => {
       body: new URLSearchParams({ token }).toString(),
       redirect: "manual",
     });
-    expect(forged.status).toBeGreaterThanOrEqual(400);
+    expect(forged.status).toBe(400); // hono/csrf refuses it; the API speaks 4xx other than 401/413 as INVALID_ARGUMENT
     expect(forged.headers.get("set-cookie")).toBeNull();
 
     const out = await SELF.fetch(`${BASE}/dashboard/sign-out`, { method: "POST", headers: { ...SAME_ORIGIN, cookie: await session(token) }, redirect: "manual" });

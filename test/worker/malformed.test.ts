@@ -258,7 +258,8 @@ function wrongInputs(rng: Rng, v: Record<string, unknown>, remote: boolean): unk
       v.inputs = remote ? [] : [input(), { idx: 1, args: "text" }];
       break;
     case 8:
-      v.inputs = [{ ...input(), __proto__: { polluted: true } }, "not an input"];
+      // A computed key: a literal `__proto__:` would set the prototype and never be encoded.
+      v.inputs = [{ ...input(), ["__proto__"]: { polluted: true } }, "not an input"];
       break;
     default:
       v.inputs = [rng.pick(WRONG_CBOR_VALUES)];
@@ -462,7 +463,7 @@ const ROUTES: Record<string, Gen[]> = {
     (rng, f) => {
       const invalids = [
         { minContainers: 3 }, { maxContainers: 0 }, { maxContainers: -1 }, { bufferContainers: -1 }, { scaledownWindowMs: 1 }, { scaledownWindowMs: 1e12 },
-        { minContainers: "1" }, { minContainers: 1.5 }, { minContainers: 1e400 }, { maxContainerz: 1 }, { minContainers: 1, extra: true }, { __proto__: { polluted: 1 }, x: 1 },
+        { minContainers: "1" }, { minContainers: 1.5 }, { minContainers: 1e400 }, { maxContainerz: 1 }, { minContainers: 1, extra: true }, JSON.parse('{"__proto__":{"polluted":1},"x":1}'),
         ...WRONG_VALUES.filter((v) => !(typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)),
       ];
       return { method: "PATCH", path: `/v1/functions/${f.functionId}/autoscaler`, ...malformedJsonBody(rng, f, { minContainers: 1 }, invalids) };

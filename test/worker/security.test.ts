@@ -542,8 +542,33 @@ describe("secrets stay out of answers and logs", () => {
     }
   });
 
+  it("the Worker's log lines reach this file's spy (a spawn queue that refuses a batch is logged)", async () => {
+    const { token } = await workspace("logs");
+    const deployed = await call("POST", "/v1/apps/logged/deployments", {
+      token,
+      json: { manifest: { name: "logged", functions: [{ name: "f", kind: "function", options: {} }] }, bundle: "export const x = 1;" },
+    });
+    expect(deployed.status).toBe(201);
+    const functionId = (deployed.json().functions as Array<{ functionId: string }>)[0].functionId;
+    const refuse = (): Promise<never> => Promise.reject(new Error("the queue is down"));
+    const queueDown = { ...env, SPAWN_QUEUE: { send: refuse, sendBatch: refuse } as unknown as typeof env.SPAWN_QUEUE };
+    const before = logged.length;
+    const res = await worker.fetch!(
+      new Request(`${BASE}/v1/functions/${functionId}/spawns`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/cbor" },
+        body: encode({ inputs: [{ idx: 0, args: encode([1]) }] }) as BodyInit,
+      }) as Parameters<NonNullable<typeof worker.fetch>>[0],
+      queueDown,
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    expect(logged.slice(before).some((line) => line.includes("spawn queue refused a batch (the queue is down)"))).toBe(true);
+  });
+
   it("no response this file received and no line the Worker logged contains a token or a secret", () => {
     expect(seen.length).toBeGreaterThan(50);
+    expect(logged.length, "the spy captured the Worker's log lines").toBeGreaterThan(0);
     for (const secret of secrets) {
       for (const r of seen) {
         // Responses that hand out a token (creating a workspace or a token) and the bundle route's body are the exceptions.
