@@ -114,12 +114,16 @@ export class FunctionPool extends DurableObject<Env> {
 
   // ---- configuration ----------------------------------------------------
 
-  /** Applies a config if it is newer than the one held. Returns the config in effect. */
+  /**
+   * Applies a config if it is newer than the one held. A function's config
+   * version only goes up (deploys and overrides both bump it), so an older one
+   * — from a request resolved before a deploy, or another isolate's resolve
+   * cache — never rolls the pool back to an earlier bundle.
+   */
   configure(config: PoolConfig): void {
     // Schedules run outside any request: without SQUALL_PUBLIC_URL they know no URL, so keep the last one seen.
     if (!config.publicUrl && this.config) config = { ...config, publicUrl: this.config.publicUrl };
-    if (this.config && config.version < this.config.version && config.deploymentId === this.config.deploymentId) return;
-    if (this.config && this.config.version === config.version && this.config.deploymentId === config.deploymentId) return;
+    if (this.config && (config.version < this.config.version || (config.version === this.config.version && config.deploymentId === this.config.deploymentId))) return;
     const previous = this.config;
     this.config = config;
     this.store.setMeta("config", config);
@@ -374,7 +378,12 @@ export class FunctionPool extends DurableObject<Env> {
       }
     }
     await this.timeOutOverdue(now);
-    for (const id of this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS)) this.store.deleteCall(id);
+    for (const id of this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS)) {
+      // An abandoned map may still have inputs on containers: cancel them there, so each container's count comes back down.
+      const running = this.store.inputsOf(id).filter((i) => i.state === "running");
+      if (running.length > 0) await this.cancelInputs(running, "the map call was abandoned: nobody read its outputs for an hour");
+      this.store.deleteCall(id);
+    }
     // Inputs whose retry delay has passed are ready now: send them, not only plan for them.
     this.onLoadChange();
   }
@@ -615,6 +624,7 @@ export class FunctionPool extends DurableObject<Env> {
     // The row goes in now, synchronously: the next reconcile counts this
     // container as starting, so one burst asks for each container once.
     this.store.addContainer({ id, deploymentId: config.deploymentId, secret: "", now });
+    const stillStarting = (): boolean => this.store.containers().some((c) => c.id === id && c.state === "starting");
     const launch = async (): Promise<void> => {
       try {
         const key = signingKey(this.env);
@@ -629,7 +639,7 @@ export class FunctionPool extends DurableObject<Env> {
           SQUALL_FUNCTION: config.functionName,
         });
         const ws = await this.backend.connect(id, secret);
-        if (!this.store.containers().some((c) => c.id === id && c.state === "starting")) {
+        if (!stillStarting()) {
           // Stopped while it was starting (app stop, deploy): let it go.
           ws.close(1000, "no longer wanted");
           await this.backend.stop(id).catch(() => undefined);
@@ -638,8 +648,10 @@ export class FunctionPool extends DurableObject<Env> {
         this.attach(id, ws);
         this.sendInit(id);
       } catch (err) {
-        this.store.removeContainer(id);
         void this.backend.stop(id).catch(() => undefined);
+        // The pool stopped it meanwhile (startup timeout, deploy, app stop): not a failure to start.
+        if (!stillStarting()) return;
+        this.store.removeContainer(id);
         if (err instanceof CapacityError) {
           this.startBlockedUntilMs = Date.now() + err.retryAfterMs;
         } else {

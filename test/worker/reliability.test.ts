@@ -281,3 +281,16 @@ describe("reading many calls' results at once", () => {
     for (const r of all) expect(r.output).toMatchObject({ idx: 0, status: "platform_error" });
   }, 60_000);
 });
+
+describe("a pool's config", () => {
+  it("never goes back to an older version, even one of another deployment (a request resolved before a deploy)", async () => {
+    const stub = env.POOL.get(env.POOL.newUniqueId());
+    const deployed = { ...config(), version: 2, deploymentId: "dep-new" };
+    await stub.configure(deployed);
+    await stub.configure({ ...config(), version: 1, deploymentId: "dep-old" });
+    const held = await runInDurableObject(stub, (pool) => (pool as unknown as { config: PoolConfig }).config);
+    expect(held).toMatchObject({ version: 2, deploymentId: "dep-new" });
+    await stub.configure({ ...config(), version: 3, deploymentId: "dep-new" }); // an override bumps the version
+    expect(await runInDurableObject(stub, (pool) => (pool as unknown as { config: PoolConfig }).config.version)).toBe(3);
+  });
+});
