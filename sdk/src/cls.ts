@@ -43,6 +43,10 @@ export function methodsOf(cls: abstract new (...args: never[]) => object): strin
  * The platform names an instance's pool by the bytes of its params, and CBOR
  * keeps key order: sorting keys makes `{ a, b }` and `{ b, a }` one pool.
  */
+export function encodeInstanceParams(where: string, params: unknown): Uint8Array {
+  return encodeValue(where, sortKeys(params));
+}
+
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
@@ -63,7 +67,7 @@ export class ClsHandle<P, T> {
 
   /** The instance for these params (its pool starts on first use). */
   instance(params: P): ClsInstance<T> {
-    const encoded = encodeValue(`the params of ${this.name}.instance()`, sortKeys(params));
+    const encoded = encodeInstanceParams(`the params of ${this.name}.instance()`, params);
     const resolvePool = async (): Promise<CallTarget> => ({ ...(await this.#resolve()), params: encoded });
     const instance: Record<string, unknown> = {
       updateAutoscaler: async (settings: AutoscalerUpdate) => void (await updateAutoscaler(await resolvePool(), this.name, settings)),

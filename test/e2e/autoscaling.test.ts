@@ -128,5 +128,11 @@ describe("autoscaler", () => {
     expect(update.code).toBe(0);
     const stats = await squall(["function", "stats", "autoscaling", "tunable", "--json"]);
     expect((JSON.parse(stats.stdout) as FunctionStats).autoscaler.bufferContainers).toBe(2);
+ 
+    // A class instance named by --params is the SDK's instance whatever the key order.
+    const onInstance = await squall(["function", "update-autoscaler", "autoscaling", "Model", "--params", '{"zone":"eu","modelVersion":"cli"}', "--buffer-containers", "3", "--json"]);
+    expect(onInstance.code, onInstance.stderr).toBe(0);
+    const Model = await client().cls.fromName("autoscaling", "Model");
+    expect((await Model.instance({ modelVersion: "cli", zone: "eu" } as never).getCurrentStats()).autoscaler.bufferContainers).toBe(3);
   });
 });

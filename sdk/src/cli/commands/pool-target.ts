@@ -1,7 +1,8 @@
 // Which pool a `squall function …` / `squall logs` command is about: a
 // function, or one instance of a class named by --params.
 import type { FunctionInfo } from "../../wire/api.js";
-import { encodeValue, type CallTarget } from "../../calls.js";
+import type { CallTarget } from "../../calls.js";
+import { encodeInstanceParams } from "../../cls.js";
 import type { OptionSpec } from "../args.js";
 import { jsonOption } from "../args.js";
 import type { Context } from "../command.js";
@@ -17,7 +18,8 @@ export async function poolTarget(ctx: Context, app: string, name: string): Promi
   const params = jsonOption(ctx.values, "params");
   if (info.kind === "class") {
     if (params === undefined) throw new UsageError(`${name} is a class: name the instance with --params JSON (its constructor params)`);
-    return { ...target, params: encodeValue("--params", params) };
+    // Encoded as ClsHandle.instance() does (keys sorted), so both name the same pool.
+    return { ...target, params: encodeInstanceParams("--params", params) };
   }
   if (params !== undefined) throw new UsageError(`${name} is a function, not a class: it takes no --params`);
   return target;
