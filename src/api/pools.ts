@@ -36,7 +36,6 @@ export function publicUrl(c: Context<AppEnv>): string {
   return c.env.SQUALL_PUBLIC_URL || new URL(c.req.url).origin;
 }
 
-export const NO_OVERRIDES: Overrides = { settings: {}, sources: {} };
 
 export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: string | null, url: string): PoolConfig {
   return {
@@ -148,20 +147,20 @@ export function checkMethod(r: ResolvedFunction, method: string | undefined): st
   return method;
 }
 
-/** The pool serving a call id (`fc-<pool id>-<random>`), or 404 for a malformed or foreign id. */
 const CALL_ID = /^fc-([0-9a-f]{64})-[0-9a-f]{16}$/;
 
-/** The id of the pool a call id names, or null for a string that is not a call id. */
+/** The id of the pool a call id (`fc-<pool id>-<random>`) names, or null for a string that is not a call id. */
 export function poolIdOfCall(callId: string): string | null {
   return CALL_ID.exec(callId)?.[1] ?? null;
 }
 
+/** The pool serving a call id: 400 for a malformed id, 404 for one no pool of ours has. */
 export function poolOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
-  const m = CALL_ID.exec(callId);
-  if (!m) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected fc-<64 hex>-<16 hex>`);
+  const poolId = poolIdOfCall(callId);
+  if (poolId === null) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected fc-<64 hex>-<16 hex>`);
   let id: DurableObjectId;
   try {
-    id = env.POOL.idFromString(m[1]);
+    id = env.POOL.idFromString(poolId);
   } catch {
     throw notFound(`call ${callId} not found`);
   }

@@ -201,17 +201,16 @@ export class FunctionPool extends DurableObject<Env> {
    */
   async readResults(workspaceId: string, callIds: readonly string[], waitMs: number): Promise<{ results: Array<{ callId: string; output: OutputItem }>; missing: string[] }> {
     const own = this.config !== null && this.config.workspaceId === workspaceId;
-    const known: string[] = [];
-    const missing: string[] = [];
-    for (const id of callIds) (own && this.store.getCall(id) ? known : missing).push(id);
+    const existing = own ? this.store.existingCalls(callIds) : new Set<string>();
+    const known = callIds.filter((id) => existing.has(id));
+    const missing = callIds.filter((id) => !existing.has(id));
     let rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
     if (rows.length === 0 && known.length > 0 && waitMs > 0) {
       await this.waitForAny(known, Math.min(waitMs, MAX_WAIT_MS));
       rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
     }
     // A result read now stays readable for its TTL from now, as with a single call's read.
-    const now = Date.now();
-    for (const r of rows) this.store.touchCall(r.callId, now);
+    this.store.touchCalls(rows.map((r) => r.callId), Date.now());
     return { results: rows.map((r) => ({ callId: r.callId, output: { idx: r.idx, status: r.status, value: r.value } })), missing };
   }
 

@@ -198,6 +198,21 @@ export class PoolStore {
   closeCall(id: string): void {
     this.sql.exec("UPDATE calls SET closed = 1 WHERE id = ?", id);
   }
+  /** Which of these calls exist. */
+  existingCalls(ids: readonly string[]): Set<string> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+      for (const r of this.sql.exec<{ id: string }>(`SELECT id FROM calls WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk)) found.add(r.id);
+    }
+    return found;
+  }
+  touchCalls(ids: readonly string[], now: number): void {
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT - 1) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT - 1);
+      this.sql.exec(`UPDATE calls SET touched_at = ? WHERE id IN (${chunk.map(() => "?").join(",")})`, now, ...chunk);
+    }
+  }
   touchCall(id: string, now: number): void {
     this.sql.exec("UPDATE calls SET touched_at = ? WHERE id = ?", now, id);
   }
