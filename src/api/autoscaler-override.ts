@@ -4,9 +4,9 @@ import type { Env } from "../env";
 import type { AutoscalerSettings } from "../../sdk/src/wire/options";
 import { OptionsError, checkAutoscalerUpdate, applyAutoscalerUpdate } from "../../sdk/src/wire/options";
 import { effectiveSettings } from "../pool/config";
-import { db, mergeOverride, overridesFor } from "../db/queries";
-import { invalid } from "./errors";
-import { forgetResolvedPools, type ResolvedPool } from "./pools";
+import { db, findFunctionById, mergeOverride, overridesFor } from "../db/queries";
+import { invalid, notFound } from "./errors";
+import { buildConfig, forgetResolvedPools, type ResolvedPool } from "./pools";
 
 /**
  * Checks `raw` as an autoscaler update, stores it as an override merged
@@ -25,9 +25,12 @@ export async function overrideAutoscaler(env: Env, pool: ResolvedPool, raw: unkn
     throw err;
   }
   const d = db(env.DB);
-  const version = await mergeOverride(d, pool.resolved.fn, pool.instanceKey, update, "override");
-  const overrides = await overridesFor(d, pool.resolved.fn.id, pool.instanceKey);
-  const config = { ...pool.config, version, overrides: overrides.settings, overrideSources: overrides.sources };
+  await mergeOverride(d, pool.resolved.fn, pool.instanceKey, update, "override");
+  // From the row as it is now: the resolved pool may come from a cache older than the last deploy,
+  // and its deployment with the new (higher) version would roll the pool back.
+  const [fresh, overrides] = await Promise.all([findFunctionById(d, pool.resolved.app.workspaceId, pool.resolved.fn.id), overridesFor(d, pool.resolved.fn.id, pool.instanceKey)]);
+  if (!fresh) throw notFound(`function ${pool.resolved.fn.name} not found`);
+  const config = buildConfig(fresh, overrides, pool.config.params, pool.config.publicUrl);
   await pool.stub.configure(config);
   forgetResolvedPools();
   return effectiveSettings(config);

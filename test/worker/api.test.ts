@@ -1,5 +1,9 @@
 import { describe, it, expect } from "vitest";
-import { SELF, env } from "cloudflare:test";
+import { SELF, env, runInDurableObject } from "cloudflare:test";
+import { buildConfig, poolStub } from "../../src/api/pools";
+import { overrideAutoscaler } from "../../src/api/autoscaler-override";
+import { db, findFunctionById } from "../../src/db/queries";
+import { encode } from "../../sdk/src/wire/serialization";
 import { BASE, api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
 
 describe("health and auth", () => {
@@ -244,3 +248,40 @@ describe("openapi", () => {
   });
 });
 
+
+describe("a deploy that removes a class", () => {
+  it("stops the pools of the class's instances (a class has no pool of its own)", async () => {
+    const token = await newWorkspace("removed-class");
+    const first = await deploy(token, manifest("shrinking", [{ name: "f" }, { name: "Model", kind: "class", methods: ["predict"] }]));
+    const modelId = ((await first.json()) as { functions: Array<{ name: string; functionId: string }> }).functions.find((f) => f.name === "Model")!.functionId;
+    // An instance is called, so its pool exists.
+    const called = await api(token).cbor(`/v1/functions/${modelId}/calls`, { kind: "map", method: "predict", params: encode({ v: 1 }), inputs: [], closed: false });
+    expect(called.status).toBe(200);
+    const row = await env.DB.prepare("SELECT instance_key AS key FROM class_instances WHERE function_id = ?").bind(modelId).first<{ key: string }>();
+    const instancePool = poolStub(env, modelId, row!.key);
+    const stopped = () => runInDurableObject(instancePool, (pool) => (pool as unknown as { stopped: boolean }).stopped);
+    expect(await stopped()).toBe(false);
+    expect((await deploy(token, manifest("shrinking", [{ name: "f" }]))).status).toBe(201);
+    expect(await stopped()).toBe(true);
+  });
+});
+
+describe("an autoscaler override from a stale resolution", () => {
+  it("does not roll the pool back to the deployment the stale resolution saw", async () => {
+    const token = await newWorkspace("stale-override");
+    const first = (await (await deploy(token, manifest("stale", [{ name: "f" }]))).json()) as { deploymentId: string; functions: Array<{ functionId: string }> };
+    const functionId = first.functions[0].functionId;
+    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?").bind(functionId).first<{ workspaceId: string }>())!;
+    // What an isolate resolved (and cached) before the next deploy.
+    const staleFn = (await findFunctionById(db(env.DB), workspaceId, functionId))!;
+    const stub = poolStub(env, functionId, "");
+    const stale = { resolved: staleFn, config: buildConfig(staleFn, { settings: {}, sources: {} }, null, BASE), stub, poolId: "", instanceKey: "" };
+    const second = (await (await deploy(token, manifest("stale", [{ name: "f", options: { maxContainers: 3 } }]))).json()) as { deploymentId: string };
+    expect(second.deploymentId).not.toBe(first.deploymentId);
+    await stub.configure(buildConfig((await findFunctionById(db(env.DB), workspaceId, functionId))!, { settings: {}, sources: {} }, null, BASE));
+    await overrideAutoscaler(env, stale, { minContainers: 1 });
+    const held = await runInDurableObject(stub, (pool) => (pool as unknown as { config: { deploymentId: string; overrides: Record<string, unknown> } }).config);
+    expect(held.deploymentId).toBe(second.deploymentId);
+    expect(held.overrides).toEqual({ minContainers: 1 });
+  });
+});

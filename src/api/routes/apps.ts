@@ -115,7 +115,7 @@ async function configurePools(c: Context<AppEnv>, result: q.DeployResult): Promi
   const url = publicUrl(c);
   await Promise.all([
     ...fresh.filter((f) => f.live).map((fn) => reconfigurePools(c.env, d, { fn, app: result.app }, url)),
-    ...result.removed.map((fn) => poolStub(c.env, fn.id, "").stopAll(`function ${fn.name} was removed by a deploy`)),
+    ...(await poolsOf(c, result.removed)).map(({ fn, stub }) => stub.stopAll(`${fn.kind} ${fn.name} was removed by a deploy`)),
   ]);
 }
 
@@ -146,12 +146,16 @@ apps.openapi(
 
 /** Every pool of an app: its functions and the class instances that were called. */
 async function poolsOfApp(c: Context<AppEnv>, app: q.AppRow) {
-  const d = q.db(c.env.DB);
-  const fns = await q.functionsOfApp(d, app.id);
-  const instances = await q.classInstancesOf(d, fns.map((f) => f.id));
+  return (await poolsOf(c, await q.functionsOfApp(q.db(c.env.DB), app.id))).map((p) => p.stub);
+}
+
+/** The pools of these functions: a function's own, and a class's instances (a class has no pool of its own). */
+async function poolsOf<F extends { id: string; kind: string }>(c: Context<AppEnv>, fns: F[]) {
+  const instances = await q.classInstancesOf(q.db(c.env.DB), fns.filter((f) => f.kind === "class").map((f) => f.id));
+  const byId = new Map(fns.map((f) => [f.id, f]));
   return [
-    ...fns.filter((f) => f.kind === "function").map((f) => poolStub(c.env, f.id, "")),
-    ...instances.map((i) => poolStub(c.env, i.functionId, i.instanceKey)),
+    ...fns.filter((f) => f.kind === "function").map((fn) => ({ fn, stub: poolStub(c.env, fn.id, "") })),
+    ...instances.map((i) => ({ fn: byId.get(i.functionId)!, stub: poolStub(c.env, i.functionId, i.instanceKey) })),
   ];
 }
 
