@@ -8,16 +8,16 @@ export async function consumeSpawns(batch: MessageBatch<SpawnMessage>, env: Env)
     batch.messages.map(async (message) => {
       try {
         const { poolId, calls } = message.body;
-        const deliveries: SpawnDelivery[] = [];
-        for (const call of calls) {
-          let args = call.args;
-          if (!args && call.argsKey) {
+        const fetched = await Promise.all(
+          calls.map(async (call): Promise<SpawnDelivery | null> => {
+            if (call.args) return { callId: call.callId, args: call.args, method: call.method ?? null };
+            if (!call.argsKey) return null;
             const object = await env.BUNDLES.get(call.argsKey);
-            if (!object) continue; // delivered before and cleaned up
-            args = new Uint8Array(await object.arrayBuffer());
-          }
-          if (args) deliveries.push({ callId: call.callId, args, method: call.method ?? null });
-        }
+            if (!object) return null; // delivered before and cleaned up
+            return { callId: call.callId, args: new Uint8Array(await object.arrayBuffer()), method: call.method ?? null };
+          }),
+        );
+        const deliveries = fetched.filter((d): d is SpawnDelivery => d !== null);
         const stub = env.POOL.get(env.POOL.idFromString(poolId));
         await stub.deliverSpawns(deliveries);
         const refs = calls.map((c) => c.argsKey).filter((k): k is string => !!k);

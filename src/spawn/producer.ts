@@ -16,6 +16,8 @@ const MAX_BATCH_MESSAGES = 100;
 const MAX_BATCH_BYTES = 240 * 1024;
 /** Per-call bookkeeping in a message besides the arguments. */
 const CALL_OVERHEAD_BYTES = 128;
+/** R2 writes of large arguments in flight at once. */
+const PARALLEL_PUTS = 16;
 
 /** Admits spawned calls at their pool (which enforces the pending limit) and sends them through the queue. */
 export async function spawnCalls(
@@ -32,17 +34,33 @@ export async function spawnCalls(
 }
 
 async function enqueueSpawns(env: Env, stub: DurableObjectStub<FunctionPool>, poolId: string, calls: SpawnDelivery[]): Promise<void> {
+  const byReference = calls.filter((call) => call.args.byteLength > INLINE_ARGS_BYTES);
+  try {
+    // Large arguments go to R2 first, a few at a time in parallel.
+    for (let i = 0; i < byReference.length; i += PARALLEL_PUTS) {
+      await Promise.all(byReference.slice(i, i + PARALLEL_PUTS).map((call) => env.BUNDLES.put(argsKeyOf(call.callId), call.args)));
+    }
+    for (const batch of batchesOf(messagesOf(poolId, calls))) await env.SPAWN_QUEUE.sendBatch(batch);
+  } catch (err) {
+    // The calls are admitted already: if R2 or the queue refuses them, hand them to the pool directly rather than lose them.
+    console.warn(`spawn queue refused a batch (${(err as Error).message}); delivering ${calls.length} calls directly`);
+    await stub.deliverSpawns(calls);
+    if (byReference.length) await env.BUNDLES.delete(byReference.map((call) => argsKeyOf(call.callId))).catch(() => undefined);
+  }
+}
+
+function argsKeyOf(callId: string): string {
+  return `spawn-args/${callId}`;
+}
+
+/** The calls packed into messages of at most MAX_MESSAGE_BYTES, large arguments by reference. */
+function messagesOf(poolId: string, calls: SpawnDelivery[]): Array<{ body: SpawnMessage; bytes: number }> {
   const messages: Array<{ body: SpawnMessage; bytes: number }> = [];
   let current: { body: SpawnMessage; bytes: number } | null = null;
   for (const call of calls) {
-    let entry: SpawnMessage["calls"][number];
-    if (call.args.byteLength > INLINE_ARGS_BYTES) {
-      const argsKey = `spawn-args/${call.callId}`;
-      await env.BUNDLES.put(argsKey, call.args);
-      entry = { callId: call.callId, argsKey, method: call.method ?? undefined };
-    } else {
-      entry = { callId: call.callId, args: call.args, method: call.method ?? undefined };
-    }
+    const entry: SpawnMessage["calls"][number] = call.args.byteLength > INLINE_ARGS_BYTES
+      ? { callId: call.callId, argsKey: argsKeyOf(call.callId), method: call.method ?? undefined }
+      : { callId: call.callId, args: call.args, method: call.method ?? undefined };
     const size = (entry.args?.byteLength ?? 0) + CALL_OVERHEAD_BYTES;
     if (!current || current.bytes + size > MAX_MESSAGE_BYTES) {
       current = { body: { poolId, calls: [] }, bytes: 0 };
@@ -51,21 +69,22 @@ async function enqueueSpawns(env: Env, stub: DurableObjectStub<FunctionPool>, po
     current.body.calls.push(entry);
     current.bytes += size;
   }
-  try {
-    for (let i = 0; i < messages.length; ) {
-      const batch: Array<MessageSendRequest<SpawnMessage>> = [];
-      let bytes = 0;
-      while (i < messages.length && batch.length < MAX_BATCH_MESSAGES && bytes + messages[i].bytes <= MAX_BATCH_BYTES) {
-        bytes += messages[i].bytes;
-        // Structured clone keeps the argument bytes as bytes (the local queue's default would turn them into JSON objects).
-        batch.push({ body: messages[i].body, contentType: "v8" });
-        i++;
-      }
-      await env.SPAWN_QUEUE.sendBatch(batch);
+  return messages;
+}
+
+/** Messages grouped into sendBatch calls of at most MAX_BATCH_MESSAGES and MAX_BATCH_BYTES. */
+function batchesOf(messages: Array<{ body: SpawnMessage; bytes: number }>): Array<Array<MessageSendRequest<SpawnMessage>>> {
+  const batches: Array<Array<MessageSendRequest<SpawnMessage>>> = [];
+  for (let i = 0; i < messages.length; ) {
+    const batch: Array<MessageSendRequest<SpawnMessage>> = [];
+    let bytes = 0;
+    while (i < messages.length && batch.length < MAX_BATCH_MESSAGES && bytes + messages[i].bytes <= MAX_BATCH_BYTES) {
+      bytes += messages[i].bytes;
+      // Structured clone keeps the argument bytes as bytes (the local queue's default would turn them into JSON objects).
+      batch.push({ body: messages[i].body, contentType: "v8" });
+      i++;
     }
-  } catch (err) {
-    // The calls are admitted already: if the queue refuses them, hand them to the pool directly rather than lose them.
-    console.warn(`spawn queue refused a batch (${(err as Error).message}); delivering ${calls.length} calls directly`);
-    await stub.deliverSpawns(calls);
+    batches.push(batch);
   }
+  return batches;
 }

@@ -5,6 +5,7 @@
 import { describe, it, expect } from "vitest";
 import { abortAllDurableObjects, createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { consumeSpawns } from "../../src/spawn/consumer";
+import worker from "../../src/index";
 import type { Env, SpawnMessage } from "../../src/env";
 import type { PoolConfig } from "../../src/pool/config";
 import type { FunctionPool } from "../../src/pool/function-pool";
@@ -292,5 +293,34 @@ describe("a pool's config", () => {
     expect(held).toMatchObject({ version: 2, deploymentId: "dep-new" });
     await stub.configure({ ...config(), version: 3, deploymentId: "dep-new" }); // an override bumps the version
     expect(await runInDurableObject(stub, (pool) => (pool as unknown as { config: PoolConfig }).config.version)).toBe(3);
+  });
+});
+
+describe("spawning when R2 refuses a large argument", () => {
+  it("hands the calls to the pool directly instead of leaving them admitted and undelivered", async () => {
+    const token = await newWorkspace("r2-down");
+    const d = (await (await deploy(token, manifest("r2-down", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const bundles = new Proxy(env.BUNDLES, {
+      get(target, prop) {
+        if (prop === "put") return async () => Promise.reject(new Error("R2 is unavailable"));
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const large = new Uint8Array(40 * 1024).fill(7); // over the inline limit: it would travel through R2
+    const res = await worker.fetch!(
+      new Request(`${BASE}/v1/functions/${d.functions[0].functionId}/spawns`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/cbor" },
+        body: encode({ inputs: [{ idx: 0, args: encode([large]) }, { idx: 1, args: encode([1]) }] }) as BodyInit,
+      }) as Parameters<NonNullable<typeof worker.fetch>>[0],
+      { ...env, BUNDLES: bundles },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    const { callIds } = decode<{ callIds: string[] }>(new Uint8Array(await res.arrayBuffer()));
+    const rows = await rowsPerCall(env.POOL.get(env.POOL.idFromString(callIds[0].split("-")[1])));
+    // Both calls reached the pool (as an input, or already as an output): none is left awaiting delivery.
+    for (const id of callIds) expect(rows.find((r) => r.id === id)).toMatchObject({ total: 1 });
   });
 });
