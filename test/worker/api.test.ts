@@ -285,3 +285,20 @@ describe("an autoscaler override from a stale resolution", () => {
     expect(held.overrides).toEqual({ minContainers: 1 });
   });
 });
+
+describe("class instance params in a query", () => {
+  it("name one pool for one byte string however it is spelled, and refuse text that is not base64url", async () => {
+    const token = await newWorkspace("params-spelling");
+    const d = (await (await deploy(token, manifest("spelling", [{ name: "Model", kind: "class", methods: ["predict"] }]))).json()) as { functions: Array<{ functionId: string }> };
+    const modelId = d.functions[0].functionId;
+    // "AA", "AB" and "AP" all decode to the single byte 0 (the unused low bits differ).
+    for (const spelling of ["AA", "AB", "AP"]) expect((await api(token).get(`/v1/functions/${modelId}/stats?params=${spelling}`)).status).toBe(200);
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM class_instances WHERE function_id = ?").bind(modelId).first<{ n: number }>();
+    expect(rows!.n).toBe(1);
+    for (const bad of ["A", ""]) {
+      const res = await api(token).get(`/v1/functions/${modelId}/stats?params=${bad}`);
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+  });
+});
