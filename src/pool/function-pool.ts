@@ -15,7 +15,7 @@ import { createBackend, CapacityError, type ComputeBackend } from "../compute";
 import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
 import { planScaling, type ContainerView } from "./autoscaler";
 import { effectiveSettings, settingOrigins, ok, fail, type PoolConfig, type PoolResult } from "./config";
-import { PoolStore, type CallKind, type RunningInput, type MetricPoint, type HistoryRow } from "./store";
+import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type CallKind, type RunningInput, type MetricPoint, type HistoryRow } from "./store";
 import * as limits from "./limits";
 
 /** A runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
@@ -26,6 +26,8 @@ const HEARTBEAT_CHECK_MS = 5 * HEARTBEAT_INTERVAL_MS;
 const START_FAILURE_COOLDOWN_MS = 30_000;
 /** Expired results are swept this often while calls exist. */
 const SWEEP_INTERVAL_MS = 10 * 60 * 1_000;
+/** ...and this often while a backlog of expired calls remains (a large burst expiring at once). */
+const SWEEP_BACKLOG_INTERVAL_MS = 1_000;
 /** Asking why a container exited: up to 5 tries, 100 ms apart (a process exit is seen within milliseconds of its socket closing). */
 const EXIT_INFO_ATTEMPTS = 5;
 const EXIT_INFO_INTERVAL_MS = 100;
@@ -377,7 +379,8 @@ export class FunctionPool extends DurableObject<Env> {
       }
     }
     await this.timeOutOverdue(now);
-    for (const id of this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS)) {
+    const expired = this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS);
+    for (const id of expired) {
       // An abandoned map may still have inputs on containers: cancel them there, so each container's count comes back down.
       const running = this.store.inputsOf(id).filter((i) => i.state === "running");
       if (running.length > 0) await this.cancelInputs(running, "the map call was abandoned: nobody read its outputs for an hour");
@@ -385,6 +388,8 @@ export class FunctionPool extends DurableObject<Env> {
     }
     // Inputs whose retry delay has passed are ready now: send them, not only plan for them.
     this.onLoadChange();
+    // A full sweep means more are waiting: the next one comes in a second, not in SWEEP_INTERVAL_MS.
+    if (expired.length === EXPIRED_CALLS_PER_SWEEP) await this.setAlarm(Date.now() + SWEEP_BACKLOG_INTERVAL_MS);
   }
 
   // ---- admission and outputs ---------------------------------------------

@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS inputs (
 CREATE INDEX IF NOT EXISTS inputs_by_state ON inputs (state, not_before, id);
 CREATE INDEX IF NOT EXISTS inputs_queue ON inputs (state, id);
 CREATE INDEX IF NOT EXISTS inputs_by_container ON inputs (container_id) WHERE container_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS inputs_by_call ON inputs (call_id);
+-- (call_id) lookups use inputs_call_idx below; a separate index only cost a write per input.
+DROP INDEX IF EXISTS inputs_by_call;
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_call_idx ON inputs (call_id, idx);
 CREATE TABLE IF NOT EXISTS outputs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -95,6 +96,8 @@ CREATE TABLE IF NOT EXISTS logs (
 /** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
 const MAX_IDS_PER_STATEMENT = 90;
 
+/** Expired calls deleted per sweep: a bounded amount of work per alarm. */
+export const EXPIRED_CALLS_PER_SWEEP = 500;
 /** Log lines kept per pool (a bounded tail). */
 export const LOG_TAIL_LINES = 2_000;
 /** Finished inputs kept for "recent calls". */
@@ -232,11 +235,12 @@ export class PoolStore {
   }
   /** Calls whose outputs are all delivered long enough ago, or abandoned maps (only old calls are looked at, by index). */
   expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
+    // EXPIRED_CALLS_PER_SWEEP at a time; the pool sweeps again soon while a sweep comes back full.
     return this.sql
       .exec<{ id: string }>(
         `SELECT id FROM calls WHERE touched_at < ?1
-           AND ((closed = 1 AND done >= total AND touched_at < ?2) OR (kind = 'map' AND touched_at < ?3)) LIMIT 500`,
-        now - Math.min(resultTtlMs, abandonedMapTtlMs), now - resultTtlMs, now - abandonedMapTtlMs,
+           AND ((closed = 1 AND done >= total AND touched_at < ?2) OR (kind = 'map' AND touched_at < ?3)) LIMIT ?4`,
+        now - Math.min(resultTtlMs, abandonedMapTtlMs), now - resultTtlMs, now - abandonedMapTtlMs, EXPIRED_CALLS_PER_SWEEP,
       )
       .toArray()
       .map((r) => r.id);
