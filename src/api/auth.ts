@@ -11,7 +11,7 @@ import { bucketsFor, rateLimitOf } from "./rate-limit";
 const TOKEN_CACHE_MS = 30_000;
 const tokenCache = new Map<string, { workspaceId: string; expiresAtMs: number }>();
 
-function bearer(header: string | undefined): string | null {
+export function bearer(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
   return m ? m[1] : null;
 }

@@ -8,6 +8,7 @@ import type { FunctionPool } from "../pool/function-pool";
 import { resolveOptions } from "../../sdk/src/wire/options";
 import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf, type Db, type Overrides, type ResolvedFunction } from "../db/queries";
 import { ApiError, invalid, notFound } from "./errors";
+import { sha256Hex } from "../auth/crypto";
 
 export interface ResolvedPool {
   resolved: ResolvedFunction;
@@ -20,8 +21,7 @@ export interface ResolvedPool {
 
 /** Class-instance params travel as base64url of their CBOR; their hash names the instance's pool. */
 export async function instanceKeyOf(paramsB64: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(paramsB64));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return (await sha256Hex(paramsB64)).slice(0, 32);
 }
 
 function poolObjectId(env: Env, functionId: string, instanceKey: string): DurableObjectId {

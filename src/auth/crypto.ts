@@ -3,13 +3,17 @@
 // Worker can check one without asking the pool.
 const encoder = new TextEncoder();
 
-function hex(buf: ArrayBuffer): string {
-  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+export function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** SHA-256 of text or bytes, in hex. */
+export async function sha256Hex(data: string | BufferSource): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data));
 }
 
 export function randomId(prefix: string, bytes = 12): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return `${prefix}${[...b].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
+  return `${prefix}${hex(crypto.getRandomValues(new Uint8Array(bytes)))}`;
 }
 
 /** A workspace token: `sq_` + 32 random bytes in hex. */
@@ -18,7 +22,7 @@ export function newToken(): string {
 }
 
 export async function hashToken(token: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+  return sha256Hex(token);
 }
 
 async function hmac(key: string, message: string): Promise<string> {

@@ -6,6 +6,7 @@ import { Container, type StopParams } from "@cloudflare/containers";
 import type { Env } from "../env";
 import { RUNNER_HEALTH_PATH, RUNNER_PORT } from "../../sdk/src/wire/protocol";
 import { toCapacityError } from "./capacity-errors";
+import { sha256Hex } from "../auth/crypto";
 
 /**
  * Idle time after which @cloudflare/containers stops the container by itself.
@@ -127,6 +128,5 @@ export class Runner extends Container<Env> {
 /** Env vars hold the container's secret, so storage keeps only a digest to compare against. */
 async function fingerprintOf(envVars: Record<string, string>): Promise<string> {
   const canonical = JSON.stringify(Object.keys(envVars).sort().map((key) => [key, envVars[key]]));
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(canonical);
 }

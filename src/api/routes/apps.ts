@@ -8,6 +8,7 @@ import { ApiError, invalid, notFound } from "../errors";
 import * as q from "../../db/queries";
 import { forgetResolvedPools, poolStub, publicUrl, reconfigurePools } from "../pools";
 import { applyActiveScalingEntries, listSchedules, replaceSchedules } from "../../schedule/schedules";
+import { sha256Hex } from "../../auth/crypto";
 
 export const apps = new OpenAPIHono<AppEnv>();
 
@@ -63,8 +64,7 @@ apps.openapi(
     if (bundle.byteLength > MAX_BUNDLE_BYTES) {
       throw new ApiError("PAYLOAD_TOO_LARGE", `bundle is ${bundle.byteLength} bytes; the limit is ${MAX_BUNDLE_BYTES}`);
     }
-    const digest = await crypto.subtle.digest("SHA-256", bundle);
-    const bundleKey = `bundles/${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}.mjs`;
+    const bundleKey = `bundles/${await sha256Hex(bundle)}.mjs`;
     await c.env.BUNDLES.put(bundleKey, bundle);
 
     const d = q.db(c.env.DB);

@@ -4,6 +4,7 @@ import { errorResponses } from "../schemas";
 import { ApiError, notFound } from "../errors";
 import { db, bundleKeyOf } from "../../db/queries";
 import { containerSecret, signingKey, timingSafeEqual } from "../../auth/crypto";
+import { bearer } from "../auth";
 
 /** Routes containers call; authenticated by their per-container secret, not by a workspace token. */
 export const internal = new OpenAPIHono<AppEnv>();
@@ -19,7 +20,7 @@ internal.openapi(
   async (c) => {
     const { deploymentId } = c.req.valid("param");
     const { container } = c.req.valid("query");
-    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+    const token = bearer(c.req.header("authorization")) ?? "";
     const expected = await containerSecret(signingKey(c.env), deploymentId, container);
     if (!timingSafeEqual(token, expected)) throw new ApiError("UNAUTHENTICATED", "invalid container secret");
     const key = await bundleKeyOf(db(c.env.DB), deploymentId);
