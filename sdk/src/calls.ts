@@ -20,6 +20,8 @@ export type ResolveTarget = () => Promise<CallTarget>;
 
 /** How long one output poll may wait on the server (the API allows up to 60 s). */
 export const LONG_POLL_MS = 25_000;
+/** How long past a get()'s deadline its last poll may still answer. */
+const DEADLINE_GRACE_MS = 1_000;
 
 /** The body fields that name a class instance's method, when there is one. */
 export function targetFields(target: CallTarget): { method?: string; params?: Uint8Array } {
@@ -73,10 +75,7 @@ export function checkArgsSize(where: string, args: Uint8Array): Uint8Array {
 
 /** CBOR of an argument list, checking each argument first. */
 export function encodeArgs(call: string, args: readonly unknown[]): Uint8Array {
-  args.forEach((arg, i) => {
-    const bad = findUnserializable(arg);
-    if (bad !== null) throw new InvalidError(`argument ${i + 1} of ${call}: ${bad.replace(/^value /, "the value ")} cannot be serialized`);
-  });
+  args.forEach((arg, i) => checkSerializable(`argument ${i + 1} of ${call}`, arg));
   // Every argument is checked: the list itself is fresh, so encode it without walking it again.
   return checkArgsSize(call, encodeChecked(call, args));
 }
@@ -121,13 +120,21 @@ export function resultOf<R>(output: OutputItem): R {
  */
 export async function waitForOutput(client: Client, callId: string, cursor: number, deadlineMs?: number): Promise<OutputItem | null> {
   const http = httpOf(client);
+  // Retries (a 429, a dropped connection) stop at the deadline too, give or take a poll's answer in flight.
+  const signal = deadlineMs === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadlineMs - Date.now()) + DEADLINE_GRACE_MS);
   for (;;) {
     const waitMs = deadlineMs === undefined ? LONG_POLL_MS : Math.max(0, Math.min(LONG_POLL_MS, deadlineMs - Date.now()));
-    const res = await withRetries(
-      () => http.request<GetOutputsResponse>("GET", `/v1/calls/${encodeURIComponent(callId)}/outputs`, { query: { cursor, waitMs } }),
-      // A read is safe to repeat: wait out a 429 (the per-token rate limit) as well as a dropped connection.
-      { retryTransient: true, waitWhenExhausted: true },
-    );
+    let res: GetOutputsResponse;
+    try {
+      res = await withRetries(
+        () => http.request<GetOutputsResponse>("GET", `/v1/calls/${encodeURIComponent(callId)}/outputs`, { query: { cursor, waitMs }, signal }),
+        // A read is safe to repeat: wait out a 429 (the per-token rate limit) as well as a dropped connection.
+        { retryTransient: true, waitWhenExhausted: true, signal },
+      );
+    } catch (err) {
+      if (signal?.aborted) return null;
+      throw err;
+    }
     const output = res.outputs.find((o) => o.idx === 0);
     if (output) return output;
     if (res.done) throw new RemoteError(`call ${callId} finished without an output`);

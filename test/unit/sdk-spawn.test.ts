@@ -91,3 +91,12 @@ describe("spawn()", () => {
     expect(await calls[1_099].get()).toBe(2_198);
   });
 });
+
+describe("get({ timeoutMs }) when the platform cannot be reached", () => {
+  it("gives up at its deadline with FunctionTimeoutError, not after the retries' own ~20 s of back-off", async () => {
+    // Nothing listens on port 9: every poll fails as a dropped connection would, and is retried.
+    const unreachable = new Client({ url: "http://127.0.0.1:9", token: "sq_unused" });
+    const call = FunctionCall.fromId(unreachable, `fc-${"0".repeat(64)}-${"0".repeat(16)}`);
+    await expect(call.get({ timeoutMs: 300 })).rejects.toBeInstanceOf(FunctionTimeoutError);
+  }, 10_000);
+});
