@@ -1,36 +1,18 @@
-# The runner image (DESIGN §2 "Runner"): Node 20 running sdk/dist/runner/main.js,
-# which serves the pool's WebSocket on port 8080. wrangler builds it on
-# `wrangler deploy` ([[containers]] image = "./Dockerfile"), for linux/amd64.
-# Build context: the repo root (see .dockerignore).
-
-# ---- build: compile the sdk package ----
-FROM node:20-slim AS build
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY sdk/package.json sdk/
-# --ignore-scripts: the root `prepare` script builds the sdk, whose sources
-# are not copied yet; the build runs explicitly below.
-RUN npm ci --workspace sdk --ignore-scripts
-COPY sdk/tsconfig.json sdk/
-COPY sdk/src sdk/src
-RUN npm run build --workspace sdk
-
-# ---- deps: the sdk's production dependencies only ----
-FROM node:20-slim AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY sdk/package.json sdk/
-# Installs at the lockfile's locations: hoisted to node_modules/, except
-# where a version conflicts (e.g. ws under sdk/node_modules/).
-RUN npm ci --workspace sdk --omit=dev --ignore-scripts
-
-# ---- runtime ----
+# The runner image: Node 20 running the runner (sdk/src/runner), which serves
+# the pool's WebSocket on port 8080. wrangler builds it on `wrangler deploy`
+# and, in `npm run dev -- --containers`, for local containers
+# ([[containers]] image = "./Dockerfile"), for linux/amd64.
+#
+# It copies the runner bundle that `npm run build` makes (build/runner: two
+# self-contained files, see scripts/containers/bundle-runner.ts) and runs
+# nothing: no `npm ci`, no network, so it builds the same offline, here and
+# on any machine that deploys. Build context: the repo root (.dockerignore
+# lets only build/runner in).
 FROM node:20-slim
 ENV NODE_ENV=production
 ENV PORT=8080
 WORKDIR /app
-COPY --from=deps /app ./
-COPY --from=build /app/sdk/dist sdk/dist
+COPY build/runner/ ./
 USER node
 EXPOSE 8080
-CMD ["node", "sdk/dist/runner/main.js"]
+CMD ["node", "main.js"]

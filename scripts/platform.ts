@@ -1,21 +1,34 @@
-// Starts the whole platform locally (DESIGN §1 "Local platform"): D1
-// migrations, the container host, and the Worker under wrangler dev with
-// local D1 / Queues / Durable Objects / R2. Used by `npm run dev`, `npm run
-// demo`, the end-to-end tests and the benchmarks.
+// Starts the whole platform locally: D1 migrations, the compute, and the
+// Worker under wrangler dev with local D1 / Queues / Durable Objects / R2.
+// Used by `npm run dev`, `npm run demo`, the end-to-end tests and the
+// benchmarks. Two kinds of compute:
+// - "local" (default): the local container host runs each container as a
+//   runner process on this machine (no Docker needed);
+// - "containers": the production compute backend, the `Runner` container
+//   class, starting real containers from the Dockerfile on a local Docker
+//   engine (scripts/containers; `npm run setup:containers` first).
+// wrangler runs under scripts/process-tether.mjs, so it and workerd end with
+// the process that started them, however that process ends.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, connect, type Server } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pickFreePort } from "../sdk/src/host/ports";
+import { checkPlatformCanStart, recordPlatform, PlatformStartError } from "./platform-guard";
 
 export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+export type Compute = "local" | "containers";
 
 export interface PlatformOptions {
   /** Worker port (default 8787). */
   port?: number;
   /** Where local state lives (default .wrangler/state). */
   persistTo?: string;
+  /** "local" runner processes (default) or real containers on a local Docker engine. */
+  compute?: Compute;
   /** Print wrangler's and the containers' output. */
   verbose?: boolean;
   log?: (line: string) => void;
@@ -23,17 +36,21 @@ export interface PlatformOptions {
 
 export interface LocalPlatform {
   url: string;
-  hostUrl: string;
+  compute: Compute;
+  /** The local container host's URL ("local" compute); null with real containers. */
+  hostUrl: string | null;
   adminSecret: string;
   persistTo: string;
   /** Creates a workspace and returns its first token. */
   createWorkspace(name: string): Promise<string>;
-  /** Stops the Worker (state stays on disk) — and the container host unless `keepHost`. */
+  /** Stops the Worker (state stays on disk); the compute keeps running. */
   stopWorker(): Promise<void>;
   /** Starts the Worker again on the same state (a platform restart). */
   restartWorker(): Promise<void>;
   close(): Promise<void>;
 }
+
+export { PlatformStartError };
 
 /** Secrets of the local platform, made once and kept with its state. */
 function localSecrets(persistTo: string): { SQUALL_ADMIN_SECRET: string; SQUALL_SIGNING_KEY: string } {
@@ -62,13 +79,14 @@ function run(cmd: string, args: string[], opts: { verbose: boolean; log: (l: str
   });
 }
 
-async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitForHealth(url: string, platformId: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}:\n${output().slice(-4000)}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}):\n${output().slice(-4000)}`);
     try {
       const res = await fetch(`${url}/v1/health`);
-      if (res.ok) return;
+      // Only this platform's Worker counts: another one answering on the port is not a start.
+      if (res.ok && ((await res.json()) as { platformId?: string }).platformId === platformId) return;
     } catch {
       // not listening yet
     }
@@ -77,40 +95,108 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
   throw new Error(`the Worker did not answer ${url}/v1/health within ${timeoutMs / 1000} s:\n${output().slice(-4000)}`);
 }
 
+/** What the Worker runs its containers on: env vars for wrangler, `--var`s for the Worker, and how to let go of it. */
+interface ComputeSetup {
+  hostUrl: string | null;
+  wranglerArgs: string[];
+  wranglerEnv: Record<string, string>;
+  /** Docker containers that belong to this platform (removed on stop and after a crash). */
+  containerPrefix: string | null;
+  close(): Promise<void>;
+}
+
+/** wrangler names local containers `workerd-<worker>-<class>-<id>` (and `…-proxy` for their sidecars). */
+const CONTAINER_PREFIX = "workerd-squall-";
+
+async function setUpLocalHost(url: string, verbose: boolean, log: (line: string) => void): Promise<ComputeSetup> {
+  const hostModule = join(ROOT, "sdk", "dist", "host", "index.js");
+  if (!existsSync(hostModule)) throw new Error("the squall package is not built: run `npm install` (or `npm run build`) first");
+  const { startContainerHost } = (await import(hostModule)) as typeof import("../sdk/src/host/index");
+  const host = await startContainerHost({ port: 0, log: verbose ? (l: string) => log(l) : () => undefined });
+  return {
+    hostUrl: host.url,
+    wranglerArgs: ["--var", "COMPUTE_BACKEND:local", "--var", `LOCAL_CONTAINER_HOST_URL:${host.url}`, "--var", `SQUALL_PUBLIC_URL:${url}`],
+    wranglerEnv: {},
+    containerPrefix: null,
+    close: () => host.close(),
+  };
+}
+
+async function setUpContainers(port: number): Promise<ComputeSetup> {
+  const { bridgeGateway, engineReady, imagesReady, DOCKER_SHIM, EGRESS_IMAGE, removeContainers } = await import("./containers/engine");
+  if (!(await engineReady()) || !imagesReady()) {
+    throw new PlatformStartError("local containers need a running Docker engine and the local images: run `npm run setup:containers` first");
+  }
+  const { bundleRunner } = await import("./containers/bundle-runner");
+  await bundleRunner();
+  // Left by a platform that was killed: their Durable Objects are gone with it.
+  await removeContainers(CONTAINER_PREFIX);
+  // Containers reach the host only through the bridge gateway, and wrangler
+  // listens on loopback: forward the gateway's port to it.
+  const gateway = bridgeGateway();
+  const forwarder = await forwardPort(gateway, port);
+  return {
+    hostUrl: null,
+    wranglerArgs: ["--enable-containers", "--var", "COMPUTE_BACKEND:cloudflare", "--var", "LOCAL_CONTAINER_HOST_URL:", "--var", `SQUALL_PUBLIC_URL:http://${gateway}:${port}`],
+    wranglerEnv: { WRANGLER_DOCKER_BIN: DOCKER_SHIM, MINIFLARE_CONTAINER_EGRESS_IMAGE: EGRESS_IMAGE },
+    containerPrefix: CONTAINER_PREFIX,
+    async close() {
+      await new Promise<void>((r) => forwarder.close(() => r()));
+      await removeContainers(CONTAINER_PREFIX);
+    },
+  };
+}
+
+/** A TCP forwarder from `host:port` to 127.0.0.1:port. */
+function forwardPort(host: string, port: number): Promise<Server> {
+  const server = createServer((inbound) => {
+    const outbound = connect(port, "127.0.0.1");
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on("error", () => outbound.destroy());
+    outbound.on("error", () => inbound.destroy());
+  });
+  return new Promise((resolveListen, reject) => {
+    server.once("error", (err) => reject(new PlatformStartError(`cannot listen on the Docker bridge gateway ${host}:${port} for containers to reach the Worker: ${err.message}`)));
+    server.listen(port, host, () => resolveListen(server));
+  });
+}
+
 export async function startLocalPlatform(options: PlatformOptions = {}): Promise<LocalPlatform> {
   const log = options.log ?? ((line: string) => console.log(line));
   const verbose = options.verbose ?? false;
   const port = options.port ?? 8787;
+  const compute = options.compute ?? "local";
   const persistTo = resolve(options.persistTo ?? join(ROOT, ".wrangler", "state"));
   const url = `http://127.0.0.1:${port}`;
+  await checkPlatformCanStart(port, compute);
   const secrets = localSecrets(persistTo);
   const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
 
   await run(wrangler, ["d1", "migrations", "apply", "squall", "--local", "--persist-to", persistTo], { verbose, log });
 
-  const hostModule = join(ROOT, "sdk", "dist", "host", "index.js");
-  if (!existsSync(hostModule)) throw new Error("the squall package is not built: run `npm install` (or `npm run build`) first");
-  const { startContainerHost } = (await import(hostModule)) as typeof import("../sdk/src/host/index");
-  const host = await startContainerHost({ port: 0, log: verbose ? (l: string) => log(l) : () => undefined });
+  const setup = compute === "containers" ? await setUpContainers(port) : await setUpLocalHost(url, verbose, log);
+  const record = recordPlatform(port, { pid: process.pid, url, compute, persistTo, startedAt: new Date().toISOString() });
 
   let worker: ChildProcess | null = null;
   let output = "";
   const startWorker = async (): Promise<void> => {
     output = "";
     const inspectorPort = await freePort();
+    const platformId = randomBytes(8).toString("hex");
     const args = [
       "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
       "--persist-to", persistTo, "--show-interactive-dev-session=false", "--test-scheduled", "--log-level", verbose ? "log" : "warn",
-      "--var", "COMPUTE_BACKEND:local",
-      "--var", `LOCAL_CONTAINER_HOST_URL:${host.url}`,
-      "--var", `SQUALL_PUBLIC_URL:${url}`,
+      ...setup.wranglerArgs,
+      "--var", `SQUALL_PLATFORM_ID:${platformId}`,
       "--var", `SQUALL_ADMIN_SECRET:${secrets.SQUALL_ADMIN_SECRET}`,
       "--var", `SQUALL_SIGNING_KEY:${secrets.SQUALL_SIGNING_KEY}`,
     ];
-    const child = spawn(wrangler, args, {
+    const tether = [join(ROOT, "scripts", "process-tether.mjs"), ...(setup.containerPrefix ? ["--remove-containers", setup.containerPrefix] : []), "--", wrangler, ...args];
+    const child = spawn(process.execPath, tether, {
       cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...setup.wranglerEnv, WRANGLER_SEND_METRICS: "false", CI: "true" },
+      // stdin stays open for the tether's lifetime: it stops wrangler when the pipe closes.
+      stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
     worker = child;
@@ -120,41 +206,33 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     };
     child.stdout!.on("data", collect);
     child.stderr!.on("data", collect);
-    await waitForHealth(url, child, () => output, 90_000);
+    // The first image build in containers mode takes a while.
+    await waitForHealth(url, platformId, child, () => output, compute === "containers" ? 300_000 : 90_000);
   };
   const stopWorker = async (): Promise<void> => {
     const child = worker;
     worker = null;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    try {
-      process.kill(-child.pid!, "SIGTERM");
-    } catch {
-      child.kill("SIGTERM");
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, 5_000);
+    // Closing its stdin tells the tether to stop wrangler and clean up; it ends its own group.
+    child.stdin!.end();
     await exited;
-    clearTimeout(timer);
   };
 
   try {
     await startWorker();
   } catch (err) {
     await stopWorker();
-    await host.close();
+    await setup.close();
+    record.release();
     throw err;
   }
   const cron = startCronTicker(url, log);
 
   return {
     url,
-    hostUrl: host.url,
+    compute,
+    hostUrl: setup.hostUrl,
     adminSecret: secrets.SQUALL_ADMIN_SECRET,
     persistTo,
     async createWorkspace(name: string): Promise<string> {
@@ -171,7 +249,8 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     async close(): Promise<void> {
       cron.stop();
       await stopWorker();
-      await host.close();
+      await setup.close();
+      record.release();
     },
   };
 }

@@ -11,6 +11,8 @@ export interface Env {
   LOCAL_CONTAINER_HOST_URL: string;
   SQUALL_PUBLIC_URL: string;
   SQUALL_ADMIN_SECRET?: string;
+  /** Identifies one start of the local platform (scripts/platform.ts); /v1/health echoes it. */
+  SQUALL_PLATFORM_ID?: string;
   SQUALL_SIGNING_KEY?: string;
   /** Per-token request rate (src/api/rate-limit.ts); unset: 1 000 a second, bursts of 10 000. */
   SQUALL_RATE_LIMIT_PER_SECOND?: string;
