@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { startLocalPlatform, PlatformStartError, type Compute, type LocalPlatform } from "./platform";
+import { processAlive } from "./platform-guard";
 import { ensureProfile } from "./profile";
 
 /** How often `npm run dev` checks that whoever started it is still there. */
@@ -54,15 +55,6 @@ function processGroup(): number | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Calls `onOrphaned` once this process's parent, or the leader of its process
  * group (`npm run dev` itself, when started from a shell), is gone: killing
@@ -74,7 +66,7 @@ function watchForOrphaning(onOrphaned: () => void): void {
   const group = processGroup();
   const leader = group !== null && group !== process.pid ? group : null;
   const timer = setInterval(() => {
-    if (process.ppid !== parent || (leader !== null && !alive(leader))) {
+    if (process.ppid !== parent || (leader !== null && !processAlive(leader))) {
       clearInterval(timer);
       onOrphaned();
     }

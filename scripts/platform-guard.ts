@@ -26,12 +26,19 @@ function recordFile(port: number): string {
 /** Local Cloudflare Containers are named by the Worker, so only one containers-mode platform may run on a machine. */
 const CONTAINERS_RECORD = join(tmpdir(), "squall-platform-containers.json");
 
-function alive(pid: number): boolean {
+/** Whether `pid` runs. A zombie (killed, not yet reaped by its parent) answers signals but runs nothing: not alive. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    // No /proc (macOS): the signal check is all there is.
+    return true;
   }
 }
 
@@ -39,7 +46,7 @@ function readRecord(file: string): PlatformRecord | null {
   if (!existsSync(file)) return null;
   try {
     const record = JSON.parse(readFileSync(file, "utf8")) as PlatformRecord;
-    return alive(record.pid) ? record : null;
+    return processAlive(record.pid) ? record : null;
   } catch {
     return null;
   }

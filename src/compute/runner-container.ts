@@ -90,9 +90,18 @@ export class Runner extends Container<Env> {
     if (!(await this.exitsWithin(STOP_GRACE_MS))) await this.destroy();
   }
 
-  /** Why the container last went away (exit code or error), or null if it has not. */
+  /**
+   * Why the container last went away (exit code or error), or null while it
+   * runs (and before it ever has). A container can vanish without its exit
+   * being seen here (`docker kill`, a lost host): one that was started and no
+   * longer runs is reported gone too. The pool asks this of a busy container
+   * that has gone silent, since its WebSocket may never close.
+   */
   async exitInfo(): Promise<string | null> {
-    return (await this.ctx.storage.get<string>(EXIT_KEY)) ?? null;
+    const recorded = await this.ctx.storage.get<string>(EXIT_KEY);
+    if (recorded) return recorded;
+    if (!this.isRunning() && (await this.ctx.storage.get<string>(ENV_FINGERPRINT_KEY)) !== undefined) return "is no longer running";
+    return null;
   }
 
   /** Proxies to the runner (the pool's WebSocket on /connect included), but never starts it: only `startRunner` knows its env vars. */

@@ -287,6 +287,16 @@ describe("Runner", () => {
     await withRunner(async (runner) => expect(await runner.exitInfo()).toBe("exited with code 1"), name);
   });
 
+  it("reports a started container that stopped running without a seen exit as gone", async () => {
+    await withRunner(async (runner, container) => {
+      await runner.startRunner(ENV);
+      expect(await runner.exitInfo()).toBeNull();
+      // The container vanished (docker kill, a lost host): its monitor never settled, so onStop never ran.
+      container.running = false;
+      expect(await runner.exitInfo()).toBe("is no longer running");
+    });
+  });
+
   it("has no exit reason before the container has run", async () => {
     await withRunner(async (runner) => expect(await runner.exitInfo()).toBeNull());
   });
