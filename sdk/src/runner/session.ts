@@ -28,7 +28,7 @@ interface InitState {
   target: Promise<Executor>;
 }
 
-/** Runs one input of the loaded target: on this thread, or (synchronous functions with maxInputs > 1) on a worker thread. */
+/** Runs one input of the loaded target: on this thread, or (synchronous code with maxInputs > 1) on a worker thread. */
 type Executor = (input: RunnerInput) => Promise<Outcome>;
 
 export class RunnerSession {
@@ -43,7 +43,7 @@ export class RunnerSession {
   /** Running inputs the pool cancelled: their results are dropped. */
   private readonly cancelled = new Set<number>();
   private closing = false;
-  /** The worker threads of a synchronous function with maxInputs > 1, once loaded. */
+  /** The worker threads of a synchronous function, or of a class with a synchronous method, with maxInputs > 1. */
   private threads: ThreadPool | null = null;
 
   constructor(private readonly options: SessionOptions) {}
