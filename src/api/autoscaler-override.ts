@@ -11,7 +11,10 @@ import { buildConfig, forgetResolvedPools, type ResolvedPool } from "./pools";
 /**
  * Checks `raw` as an autoscaler update, stores it as an override merged
  * field by field, and hands the pool its new config. Returns the settings
- * now in effect. A bad update is refused (400) before anything is stored.
+ * now in effect. A bad update is refused (400) before anything is stored:
+ * one whose minContainers would exceed the maxContainers in effect too (a
+ * scaling-schedule entry cannot be refused when it fires, so there the pool
+ * clamps instead: see effectiveSettings).
  */
 export async function overrideAutoscaler(env: Env, pool: ResolvedPool, raw: unknown): Promise<AutoscalerSettings> {
   const where = `updateAutoscaler on ${pool.resolved.fn.name}`;
@@ -27,8 +30,11 @@ export async function overrideAutoscaler(env: Env, pool: ResolvedPool, raw: unkn
   const d = db(env.DB);
   await mergeOverride(d, pool.resolved.fn, pool.instanceKey, update, "override");
   // From the row as it is now: the resolved pool may come from a cache older than the last deploy,
-  // and its deployment with the new (higher) version would roll the pool back.
-  const [fresh, overrides] = await Promise.all([findFunctionById(d, pool.resolved.app.workspaceId, pool.resolved.fn.id), overridesFor(d, pool.resolved.fn.id, pool.instanceKey)]);
+  // and its deployment with the new (higher) version would roll the pool back. The version is read
+  // before the overrides, so a config never carries a version newer than its overrides (a pool
+  // ignores a later config with the same version, and would keep missing a concurrent update's field).
+  const fresh = await findFunctionById(d, pool.resolved.app.workspaceId, pool.resolved.fn.id);
+  const overrides = await overridesFor(d, pool.resolved.fn.id, pool.instanceKey);
   if (!fresh) throw notFound(`function ${pool.resolved.fn.name} not found`);
   const config = buildConfig(fresh, overrides, pool.config.params, pool.config.publicUrl);
   await pool.stub.configure(config);

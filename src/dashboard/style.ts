@@ -61,6 +61,7 @@ label { display: grid; gap: .2rem; font-size: .85rem; color: var(--muted); }
 .source { font-size: .7rem; padding: 0 .35rem; border-radius: 999px; background: #f3f4f6; color: var(--muted); }
 .source.override { background: #dbeafe; color: #1d4ed8; }
 .source.schedule { background: #fef3c7; color: #92400e; }
+.source.clamped { background: #fee2e2; color: #b91c1c; }
 details { margin-top: .6rem; }
 summary { cursor: pointer; font-weight: 600; font-size: .9rem; }
 form[data-autoscaler-form] { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .5rem; align-items: end; margin-top: .5rem; }

@@ -1,6 +1,6 @@
 // D1 access for the API: workspaces and tokens, deploys, lookups, overrides.
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import * as schema from "./schema";
 import type { AppManifest, FunctionInfo } from "../../sdk/src/wire/api";
 import type { AutoscalerUpdate, FunctionOptionsWire } from "../../sdk/src/wire/options";
@@ -176,23 +176,35 @@ export async function overridesFor(d: Db, functionId: string, instanceKey: strin
 export type SettingSource = "override" | "schedule";
 export type SettingSources = Partial<Record<keyof AutoscalerUpdate, SettingSource>>;
 
-/** Merges an override field by field and bumps the function's config version. Returns the new version. */
+/**
+ * Merges an override field by field and bumps the function's config version;
+ * returns the new version. The merge happens inside the UPSERT (json_set on
+ * the stored row) and the bump is an increment, in one batch: two updates
+ * at the same moment both keep their fields, and never share a version.
+ */
 export async function mergeOverride(d: Db, fn: FunctionRow, instanceKey: string, update: AutoscalerUpdate, source: SettingSource): Promise<number> {
-  const existing = await d.select().from(schema.autoscalerOverrides)
-    .where(and(eq(schema.autoscalerOverrides.functionId, fn.id), eq(schema.autoscalerOverrides.instanceKey, instanceKey))).get();
-  const settings = { ...((existing?.settings as AutoscalerUpdate | undefined) ?? {}), ...update };
-  const sources: SettingSources = { ...((existing?.sources as SettingSources | undefined) ?? {}) };
-  for (const key of Object.keys(update) as Array<keyof AutoscalerUpdate>) sources[key] = source;
-  // Read the version from D1 rather than the caller's copy, so concurrent writers never reuse one.
-  const current = await d.select({ v: schema.functions.configVersion }).from(schema.functions).where(eq(schema.functions.id, fn.id)).get();
-  const version = (current?.v ?? fn.configVersion) + 1;
+  const keys = (Object.keys(update) as Array<keyof AutoscalerUpdate>).filter((k) => update[k] !== undefined);
+  const settings = Object.fromEntries(keys.map((k) => [k, update[k]]));
+  const sources: SettingSources = Object.fromEntries(keys.map((k) => [k, source]));
+  const t = schema.autoscalerOverrides;
+  // json(?) keeps numbers numbers and null null (a maxContainers of null means no ceiling).
+  const setEach = (column: typeof t.settings | typeof t.sources, value: (k: keyof AutoscalerUpdate) => SQL): SQL =>
+    keys.length === 0 ? sql`${column}` : sql`json_set(${column}, ${sql.join(keys.map((k) => sql`${`$.${k}`}, ${value(k)}`), sql`, `)})`;
   const now = Date.now();
-  await d.batch([
-    d.insert(schema.autoscalerOverrides).values({ functionId: fn.id, instanceKey, settings, sources, updatedAt: now })
-      .onConflictDoUpdate({ target: [schema.autoscalerOverrides.functionId, schema.autoscalerOverrides.instanceKey], set: { settings, sources, updatedAt: now } }),
-    d.update(schema.functions).set({ configVersion: version }).where(eq(schema.functions.id, fn.id)),
+  const [, bumped] = await d.batch([
+    d.insert(t).values({ functionId: fn.id, instanceKey, settings, sources, updatedAt: now })
+      .onConflictDoUpdate({
+        target: [t.functionId, t.instanceKey],
+        set: {
+          settings: setEach(t.settings, (k) => sql`json(${JSON.stringify(update[k])})`),
+          sources: setEach(t.sources, () => sql`${source}`),
+          updatedAt: now,
+        },
+      }),
+    d.update(schema.functions).set({ configVersion: sql`${schema.functions.configVersion} + 1` }).where(eq(schema.functions.id, fn.id))
+      .returning({ version: schema.functions.configVersion }),
   ]);
-  return version;
+  return bumped[0]?.version ?? fn.configVersion + 1;
 }
 
 export async function recordClassInstance(d: Db, functionId: string, instanceKey: string, params: string): Promise<void> {

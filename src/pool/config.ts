@@ -1,7 +1,6 @@
 // What a pool runs and how it scales: resolved by the Worker from D1 and
 // handed to the pool with every call (DESIGN §2 "FunctionPool DO").
 import type { ResolvedOptions, AutoscalerUpdate, AutoscalerSettings } from "../../sdk/src/wire/options";
-import { applyAutoscalerUpdate } from "../../sdk/src/wire/options";
 
 export interface PoolConfig {
   /** Grows with every deploy and override; a pool ignores a config older than its own. */
@@ -24,24 +23,44 @@ export interface PoolConfig {
   publicUrl: string;
 }
 
+/**
+ * The settings in effect: the declared options, then the overrides and
+ * scaling-schedule entries (merged field by field, the latest write of a field
+ * winning). Layers written at different times can disagree (an override sets
+ * maxContainers 1, a schedule entry later sets minContainers 2); then
+ * maxContainers, the ceiling, wins and minContainers is held at it. So this
+ * never fails: a pool always has settings to serve with.
+ */
 export function effectiveSettings(config: PoolConfig): AutoscalerSettings {
-  const declared: AutoscalerSettings = {
+  const merged = layered(config);
+  return minClamped(merged) ? { ...merged, minContainers: merged.maxContainers! } : merged;
+}
+
+function layered(config: PoolConfig): AutoscalerSettings {
+  const out: AutoscalerSettings = {
     minContainers: config.options.minContainers,
     maxContainers: config.options.maxContainers,
     bufferContainers: config.options.bufferContainers,
     scaledownWindowMs: config.options.scaledownWindowMs,
   };
-  return applyAutoscalerUpdate(`function "${config.functionName}"`, declared, config.overrides);
+  for (const key of Object.keys(config.overrides) as Array<keyof AutoscalerSettings>) {
+    const v = config.overrides[key];
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[key] = v;
+  }
+  return out;
 }
 
-export type SettingOrigin = "declared" | "override" | "schedule";
+const minClamped = (s: AutoscalerSettings): boolean => s.maxContainers !== null && s.minContainers > s.maxContainers;
 
-/** Where each effective setting comes from: the declared options, an override, or a scaling schedule. */
+/** `clamped`: the minContainers a layer set is above maxContainers, so it is held at maxContainers. */
+export type SettingOrigin = "declared" | "override" | "schedule" | "clamped";
+
+/** Where each effective setting comes from: the declared options, an override, a scaling schedule, or the min-to-max clamp. */
 export function settingOrigins(config: PoolConfig): Record<keyof AutoscalerSettings, SettingOrigin> {
   const origin = (key: keyof AutoscalerSettings): SettingOrigin =>
     config.overrides[key] === undefined ? "declared" : config.overrideSources[key] ?? "override";
   return {
-    minContainers: origin("minContainers"),
+    minContainers: minClamped(layered(config)) ? "clamped" : origin("minContainers"),
     maxContainers: origin("maxContainers"),
     bufferContainers: origin("bufferContainers"),
     scaledownWindowMs: origin("scaledownWindowMs"),

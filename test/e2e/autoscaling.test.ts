@@ -75,6 +75,51 @@ describe("autoscaler", () => {
     expect((await concurrent.getCurrentStats()).containers.total).toBe(1);
   });
 
+  it("fills each container up to targetInputs, then bursts to maxInputs once the pool is at maxContainers", async () => {
+    const targeted = await client().functions.fromName<[number], { container: string; alongside: number }>("autoscaling", "targeted");
+    await targeted.updateAutoscaler({ minContainers: 2 }); // both containers ready before the inputs arrive
+    await until("2 warm containers", () => targeted.getCurrentStats(), (s) => s.containers.idle === 2);
+    const peakPerContainer = (results: { container: string; alongside: number }[]): Map<string, number> => {
+      const peaks = new Map<string, number>();
+      for (const r of results) peaks.set(r.container, Math.max(peaks.get(r.container) ?? 0, r.alongside));
+      return peaks;
+    };
+    // 4 inputs: 2 on each container (targetInputs), not 4 on one.
+    expect([...peakPerContainer(await targeted.map([1_500, 1_500, 1_500, 1_500]).toArray()).values()]).toEqual([2, 2]);
+    // 8 inputs with both containers full at 2: each bursts to 4 (maxInputs).
+    expect([...peakPerContainer(await targeted.map(Array.from({ length: 8 }, () => 1_500)).toArray()).values()]).toEqual([4, 4]);
+    await targeted.updateAutoscaler({ minContainers: 0 });
+  });
+
+  it("keeps bufferContainers idle containers ready while inputs run, and none once they are done", async () => {
+    const buffered = await client().functions.fromName<[number], string>("autoscaling", "buffered");
+    const running = buffered.remote(6_000);
+    const during = await until("1 busy and 1 idle buffer container", () => buffered.getCurrentStats(), (s) => s.containers.busy === 1 && s.containers.idle === 1);
+    expect(during.containers.total).toBe(2);
+    expect(during.autoscalerSources?.bufferContainers).toBe("declared");
+    await running;
+    await until("scale to zero", () => buffered.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+  });
+
+  it("runs four blocking calls of a synchronous function at once on one container's threads", async () => {
+    const blocking = await client().functions.fromName<[number], { start: number; end: number; threadId: number; container: string }>("autoscaling", "blocking");
+    const spans = await blocking.map([1_500, 1_500, 1_500, 1_500]).toArray();
+    expect(new Set(spans.map((s) => s.container)).size).toBe(1);
+    expect(new Set(spans.map((s) => s.threadId)).size).toBe(4);
+    expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(Math.min(...spans.map((s) => s.end))); // all four overlap
+  });
+
+  it("runs four blocking calls of a synchronous class method at once, each thread with its own entered instance", async () => {
+    const BlockingModel = await client().cls.fromName("autoscaling", "BlockingModel");
+    const model = BlockingModel.instance({ tag: "t1" });
+    type Span = { start: number; end: number; threadId: number; container: string; tag: string; enteredOn: number };
+    const spans = (await model.blockFor.map([1_500, 1_500, 1_500, 1_500]).toArray()) as Span[];
+    expect(new Set(spans.map((s) => s.container)).size).toBe(1);
+    expect(new Set(spans.map((s) => s.threadId)).size).toBe(4);
+    expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(Math.min(...spans.map((s) => s.end)));
+    for (const s of spans) expect(s).toMatchObject({ tag: "t1", enteredOn: s.threadId });
+  });
+
   it("merges overrides field by field, the pool follows, and a deploy reverts them", async () => {
     const tunable = await client().functions.fromName("autoscaling", "tunable");
     await tunable.updateAutoscaler({ minContainers: 2, maxContainers: 10 });
@@ -111,6 +156,22 @@ describe("autoscaler", () => {
     expect((await b.getCurrentStats()).autoscaler.minContainers).toBe(0);
     await until("instance b back to zero", () => b.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
     expect((await a.getCurrentStats()).containers.total).toBe(1);
+  });
+
+  it("drops a class instance's override on the app's next deploy", async () => {
+    const Model = await client().cls.fromName("autoscaling", "Model");
+    const instance = Model.instance({ modelVersion: "revert" });
+    await instance.updateAutoscaler({ minContainers: 1, bufferContainers: 2 });
+    const overridden = await instance.getCurrentStats();
+    expect(overridden.autoscaler).toMatchObject({ minContainers: 1, bufferContainers: 2 });
+    expect(overridden.autoscalerSources).toMatchObject({ minContainers: "override", bufferContainers: "override" });
+    await until("the instance's warm container", () => instance.getCurrentStats(), (s) => s.containers.total === 1);
+
+    await deploy(APP_FILE);
+    const reverted = await Model.instance({ modelVersion: "revert" }).getCurrentStats();
+    expect(reverted.autoscaler).toMatchObject({ minContainers: 0, bufferContainers: 0 });
+    expect(reverted.autoscalerSources).toMatchObject({ minContainers: "declared", bufferContainers: "declared" });
+    await until("the instance back to zero", () => instance.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
   });
 
   it("examples/autoscaling.ts runs with squall run", async () => {

@@ -1,5 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { planScaling, desiredContainers, type ContainerView, type ScalingConfig } from "../../src/pool/autoscaler";
+import { effectiveSettings, settingOrigins, type PoolConfig } from "../../src/pool/config";
+import { resolveOptions } from "../../sdk/src/wire/options";
 
 const base: ScalingConfig = { minContainers: 0, maxContainers: null, bufferContainers: 0, scaledownWindowMs: 60_000, targetInputs: 1 };
 const idle = (id: string, idleSinceMs: number): ContainerView => ({ id, phase: "idle", idleSinceMs });
@@ -73,5 +75,39 @@ describe("autoscaler policy", () => {
   it("has nothing to wake for when idle with no containers", () => {
     const plan = planScaling(base, { pending: 0, running: 0 }, [], 0);
     expect(plan).toEqual({ start: 0, stop: [], wakeAtMs: null, desired: 0 });
+  });
+});
+
+describe("settings in layers (effectiveSettings, settingOrigins)", () => {
+  const config = (overrides: PoolConfig["overrides"], overrideSources: PoolConfig["overrideSources"], declared: Record<string, unknown> = {}): PoolConfig => ({
+    version: 1,
+    workspaceId: "ws",
+    appName: "a",
+    functionId: "fn",
+    functionName: "f",
+    kind: "function",
+    params: null,
+    deploymentId: "dep",
+    options: resolveOptions("f", declared),
+    overrides,
+    overrideSources,
+    publicUrl: "http://x",
+  });
+
+  it("takes each overridden field from its layer and the rest from the declared options", () => {
+    const c = config({ maxContainers: 4, scaledownWindowMs: 9_000 }, { maxContainers: "override", scaledownWindowMs: "schedule" }, { bufferContainers: 1 });
+    expect(effectiveSettings(c)).toEqual({ minContainers: 0, maxContainers: 4, bufferContainers: 1, scaledownWindowMs: 9_000 });
+    expect(settingOrigins(c)).toEqual({ minContainers: "declared", maxContainers: "override", bufferContainers: "declared", scaledownWindowMs: "schedule" });
+  });
+
+  it("holds a minContainers above maxContainers at maxContainers, marked clamped, instead of failing", () => {
+    const c = config({ minContainers: 2, maxContainers: 1 }, { minContainers: "schedule", maxContainers: "override" });
+    expect(effectiveSettings(c)).toMatchObject({ minContainers: 1, maxContainers: 1 });
+    expect(settingOrigins(c)).toMatchObject({ minContainers: "clamped", maxContainers: "override" });
+    // Against a declared ceiling too, and never with no ceiling at all.
+    expect(effectiveSettings(config({ minContainers: 5 }, { minContainers: "override" }, { maxContainers: 3 })).minContainers).toBe(3);
+    const unbounded = config({ minContainers: 5, maxContainers: null }, { minContainers: "schedule", maxContainers: "override" });
+    expect(effectiveSettings(unbounded)).toMatchObject({ minContainers: 5, maxContainers: null });
+    expect(settingOrigins(unbounded).minContainers).toBe("schedule");
   });
 });

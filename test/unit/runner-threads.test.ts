@@ -1,6 +1,7 @@
-// Input concurrency for synchronous functions: with maxInputs > 1 the runner
-// runs each input of a synchronous function on a worker thread of its own
-// (sdk/src/runner/threads.ts); arguments, results, errors and console output
+// Input concurrency for synchronous code: with maxInputs > 1 the runner runs
+// each input of a synchronous function, or of a class with a synchronous
+// method, on a worker thread of its own (sdk/src/runner/threads.ts), a class
+// with one instance per thread; arguments, results, errors and console output
 // behave as on the main thread. A real runner process, the threads fixture
 // app's bundle, and the runner protocol, as in runner.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
@@ -41,6 +42,47 @@ interface Span {
 }
 
 const logsOf = (pool: PoolClient): LogLine[] => pool.received.flatMap((m) => (m.t === "logs" ? m.lines : []));
+
+/** True when some moment lies inside every span: the inputs ran at the same time. */
+const allOverlap = (spans: Span[]): boolean => Math.max(...spans.map((s) => s.start)) < Math.min(...spans.map((s) => s.end));
+
+describe("runner: blocking synchronous code with maxInputs 4 runs four inputs at once", () => {
+  it("a function: four blocked inputs on four threads, all at the same time", async () => {
+    const pool = await ready({ kind: "function", name: "blockFor" }, 4);
+    const spans = [...(await pool.run([[1_500], [1_500], [1_500], [1_500]], 1)).values()].map((o) => valueOf(o) as Span);
+    expect(new Set(spans.map((s) => s.threadId)).size).toBe(4);
+    expect(spans.every((s) => s.threadId !== 0)).toBe(true);
+    expect(allOverlap(spans)).toBe(true);
+    pool.close();
+  });
+
+  it("a class method: each thread its own instance, built from the params and entered once", async () => {
+    const pool = await ready({ kind: "class", name: "Sleeper", params: { name: "s1" } }, 4);
+    type Result = Span & { name: string; enteredOn: number; enteredHere: number; calls: number };
+    const spans = [...(await pool.run([[1_500], [1_500], [1_500], [1_500]], 1, "blockFor")).values()].map((o) => valueOf(o) as Result);
+    expect(new Set(spans.map((s) => s.threadId)).size).toBe(4);
+    expect(spans.every((s) => s.threadId !== 0)).toBe(true);
+    expect(allOverlap(spans)).toBe(true);
+    for (const s of spans) expect(s, "this thread's instance").toMatchObject({ name: "s1", enteredOn: s.threadId, enteredHere: 1, calls: 1 });
+
+    // The threads and their instances are reused; an async method of such a class runs on them too.
+    const again = [...(await pool.run([[10], [10], [10], [10]], 11, "blockFor")).values()].map((o) => valueOf(o) as Result);
+    expect(new Set(again.map((s) => s.threadId))).toEqual(new Set(spans.map((s) => s.threadId)));
+    expect(again.every((s) => s.calls === 2 && s.enteredHere === 1)).toBe(true);
+    const asyncOn = valueOf((await pool.run([[]], 21, "asyncWhere")).get(21));
+    expect(spans.map((s) => s.threadId)).toContain(asyncOn);
+    pool.close();
+  });
+
+  it("a class whose enter() throws in its thread fails the container's init, as on the main thread", async () => {
+    const c = await startContainer(host.url);
+    const pool = await PoolClient.connect(c.info.port, c.secret);
+    const answer = await pool.init(c, bundle.url, { kind: "class", name: "BadEnter", params: {} }, 4);
+    expect(answer.t).toBe("init_failed");
+    expect(answer.t === "init_failed" && answer.error.message).toMatch(/BadEnter\.enter\(\) failed: Error: no GPU here/);
+    pool.close();
+  });
+});
 
 describe("runner: synchronous functions with maxInputs > 1", () => {
   it("runs CPU-bound inputs on separate worker threads at the same time, up to maxInputs", async () => {
@@ -104,11 +146,12 @@ describe("runner: synchronous functions with maxInputs > 1", () => {
     bad.close();
   });
 
-  it("keeps async functions, class instances and maxInputs 1 on the main thread", async () => {
+  it("keeps async functions, classes with only async methods and maxInputs 1 on the main thread", async () => {
     for (const [target, maxInputs, method] of [
       [{ kind: "function", name: "asyncWhere" }, 4, undefined],
       [{ kind: "function", name: "where" }, 1, undefined],
-      [{ kind: "class", name: "Counter", params: { name: "c" } }, 4, "where"],
+      [{ kind: "class", name: "Counter", params: { name: "c" } }, 1, "where"],
+      [{ kind: "class", name: "AsyncCounter", params: {} }, 4, "where"],
     ] as const) {
       const pool = await ready(target, maxInputs);
       const threads = [...(await pool.run([[], []], 1, method)).values()].map(valueOf);

@@ -1,6 +1,7 @@
 // Turns an `init` message into something to call: downloads the app bundle,
 // imports it (which registers its app), finds the target, and for a class
-// builds the one instance this container serves and runs its enter() hook.
+// builds an instance from the init's params and runs its enter() hook (one
+// on the main thread, or one per worker thread: see threads.ts).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,15 +29,25 @@ export interface LoadOptions {
   appName?: string;
 }
 
-export async function loadTarget(init: InitMessage, options: LoadOptions): Promise<LoadedTarget> {
+/** The app bundle imported and the registered function or class this container serves, not yet constructed. */
+export interface LoadedBundle {
+  bundleFile: string;
+  registered: Registered;
+}
+
+export async function loadBundle(init: InitMessage, options: LoadOptions): Promise<LoadedBundle> {
   const source = await downloadBundle(init.bundleUrl, options.secret);
   const bundleFile = writeBundle(source);
   await importBundle(bundleFile);
   bindToDeployment(options.appName);
-  const registered = findRegistered(init.target, options.appName);
+  return { bundleFile, registered: findRegistered(init.target, options.appName) };
+}
+
+/** Something to call on this thread: the function, or for a class a new instance built from `params` and entered. */
+export async function targetOf(registered: Registered, params: Uint8Array | undefined, bundleFile: string): Promise<LoadedTarget> {
   if (registered.kind === "function") return { kind: "function", name: registered.name, fn: registered.fn, bundleFile };
-  if (init.target.kind !== "class") throw new Error(`"${registered.name}" is a class in the app bundle, but this container was started for a function`);
-  return { kind: "class", name: registered.name, instance: await construct(registered.cls, registered.name, init.target.params), methods: registered.methods };
+  if (!params) throw new Error(`"${registered.name}" is a class in the app bundle, but this container was started for a function`);
+  return { kind: "class", name: registered.name, instance: await construct(registered.cls, registered.name, params), methods: registered.methods };
 }
 
 async function downloadBundle(url: string, secret: string): Promise<string> {

@@ -5,11 +5,11 @@ import type { WebSocket } from "ws";
 import type { InitMessage, PoolToRunner, RunnerInput, RunnerToPool } from "../wire/protocol.js";
 import { HEARTBEAT_INTERVAL_MS } from "../wire/protocol.js";
 import { decode, encode, serializeError } from "../wire/serialization.js";
-import { loadTarget, type LoadedTarget } from "./loader.js";
+import { loadBundle, targetOf, type LoadedBundle } from "./loader.js";
 import { invoke, type Outcome } from "./invoke.js";
 import { Outbox } from "./outbox.js";
 import { runnerLog } from "./console-capture.js";
-import { ThreadPool, isAsyncFunction } from "./threads.js";
+import { ThreadPool, runsOnThreads } from "./threads.js";
 
 export interface SessionOptions {
   containerId: string;
@@ -28,7 +28,7 @@ interface InitState {
   target: Promise<Executor>;
 }
 
-/** Runs one input of the loaded target: on this thread, or (synchronous functions with maxInputs > 1) on a worker thread. */
+/** Runs one input of the loaded target: on this thread, or (synchronous code with maxInputs > 1) on a worker thread. */
 type Executor = (input: RunnerInput) => Promise<Outcome>;
 
 export class RunnerSession {
@@ -43,7 +43,7 @@ export class RunnerSession {
   /** Running inputs the pool cancelled: their results are dropped. */
   private readonly cancelled = new Set<number>();
   private closing = false;
-  /** The worker threads of a synchronous function with maxInputs > 1, once loaded. */
+  /** The worker threads of a synchronous function, or of a class with a synchronous method, with maxInputs > 1. */
   private threads: ThreadPool | null = null;
 
   constructor(private readonly options: SessionOptions) {}
@@ -133,7 +133,7 @@ export class RunnerSession {
     // A reconnecting pool may send init again: the first load's result answers it.
     if (!this.init) {
       const maxInputs = Math.max(1, message.maxInputs);
-      const target = loadTarget(message, { secret: this.options.secret, appName: this.options.appName }).then((t) => this.executorFor(t, maxInputs));
+      const target = loadBundle(message, { secret: this.options.secret, appName: this.options.appName }).then((b) => this.executorFor(b, message, maxInputs));
       target.catch(() => undefined); // observed below and by every input; never unhandled
       this.init = { deploymentId: message.deploymentId, maxInputs, target };
     }
@@ -204,22 +204,29 @@ export class RunnerSession {
   }
 
   /**
-   * Async functions and class instances run here, as tasks on this event
-   * loop. A synchronous function that may run more than one input at once
-   * runs each input on a worker thread of its own (see threads.ts).
+   * Async functions and classes whose methods are all async run here, as
+   * tasks on this event loop. A synchronous function, or a class with a
+   * synchronous method, that may run more than one input at once runs each
+   * input on a worker thread of its own (see threads.ts).
    */
-  private executorFor(target: LoadedTarget, maxInputs: number): Executor {
-    if (target.kind === "function" && maxInputs > 1 && !isAsyncFunction(target.fn)) {
+  private async executorFor(bundle: LoadedBundle, init: InitMessage, maxInputs: number): Promise<Executor> {
+    const { registered, bundleFile } = bundle;
+    const params = init.target.kind === "class" ? init.target.params : undefined;
+    if (runsOnThreads(registered, maxInputs)) {
       const threads = new ThreadPool({
-        bundleFile: target.bundleFile,
-        name: target.name,
+        bundleFile,
+        name: registered.name,
+        params,
         appName: this.options.appName,
         size: maxInputs,
         log: (line) => this.outbox.addLog(line),
       });
       this.threads = threads;
+      // A class's constructor and enter() run in its threads: the first one's failure is the init's.
+      if (registered.kind === "class") await threads.warm();
       return (input) => threads.run(input);
     }
+    const target = await targetOf(registered, params, bundleFile);
     return (input) => invoke(target, input);
   }
 

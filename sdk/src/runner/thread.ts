@@ -1,11 +1,12 @@
 // A worker thread of the runner (see threads.ts): imports the app bundle the
-// runner already downloaded, finds the one function it serves, and runs one
+// runner already downloaded, finds the one function or class it serves (for a
+// class: builds this thread's own instance and runs its enter()), and runs one
 // input at a time with the same invoke() as the main thread, so arguments,
 // results, errors and console output behave exactly as there. Its registry,
 // module state and SDK copy are its own: the bundle's top level runs again here.
 import { parentPort, workerData } from "node:worker_threads";
 import type { LoadedTarget } from "./loader.js";
-import { bindToDeployment, findRegistered, importBundle } from "./loader.js";
+import { bindToDeployment, findRegistered, importBundle, targetOf } from "./loader.js";
 import { invoke } from "./invoke.js";
 import { captureConsole } from "./console-capture.js";
 import { serializeError } from "../wire/serialization.js";
@@ -27,15 +28,14 @@ captureConsole((line) => post({ t: "log", line }));
 async function load(): Promise<LoadedTarget> {
   await importBundle(data.bundleFile);
   bindToDeployment(data.appName);
-  const registered = findRegistered({ kind: "function", name: data.name }, data.appName);
-  if (registered.kind !== "function") throw new Error(`"${data.name}" is a class in the app bundle, not a function`);
-  return { kind: "function", name: registered.name, fn: registered.fn, bundleFile: data.bundleFile };
+  const target = data.params ? { kind: "class" as const, name: data.name, params: data.params } : { kind: "function" as const, name: data.name };
+  return targetOf(findRegistered(target, data.appName), data.params, data.bundleFile);
 }
 
 load().then(
   (target) => {
     port.on("message", (message: MainToThread) => {
-      void invoke(target, { id: message.id, args: message.args }).then((outcome) => {
+      void invoke(target, { id: message.id, args: message.args, method: message.method }).then((outcome) => {
         // A copy of just the value (cbor-x returns a Buffer over its reused
         // encoding buffer, which must not be moved), moved rather than cloned.
         const value = new Uint8Array(outcome.value);

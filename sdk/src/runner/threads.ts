@@ -1,31 +1,39 @@
-// Input concurrency for synchronous functions (DESIGN §1 `concurrent`). An
-// async function's inputs run as concurrent tasks on the runner's event loop,
-// but a synchronous one would run them one after another there. So when a
+// Input concurrency for synchronous code (DESIGN §1 `concurrent`). An async
+// function's inputs run as concurrent tasks on the runner's event loop, but a
+// synchronous one would run them one after another there. So when a
 // container may run more than one input at once (maxInputs > 1), each input of
-// a synchronous function runs on a worker thread of its own, as Modal runs
-// them on separate threads.
+// a synchronous function, or of a class with a synchronous method, runs on a
+// worker thread of its own, as Modal runs them on separate threads.
 //
 // - Which is which: `async function` and `async function*` (by their
 //   constructor's name) run on the event loop; any other function, including
-//   a plain one that returns a Promise, runs on threads.
+//   a plain one that returns a Promise, runs on threads. A class runs on
+//   threads as a whole when any of its remote methods is synchronous (then
+//   its async methods run there too, one input per thread), so one instance
+//   never sees only some of its methods' inputs.
 // - Threads are created lazily, up to maxInputs, and reused. Each is its own
 //   V8 isolate that imports the same bundle file (the app's top level runs
 //   once per thread) and calls the function by name (runner/thread.ts). So
 //   module state (caches, counters) is per thread, never shared: that is what
-//   "thread-safe" means here. Each thread costs memory (its own heap and copy
-//   of the app), so keep maxInputs of CPU-bound functions near the CPU count.
+//   "thread-safe" means here. A class gets one instance per thread, built
+//   from the container's params, with its own enter(): Python threads would
+//   share one instance, Node threads cannot. Each thread costs memory (its
+//   own heap and copy of the app, and its instance's enter() state), so keep
+//   maxInputs of CPU-bound code near the CPU count.
+// - A class's first thread is started at init, so a constructor or enter()
+//   that throws fails the container's init as it does on the main thread.
 // - Arguments, results, errors and console output go through the same code as
 //   on the main thread; log lines keep the id of the input that printed them.
 // - A cancelled input's thread is terminated (its code really stops) and
-//   replaced on demand.
+//   replaced on demand (for a class: a new instance, entered again).
 // - A thread that dies by itself (process.exit() in user code, an uncaught
 //   exception) takes the runner with it, as it would on the main thread: the
 //   pool then treats it as a lost container.
-// - Class instances stay on the main thread: one instance per container, and
-//   its state must not be split across threads (an async method still runs
-//   concurrently there). So do functions with maxInputs 1.
+// - Async functions, classes whose methods are all async, and anything with
+//   maxInputs 1 stay on the main thread (one class instance per container).
 import { Worker } from "node:worker_threads";
 import type { LogLine, RunnerInput } from "../wire/protocol.js";
+import type { Registered } from "../registry.js";
 import type { SerializedError } from "../wire/serialization.js";
 import { encode } from "../wire/serialization.js";
 import type { Outcome } from "./invoke.js";
@@ -34,14 +42,18 @@ import { runnerLog } from "./console-capture.js";
 /** What a thread is started with (its workerData). */
 export interface ThreadData {
   bundleFile: string;
-  /** The function's name in the app bundle. */
+  /** The function's or class's name in the app bundle. */
   name: string;
+  /** A class's constructor params (CBOR); absent for a function. */
+  params?: Uint8Array;
   appName?: string;
 }
 
 export interface MainToThread {
   id: number;
   args: Uint8Array;
+  /** The method an input of a class calls. */
+  method?: string;
 }
 
 export type ThreadToMain =
@@ -61,6 +73,14 @@ export interface ThreadPoolOptions extends ThreadData {
 export function isAsyncFunction(fn: unknown): boolean {
   const kind = (fn as { constructor?: { name?: string } } | null)?.constructor?.name;
   return kind === "AsyncFunction" || kind === "AsyncGeneratorFunction";
+}
+
+/** Whether a container serving `registered` with this maxInputs runs its inputs on worker threads. */
+export function runsOnThreads(registered: Registered, maxInputs: number): boolean {
+  if (maxInputs <= 1) return false;
+  if (registered.kind === "function") return !isAsyncFunction(registered.fn);
+  const proto = registered.cls.prototype as Record<string, unknown>;
+  return registered.methods.some((method) => !isAsyncFunction(proto[method]));
 }
 
 const THREAD_URL = new URL("./thread.js", import.meta.url);
@@ -84,6 +104,18 @@ export class ThreadPool {
 
   constructor(private readonly options: ThreadPoolOptions) {}
 
+  /** Starts one thread and waits until it is ready; throws why it could not load (the container's init fails with it). */
+  async warm(): Promise<void> {
+    const thread = await this.acquire();
+    try {
+      await thread.ready;
+    } catch (err) {
+      this.discard(thread);
+      throw err;
+    }
+    this.release(thread);
+  }
+
   /** Runs one input on a thread of its own; resolves with its outcome. */
   async run(input: RunnerInput): Promise<Outcome> {
     const thread = await this.acquire();
@@ -106,7 +138,7 @@ export class ThreadPool {
       // Buffer whose slice() shares memory), moved rather than cloned.
       const args = new Uint8Array(input.args);
       try {
-        thread.worker.postMessage({ id: input.id, args } satisfies MainToThread, [args.buffer as ArrayBuffer]);
+        thread.worker.postMessage({ id: input.id, args, method: input.method } satisfies MainToThread, [args.buffer as ArrayBuffer]);
       } catch (err) {
         thread.current = null;
         this.discard(thread);
@@ -170,8 +202,8 @@ export class ThreadPool {
   }
 
   private spawn(): Thread {
-    const { bundleFile, name, appName } = this.options;
-    const worker = new Worker(THREAD_URL, { workerData: { bundleFile, name, appName } satisfies ThreadData });
+    const { bundleFile, name, params, appName } = this.options;
+    const worker = new Worker(THREAD_URL, { workerData: { bundleFile, name, params, appName } satisfies ThreadData });
     let markReady!: () => void;
     let markFailed!: (err: Error) => void;
     const thread: Thread = {

@@ -237,8 +237,12 @@ export interface FunctionStats {
   runningInputs: number;
   containers: { starting: number; idle: number; busy: number; total: number };
   autoscaler: AutoscalerSettings;
-  /** Where each setting in `autoscaler` comes from. */
-  autoscalerSources?: Record<keyof AutoscalerSettings, "declared" | "override" | "schedule">;
+  /**
+   * Where each setting in `autoscaler` comes from. `clamped` (minContainers
+   * only): the layer that set it asked for more than maxContainers, so it is
+   * held at maxContainers.
+   */
+  autoscalerSources?: Record<keyof AutoscalerSettings, "declared" | "override" | "schedule" | "clamped">;
 }
 
 /** PATCH /v1/functions/:functionId/autoscaler */
