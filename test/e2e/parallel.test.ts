@@ -1,11 +1,10 @@
 // Issue "Parallel execution: map, starmap, forEach, spawn, FunctionCall,
 // exceptions and limits", end to end: the real SDK and CLI against the real
 // local platform (Worker, pool, spawn queue, container host, runners).
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { inject } from "vitest";
 import {
@@ -23,7 +22,7 @@ import {
 } from "../../sdk/src/index";
 import { RESULT_TTL_MS, MAX_PENDING_INPUTS } from "../../src/pool/limits";
 import { encode } from "../../sdk/src/wire/serialization";
-import { ROOT, deploy, platformEnv, squall } from "./helpers";
+import { deploy, squall } from "./helpers";
 
 const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
 const fn = <A extends unknown[], R>(name: string, app = "parallel"): Promise<FunctionHandle<A, R>> => client().functions.fromName<A, R>(app, name);
@@ -535,41 +534,3 @@ describe("squall app stop", () => {
     expect(await settle(block.remote(1))).toBeInstanceOf(NotFoundError);
   }, 120_000);
 });
-
-describe("examples", () => {
-  for (const [file, expected] of [
-    [
-      "examples/parallel.ts",
-      [/squares: 0, 1, 4, 9, 16, 25, 36, 49, 64, 81/, /sums: 3, 7, 11/, /as completed: 1, 9, 25/, /forEach: done/, /gathered: 100, 121, 144/, /first spawned result: 0 \| last: 16/],
-    ],
-    [
-      "examples/exceptions.ts",
-      [
-        /remote\(\): InvalidAgeError: age must not be negative, got -1 \(age -1; cause RangeError: age < 0, a RangeError: true\)/,
-        /map\(\): InvalidAgeError from input 1: age must not be negative, got -2/,
-        /returnExceptions: 30 ok\nreturnExceptions: UserCodeException caused by InvalidAgeError\nreturnExceptions: 40 ok/,
-        /wrapReturnedExceptions false: InvalidAgeError \(age -4\)\nwrapReturnedExceptions false: 50 ok/,
-        /retries: succeeded on attempt 3/,
-        /timeout: FunctionTimeoutError/,
-      ],
-    ],
-    ["examples/async-usage.ts", [/results: 2, 4, 6, 8, 10 in/, /map over an async generator: 100 of 100 ok/, /spawned result: 42/]],
-    ["examples/scaling-limits.ts", [/map of 100000 inputs: sum 4999950000/, /spawnMap of 10000 calls/, /500 concurrent remote\(\) calls: 500 results/]],
-  ] as const) {
-    it(`${file} runs with squall run and prints its results`, async () => {
-      const r = await squallWithin(100_000, ["run", file]);
-      expect(r.stderr).not.toMatch(/error: /);
-      expect(r.code).toBe(0);
-      for (const line of expected) expect(r.stdout).toMatch(line);
-    }, 120_000);
-  }
-});
-
-/** `squall ARGS`, killed after `ms` (an example that hangs must fail the test, not outlive it). */
-function squallWithin(ms: number, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    execFile(process.execPath, [resolve(ROOT, "sdk/bin/squall.js"), ...args], { cwd: ROOT, env: platformEnv(), timeout: ms, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolveRun({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
