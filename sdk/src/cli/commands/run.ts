@@ -21,7 +21,6 @@ export const run: Command = {
     const { registered, bundle } = await withStatus(ctx.io, `bundling ${file}…`, () => loadApp(file));
     const entrypoint = registered.localEntrypoint;
     if (!entrypoint) throw new UsageError(`app ${registered.name} has no local entrypoint: add app.localEntrypoint(async () => { ... })`);
-    const config = ctx.clientConfig();
     if (registered.functions.size === 0) {
       // A client script (it calls deployed functions by name): nothing to deploy.
       return runEntrypoint(ctx, entrypoint, { appName: registered.name });
@@ -46,7 +45,7 @@ export const run: Command = {
       void remove().finally(() => process.exit(130));
     };
     process.once("SIGINT", onInterrupt);
-    bindApp(registered, { appName: ephemeralName, client: config });
+    bindApp(registered, { appName: ephemeralName, client: ctx.clientConfig() });
     try {
       return await runEntrypoint(ctx, entrypoint, { appName: registered.name, ephemeralName });
     } finally {
