@@ -70,6 +70,7 @@ export function rebuildError(s: SerializedError, lookup: ErrorClassLookup, depth
 }
 
 function rebuildReason(reason: Reason, lookup: ErrorClassLookup, depth: number): unknown {
+  if (reason === null || typeof reason !== "object") return reason; // not our shape: pass it on as it came
   return "value" in reason ? reason.value : rebuildError(reason, lookup, depth);
 }
 

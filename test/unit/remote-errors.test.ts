@@ -158,6 +158,8 @@ describe("user error classes", () => {
     const err = rebuildError({ name: 5, message: "m", className: {}, props: "x", cause: "y", errors: "z" } as unknown as SerializedError, none);
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe("Error");
+    const odd = rebuildError({ name: "AggregateError", message: "m", errors: [1, null, { value: 2 }] } as unknown as SerializedError, none) as AggregateError;
+    expect(odd.errors).toEqual([1, null, 2]);
     let deep: SerializedError = { name: "Error", message: "bottom" };
     for (let i = 0; i < 10_000; i++) deep = { name: "Error", message: `level ${i}`, cause: deep };
     expect(rebuildError(deep, none).message).toBe("level 9999"); // bounded depth, no stack overflow
