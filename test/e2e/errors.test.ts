@@ -106,6 +106,11 @@ describe("a user's own error class", () => {
     expect(err.stack).toMatch(/errors\.ts/);
   });
 
+  it("comes back as an instance of it in code running in a container (the same bundle)", async () => {
+    const relay = await client().functions.fromName<[number], string>("errors", "relay");
+    expect(await relay.remote(13)).toBe("true 3");
+  });
+
   it("comes back as an instance of it in squall run, where the entrypoint shares the app's bundle", async () => {
     const r = await squall(["run", "test/e2e/apps/errors.ts"]);
     expect(r.stderr).not.toMatch(/error: /);

@@ -30,6 +30,15 @@ export const useQuota = app.function({ maxContainers: 2, concurrent: { maxInputs
   return used;
 });
 
+/** Calls useQuota from its container: code in a container knows the bundle's error classes too. */
+export const relay = app.function({ maxContainers: 1 }, async function relay(used: number) {
+  try {
+    return `no error: ${await useQuota.remote(used)}`;
+  } catch (err) {
+    return `${err instanceof QuotaError} ${(err as QuotaError).overBy}`;
+  }
+});
+
 /** Under `squall run`, the entrypoint and the functions share one bundle: QuotaError comes back as itself. */
 app.localEntrypoint(async () => {
   const describe = (e: unknown): string => `${e instanceof QuotaError} ${(e as QuotaError).used} ${(e as QuotaError).overBy} ${(e as Error).cause instanceof RangeError}`;
