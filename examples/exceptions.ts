@@ -1,9 +1,11 @@
 // Exception handling (Modal's "Failures and retries" and map's
-// return_exceptions, in Squall): remote errors keep their name, message,
+// return_exceptions, in Squall): remote errors keep their class, message,
 // properties and cause; maps either throw or return them; retries and
-// timeouts.
+// timeouts. Under `squall run` the entrypoint shares the app's bundle, so the
+// app's own error classes (InvalidAgeError here) come back as themselves; a
+// separate program lists them: `new Client({ errors: [InvalidAgeError] })`.
 //   npx squall run examples/exceptions.ts
-import { App, FunctionTimeoutError, UserCodeException } from "squall";
+import { App, FunctionTimeoutError, UserCodeException, failedInputIndex } from "squall";
 
 export const app = new App("exception-handling");
 
@@ -37,20 +39,21 @@ export const tooSlow = app.function({ timeoutMs: 1_000 }, async function tooSlow
 });
 
 app.localEntrypoint(async () => {
-  // remote() rethrows the remote error itself.
+  // remote() rethrows the remote error itself, as an instance of its class.
   try {
     await checkAge.remote(-1);
   } catch (err) {
-    const e = err as InvalidAgeError;
-    console.log(`remote(): ${e.name}: ${e.message} (age ${e.age}; cause ${(e.cause as Error).name}: ${(e.cause as Error).message})`);
+    if (!(err instanceof InvalidAgeError)) throw err;
+    const cause = err.cause as Error;
+    console.log(`remote(): ${err.name}: ${err.message} (age ${err.age}; cause ${cause.name}: ${cause.message}, a RangeError: ${cause instanceof RangeError})`);
   }
 
-  // Without returnExceptions, the first failed input makes the map throw a UserCodeException.
+  // Without returnExceptions, the first failed input's error is thrown itself; failedInputIndex says which input.
   try {
     await checkAge.map([30, -2, 40]).toArray();
   } catch (err) {
-    if (!(err instanceof UserCodeException)) throw err;
-    console.log(`map(): UserCodeException: ${err.message}`);
+    if (!(err instanceof InvalidAgeError)) throw err;
+    console.log(`map(): InvalidAgeError from input ${failedInputIndex(err)}: ${err.message}`);
   }
 
   // returnExceptions: failures come back in the stream, in place.
@@ -61,7 +64,7 @@ app.localEntrypoint(async () => {
 
   // wrapReturnedExceptions: false: the remote errors themselves.
   const unwrapped = await checkAge.map([-4, 50], { returnExceptions: true, wrapReturnedExceptions: false }).toArray();
-  for (const r of unwrapped) console.log("wrapReturnedExceptions false:", r instanceof Error ? `${r.name}: ${r.message}` : r);
+  for (const r of unwrapped) console.log("wrapReturnedExceptions false:", r instanceof InvalidAgeError ? `InvalidAgeError (age ${r.age})` : r);
 
   // retries: failed inputs run again with backoff.
   console.log("retries:", await flaky.remote("example"));

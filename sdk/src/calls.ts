@@ -3,7 +3,8 @@
 // the error to raise.
 import type { Client } from "./client.js";
 import { MAX_INPUT_ARGS_BYTES, type GetOutputsResponse, type OutputItem } from "./wire/api.js";
-import { decode, deserializeError, encode, findUnserializable, type SerializedError } from "./wire/serialization.js";
+import { decode, encode, findUnserializable, type SerializedError } from "./wire/serialization.js";
+import { errorClassLookup, rebuildError } from "./remote-errors.js";
 import { FunctionTimeoutError, InputCancellation, InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
 
@@ -82,12 +83,13 @@ export function encodeArgs(call: string, args: readonly unknown[]): Uint8Array {
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: Error; userCode: boolean };
 
-export function outcomeOf(output: OutputItem): Outcome {
+/** The output of one input: its value, or the error to raise (a user's error rebuilt as its class, as far as `client` knows it). */
+export function outcomeOf(client: Client, output: OutputItem): Outcome {
   if (output.status === "success") return { ok: true, value: decode(output.value) };
   const remote = decodeError(output.value);
   switch (output.status) {
     case "failure":
-      return { ok: false, error: deserializeError(remote ?? { name: "Error", message: "the remote function failed" }), userCode: true };
+      return { ok: false, error: rebuildError(remote ?? { name: "Error", message: "the remote function failed" }, errorClassLookup(client)), userCode: true };
     case "timeout":
       return { ok: false, error: new FunctionTimeoutError(remote?.message ?? "the input ran longer than the function's timeoutMs"), userCode: false };
     case "cancelled":
@@ -107,8 +109,8 @@ function decodeError(bytes: Uint8Array): SerializedError | null {
 }
 
 /** The value of a single-input call's output; a failure throws the rebuilt remote error. */
-export function resultOf<R>(output: OutputItem): R {
-  const outcome = outcomeOf(output);
+export function resultOf<R>(client: Client, output: OutputItem): R {
+  const outcome = outcomeOf(client, output);
   if (!outcome.ok) throw outcome.error;
   return outcome.value as R;
 }

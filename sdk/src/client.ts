@@ -7,12 +7,19 @@ import { resolveClientConfig } from "./config.js";
 import { FunctionHandle } from "./function.js";
 import { ClsHandle } from "./cls.js";
 import type { CallTarget } from "./calls.js";
+import { attachErrorClasses, type ErrorClass } from "./remote-errors.js";
 
 export interface ClientOptions {
   /** The platform's URL; defaults to SQUALL_URL, then the active profile in ~/.squall.toml. */
   url?: string;
   /** A workspace token; defaults to SQUALL_TOKEN, then the active profile. */
   token?: string;
+  /**
+   * Your own error classes: a remote error of one of these classes (matched
+   * by class name) is rebuilt as an instance of it, with its fields. Built-in
+   * classes (TypeError, AggregateError, DOMException, …) need no listing.
+   */
+  errors?: readonly ErrorClass[];
 }
 
 /** A class looked up by name: its methods are known from the deployment, their types are not. */
@@ -43,6 +50,7 @@ export class Client {
     const config = resolveClientConfig(options);
     this.url = config.url;
     attachHttp(this, new Http(config.url, config.token));
+    attachErrorClasses(this, options.errors);
   }
 }
 

@@ -38,7 +38,7 @@ export class InputCancellation extends SquallError {
   override name = "InputCancellation";
 }
 
-/** User code failed remotely; `cause` is the remote error, rebuilt. */
+/** What a map with `returnExceptions` yields for an input whose code threw (unless `wrapReturnedExceptions: false`); `cause` is the remote error, rebuilt. */
 export class UserCodeException extends SquallError {
   override name = "UserCodeException";
   constructor(message: string, options: { cause: Error }) {

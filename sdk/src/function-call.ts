@@ -45,12 +45,12 @@ export class FunctionCall<R = unknown> {
     return results as ResultsOf<T>;
   }
 
-  /** The call's result; a remote throw re-throws here with its name, message and remote stack. */
+  /** The call's result; a remote throw re-throws here as its class (as far as the client knows it), with its message, fields and remote stack. */
   async get(options: GetOptions = {}): Promise<R> {
     const deadlineMs = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
     const output = await waitForOutput(this.client, this.id, 0, deadlineMs);
     if (!output) throw new FunctionTimeoutError(`call ${this.id} did not finish within ${options.timeoutMs} ms`);
-    return resultOf<R>(output);
+    return resultOf<R>(this.client, output);
   }
 
   /** Cancels the call's pending and running inputs; a later get() raises InputCancellation. */
@@ -71,7 +71,7 @@ async function readResults(client: Client, positions: Map<string, number[]>, res
     );
     if (res.missing.length > 0) throw new NotFoundError(`call ${res.missing[0]} not found`);
     for (const { callId, output } of res.results) {
-      const value = resultOf(output);
+      const value = resultOf(client, output);
       for (const i of waiting.get(callId) ?? []) results[i] = value;
       waiting.delete(callId);
     }

@@ -33,7 +33,7 @@ export class FunctionHandle<Args extends unknown[], R> {
       { retryTransient: true },
     );
     const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
-    return resultOf<R>(output!);
+    return resultOf<R>(target.client, output!);
   }
 
   /** Runs in this process, with the function's own code. */

@@ -5,6 +5,8 @@ export { Client, type ClientOptions, type UnknownClass } from "./client.js";
 export { FunctionCall, type GetOptions } from "./function-call.js";
 export type { FunctionHandle, MapOptionsReturningExceptions } from "./function.js";
 export type { MapStream, MapOptions, Inputs } from "./map.js";
+export { failedInputIndex } from "./map.js";
+export type { ErrorClass } from "./remote-errors.js";
 export type { ClsHandle, ClsInstance, MethodHandles, PoolControls } from "./cls.js";
 export {
   SquallError,

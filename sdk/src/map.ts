@@ -30,10 +30,40 @@ const FLUSH_AFTER_MS = 20;
 export interface MapOptions {
   /** Yield outputs in input order (default true); false yields each as it completes. */
   orderOutputs?: boolean;
-  /** Put failures into the stream instead of throwing (default false). */
+  /**
+   * Put failures into the stream instead of throwing (default false). Without
+   * it, the first failed input's error is thrown itself (the remote error
+   * rebuilt as its class, or FunctionTimeoutError, InputCancellation, …).
+   */
   returnExceptions?: boolean;
-  /** With returnExceptions: wrap a remote throw in a UserCodeException (default true) or yield the rebuilt remote error itself. */
+  /**
+   * With returnExceptions: wrap a remote throw in a UserCodeException whose
+   * `cause` is the remote error (default true), or yield the rebuilt remote error itself (false).
+   */
   wrapReturnedExceptions?: boolean;
+}
+
+/** The name of the property that says which input of a map an error came from. */
+const INPUT_INDEX = "squallInputIndex";
+
+/** Marks an error from a map with its input's position (0-based, in the order the inputs were given). */
+function markInput(err: Error, idx: number): Error {
+  try {
+    Object.defineProperty(err, INPUT_INDEX, { value: idx, enumerable: false, writable: true, configurable: true });
+  } catch {
+    // An error object that refuses new properties still reaches the caller.
+  }
+  return err;
+}
+
+/**
+ * Which input of a map (or starmap, forEach) an error came from: its position
+ * among the inputs, from 0; undefined for an error that did not come from one input.
+ */
+export function failedInputIndex(err: unknown): number | undefined {
+  if (err === null || typeof err !== "object") return undefined;
+  const idx = (err as Record<string, unknown>)[INPUT_INDEX];
+  return typeof idx === "number" ? idx : undefined;
 }
 
 export type Inputs<T> = Iterable<T> | AsyncIterable<T>;
@@ -312,16 +342,19 @@ class MapRun {
     const { returnExceptions = false, wrapReturnedExceptions = true } = this.spec.options;
     for (const output of outputs) {
       if (!this.awaitingOutput.delete(output.idx)) continue;
-      const outcome = outcomeOf(output);
+      const outcome = outcomeOf(this.target.client, output);
       let value: unknown;
       if (outcome.ok) {
         value = outcome.value;
+      } else if (!returnExceptions) {
+        // As Modal raises the original exception: the remote error itself, marked with its input.
+        return this.fail(markInput(outcome.error, output.idx));
       } else {
-        const wrapped = outcome.userCode
+        const wrap = outcome.userCode && wrapReturnedExceptions;
+        const error = wrap
           ? new UserCodeException(`input ${output.idx} of ${this.spec.call} failed: ${outcome.error.name}: ${outcome.error.message}`, { cause: outcome.error })
           : outcome.error;
-        if (!returnExceptions) return this.fail(wrapped);
-        value = wrapReturnedExceptions ? wrapped : outcome.error;
+        value = markInput(error, output.idx);
       }
       if (this.ordered) this.inOrder.set(output.idx, value);
       else this.asCompleted.push(value);

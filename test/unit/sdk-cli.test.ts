@@ -9,6 +9,7 @@ import type { DeployResponse } from "../../sdk/src/wire/api";
 
 const APP_FILE = fileURLToPath(new URL("./fixtures/sdk-cli-app.ts", import.meta.url));
 const BAD_APP_FILE = fileURLToPath(new URL("./fixtures/sdk-cli-bad-app.ts", import.meta.url));
+const CLIENT_ONLY_FILE = fileURLToPath(new URL("./fixtures/sdk-cli-client-only.ts", import.meta.url));
 
 let fake: FakeApi;
 
@@ -104,6 +105,17 @@ describe("squall run", () => {
     expect(code).toBe(1);
     expect(err).toContain("entrypoint failed after square(4) = 16");
     expect(fake.deletedApps).toContain(fake.deployments[0].manifest.name);
+  });
+
+  it("runs an app with no functions without deploying it; its new Client() reaches the --url platform", async () => {
+    fake.define("deployed-app", { square: ({ args }) => (args[0] as number) ** 2 });
+    const saved = { url: process.env.SQUALL_URL, token: process.env.SQUALL_TOKEN };
+    const { code, err } = await squall("run", CLIENT_ONLY_FILE);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(fake.deployments).toHaveLength(0);
+    expect(fake.requestsTo("POST", /\/functions\/[^/]+\/calls$/)).toHaveLength(1);
+    expect({ url: process.env.SQUALL_URL, token: process.env.SQUALL_TOKEN }).toEqual(saved); // the environment is as it was
   });
 });
 

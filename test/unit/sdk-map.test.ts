@@ -3,7 +3,7 @@ import { FakeApi, FakeOutcome } from "./sdk-fake-api";
 import { Client } from "../../sdk/src/client";
 import { decode } from "../../sdk/src/wire/serialization";
 import { FunctionTimeoutError, InvalidError, UserCodeException } from "../../sdk/src/errors";
-import { MAP_MAX_IN_FLIGHT } from "../../sdk/src/map";
+import { MAP_MAX_IN_FLIGHT, failedInputIndex } from "../../sdk/src/map";
 
 class ValueError extends Error {
   override name = "ValueError";
@@ -102,14 +102,23 @@ describe("map()", () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it("throws a UserCodeException whose cause is the remote error, and cancels the call", async () => {
+  it("throws the remote error itself, marked with its input, and cancels the call", async () => {
     const f = await client.functions.fromName("maps", "oddFails");
     const err = await f.map([0, 2, 4, 5, 6]).toArray().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserCodeException);
-    const cause = (err as Error).cause as Error;
-    expect(cause.name).toBe("ValueError");
-    expect(cause.message).toBe("odd input 5");
+    expect(err).not.toBeInstanceOf(UserCodeException);
+    expect((err as Error).name).toBe("ValueError");
+    expect((err as Error).message).toBe("odd input 5");
+    expect(failedInputIndex(err)).toBe(3);
+    expect(Object.keys(err as Error)).not.toContain("squallInputIndex"); // the error looks as it did remotely
     expect(fake.cancelledCalls).toContain(lastMapCallId());
+  });
+
+  it("with the client's error classes, a map throws an instance of the remote error's class", async () => {
+    const typed = new Client({ url: fake.url, token: fake.token, errors: [ValueError] });
+    const f = await typed.functions.fromName("maps", "oddFails");
+    const err = await f.map([1]).toArray().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValueError);
+    expect(failedInputIndex(err)).toBe(0);
   });
 
   it("returnExceptions puts UserCodeExceptions into the stream, or the rebuilt remote error with wrapReturnedExceptions: false", async () => {
@@ -119,12 +128,14 @@ describe("map()", () => {
     expect(wrapped[2]).toBe(2);
     expect(wrapped[1]).toBeInstanceOf(UserCodeException);
     expect(((wrapped[1] as Error).cause as Error).message).toBe("odd input 1");
+    expect(failedInputIndex(wrapped[1])).toBe(1);
 
     const bare = await f.map([0, 1, 2, 3], { returnExceptions: true, wrapReturnedExceptions: false }).toArray();
     const remote = bare[3] as Error;
     expect(remote).not.toBeInstanceOf(UserCodeException);
     expect(remote.name).toBe("ValueError");
     expect(remote.message).toBe("odd input 3");
+    expect(failedInputIndex(remote)).toBe(3);
     expect(remote.stack).toContain("checkParity (remote.ts:3:9)");
   });
 

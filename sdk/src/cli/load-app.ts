@@ -12,6 +12,7 @@ import type { AppManifest } from "../wire/api.js";
 import { checkName, resolveOptions } from "../wire/options.js";
 import { clearRegistry, registeredApps, type RegisteredApp } from "../registry.js";
 import { UsageError } from "./io.js";
+import { clearBundleErrorClasses, hookBundleErrorClasses } from "../remote-errors.js";
 
 export interface LoadedApp {
   registered: RegisteredApp;
@@ -54,7 +55,8 @@ async function bundleApp(file: string): Promise<string> {
       plugins: [sdkPlugin],
       logLevel: "silent",
     });
-    return result.outputFiles[0].text;
+    // Its error classes register themselves when it loads: squall run and the containers rebuild remote errors as them.
+    return hookBundleErrorClasses(result.outputFiles[0].text);
   } catch (err) {
     const failure = err as BuildFailure;
     if (!failure.errors?.length) throw err;
@@ -70,6 +72,7 @@ export async function loadApp(file: string): Promise<LoadedApp> {
   const dir = await mkdtemp(join(tmpdir(), "squall-bundle-"));
   const path = join(dir, "app.mjs");
   clearRegistry();
+  clearBundleErrorClasses();
   try {
     await writeFile(path, bundle);
     await import(pathToFileURL(path).href);

@@ -70,7 +70,7 @@ function failure(err: unknown): Outcome {
   } catch {
     // A property cbor-x cannot encode after all: fall through to the bare error.
   }
-  // Keep the name and the start of the message and stack, which always fit.
-  const { name, message, stack } = serialized;
-  return { status: "failure", value: encode({ name, message: message.slice(0, 64 * 1024), stack: stack?.slice(0, 64 * 1024) }) };
+  // Keep the name, the class and the start of the message and stack, which always fit.
+  const { name, className, message, stack } = serialized;
+  return { status: "failure", value: encode({ name, className, message: message.slice(0, 64 * 1024), stack: stack?.slice(0, 64 * 1024) }) };
 }

@@ -14,46 +14,61 @@ export function decode<T = unknown>(bytes: Uint8Array): T {
   return codec.decode(bytes) as T;
 }
 
-/** An error as it travels: enough to rebuild it with its name, message, stack and cause. */
+/** An error as it travels: enough to rebuild it with its class, name, message, stack, fields and cause. */
 export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /**
+   * The error's class (its constructor's name) when that is not `name`: "DOMException"
+   * for an AbortError, "QuotaError" for a class that keeps the name "Error".
+   */
+  className?: string;
   /** Own enumerable properties that serialize (e.g. `code`, `status`). */
   props?: Record<string, unknown>;
   cause?: SerializedError | { value: unknown };
+  /** An AggregateError's `errors`. */
+  errors?: Array<SerializedError | { value: unknown }>;
 }
+
+/** How deep causes and aggregated errors are followed. */
+const MAX_ERROR_DEPTH = 8;
 
 export function serializeError(err: unknown, depth = 0): SerializedError {
   if (!(err instanceof Error)) {
     return { name: "Error", message: describeThrown(err), props: { thrown: safeValue(err) } };
   }
   const out: SerializedError = { name: err.name, message: err.message };
+  const className = classNameOf(err);
+  if (className && className !== err.name) out.className = className;
   if (err.stack) out.stack = err.stack;
+  const aggregate = err instanceof AggregateError && Array.isArray(err.errors);
   const props: Record<string, unknown> = {};
   for (const key of Object.keys(err)) {
-    if (key === "cause" || key === "name" || key === "message" || key === "stack") continue;
+    if (key === "cause" || key === "name" || key === "message" || key === "stack" || (aggregate && key === "errors")) continue;
     const v = safeValue((err as unknown as Record<string, unknown>)[key]);
     if (v !== undefined) props[key] = v;
   }
   if (Object.keys(props).length > 0) out.props = props;
-  if ("cause" in err && err.cause !== undefined && depth < 8) {
-    out.cause = err.cause instanceof Error ? serializeError(err.cause, depth + 1) : { value: safeValue(err.cause) };
+  if (depth < MAX_ERROR_DEPTH) {
+    if ("cause" in err && err.cause !== undefined) out.cause = serializeReason(err.cause, depth + 1);
+    if (aggregate) out.errors = (err as AggregateError).errors.map((e: unknown) => serializeReason(e, depth + 1));
   }
   return out;
 }
 
-/** Rebuilds a remote error: a plain Error carrying the remote name, message, stack, props and cause. */
-export function deserializeError(s: SerializedError): Error {
-  const err = new Error(s.message);
-  err.name = s.name;
-  if (s.stack) err.stack = s.stack;
-  if (s.props) Object.assign(err, s.props);
-  if (s.cause) {
-    const cause = "value" in s.cause ? s.cause.value : deserializeError(s.cause);
-    Object.defineProperty(err, "cause", { value: cause, enumerable: false, writable: true, configurable: true });
+function serializeReason(value: unknown, depth: number): SerializedError | { value: unknown } {
+  return value instanceof Error ? serializeError(value, depth) : { value: safeValue(value) };
+}
+
+/** The name of the class the error was made by; undefined when it cannot be read (a Proxy, an odd prototype). */
+function classNameOf(err: Error): string | undefined {
+  try {
+    const name = (Object.getPrototypeOf(err) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    return typeof name === "string" && name !== "" ? name : undefined;
+  } catch {
+    return undefined;
   }
-  return err;
 }
 
 /**

@@ -14,13 +14,17 @@ const MAX_BASE_LENGTH = 64 - "-run-000000".length;
 export const run: Command = {
   path: "run",
   args: "FILE",
-  summary: "deploy FILE's app under an ephemeral name, run its local entrypoint here, then remove the app",
+  summary: "deploy FILE's app under an ephemeral name, run its local entrypoint here, then remove the app (an app with no functions just runs its entrypoint)",
   arity: [1, 1],
   async run(ctx) {
     const [file] = ctx.args;
     const { registered, bundle } = await withStatus(ctx.io, `bundling ${file}…`, () => loadApp(file));
     const entrypoint = registered.localEntrypoint;
     if (!entrypoint) throw new UsageError(`app ${registered.name} has no local entrypoint: add app.localEntrypoint(async () => { ... })`);
+    if (registered.functions.size === 0) {
+      // A client script (it calls deployed functions by name): nothing to deploy.
+      return runEntrypoint(ctx, entrypoint, { appName: registered.name });
+    }
     const ephemeralName = `${registered.name.slice(0, MAX_BASE_LENGTH)}-run-${randomBytes(3).toString("hex")}`;
     const request: DeployRequest = { manifest: buildManifest(registered, ephemeralName), bundle, ephemeral: true };
     const http = ctx.http();
@@ -42,25 +46,45 @@ export const run: Command = {
     };
     process.once("SIGINT", onInterrupt);
     bindApp(registered, { appName: ephemeralName, client: ctx.clientConfig() });
-    if (!ctx.json) setProgressListener(mapProgress(ctx.io));
     try {
-      await entrypoint();
-      if (ctx.json) ctx.io.out(toJson({ appName: registered.name, ephemeralName, ok: true }));
-      return 0;
-    } catch (err) {
-      return reportFailure(ctx, ephemeralName, err);
+      return await runEntrypoint(ctx, entrypoint, { appName: registered.name, ephemeralName });
     } finally {
-      setProgressListener(null);
       process.removeListener("SIGINT", onInterrupt);
       await remove();
     }
   },
 };
 
-function reportFailure(ctx: Context, ephemeralName: string, err: unknown): number {
+/** Runs the entrypoint here, with map progress on stderr; a throw is reported and exits 1. */
+async function runEntrypoint(ctx: Context, entrypoint: () => unknown, names: { appName: string; ephemeralName?: string }): Promise<number> {
+  // `new Client()` in the entrypoint reaches the platform this command does (--url/--token included).
+  const config = ctx.clientConfig();
+  const saved = { url: process.env.SQUALL_URL, token: process.env.SQUALL_TOKEN };
+  process.env.SQUALL_URL = config.url;
+  process.env.SQUALL_TOKEN = config.token;
+  if (!ctx.json) setProgressListener(mapProgress(ctx.io));
+  try {
+    await entrypoint();
+    if (ctx.json) ctx.io.out(toJson({ ...names, ok: true }));
+    return 0;
+  } catch (err) {
+    return reportFailure(ctx, names, err);
+  } finally {
+    setProgressListener(null);
+    restoreEnv("SQUALL_URL", saved.url);
+    restoreEnv("SQUALL_TOKEN", saved.token);
+  }
+}
+
+function restoreEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
+}
+
+function reportFailure(ctx: Context, names: { appName: string; ephemeralName?: string }, err: unknown): number {
   if (ctx.json) {
     const e = err as Error;
-    ctx.io.out(toJson({ ephemeralName, ok: false, error: { name: e?.name, message: e?.message, stack: e?.stack } }));
+    ctx.io.out(toJson({ ...names, ok: false, error: { name: e?.name, message: e?.message, stack: e?.stack } }));
   } else {
     // The user's own error: show all of it (stack, remote cause, properties).
     ctx.io.err(`error: the local entrypoint failed: ${inspect(err, { depth: 4 })}`);
