@@ -9,6 +9,7 @@ import { resolveOptions } from "../../sdk/src/wire/options";
 import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf, type Db, type Overrides, type ResolvedFunction } from "../db/queries";
 import { ApiError, invalid, notFound } from "./errors";
 import { sha256Hex } from "../auth/crypto";
+import { CALL_ID_SHAPE, poolIdOfCall } from "../pool/call-id";
 
 export interface ResolvedPool {
   resolved: ResolvedFunction;
@@ -147,17 +148,10 @@ export function checkMethod(r: ResolvedFunction, method: string | undefined): st
   return method;
 }
 
-const CALL_ID = /^fc-([0-9a-f]{64})-[0-9a-f]{16}$/;
-
-/** The id of the pool a call id (`fc-<pool id>-<random>`) names, or null for a string that is not a call id. */
-export function poolIdOfCall(callId: string): string | null {
-  return CALL_ID.exec(callId)?.[1] ?? null;
-}
-
 /** The pool serving a call id: 400 for a malformed id, 404 for one no pool of ours has. */
 export function poolOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
   const poolId = poolIdOfCall(callId);
-  if (poolId === null) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected fc-<64 hex>-<16 hex>`);
+  if (poolId === null) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected ${CALL_ID_SHAPE}`);
   let id: DurableObjectId;
   try {
     id = env.POOL.idFromString(poolId);

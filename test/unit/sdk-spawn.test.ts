@@ -3,6 +3,7 @@ import { FakeApi } from "./sdk-fake-api";
 import { Client } from "../../sdk/src/client";
 import { FunctionCall } from "../../sdk/src/function-call";
 import { decode } from "../../sdk/src/wire/serialization";
+import { mintCallId } from "../../src/pool/call-id";
 import { FunctionTimeoutError, InputCancellation, NotFoundError } from "../../sdk/src/errors";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,7 +97,7 @@ describe("get({ timeoutMs }) when the platform cannot be reached", () => {
   it("gives up at its deadline with FunctionTimeoutError, not after the retries' own ~20 s of back-off", async () => {
     // Nothing listens on port 9: every poll fails as a dropped connection would, and is retried.
     const unreachable = new Client({ url: "http://127.0.0.1:9", token: "sq_unused" });
-    const call = FunctionCall.fromId(unreachable, `fc-${"0".repeat(64)}-${"0".repeat(16)}`);
+    const call = FunctionCall.fromId(unreachable, mintCallId("0".repeat(64)));
     await expect(call.get({ timeoutMs: 300 })).rejects.toBeInstanceOf(FunctionTimeoutError);
   }, 10_000);
 });

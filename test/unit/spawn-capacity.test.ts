@@ -7,6 +7,7 @@ import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import { encode } from "../../sdk/src/wire/serialization";
 import { MAP_BATCH_SIZE } from "../../sdk/src/map";
+import { mintCallId } from "../../src/pool/call-id";
 
 // The producer is Worker code (Workers types): loaded at run time, so this
 // Node-typed project does not type-check the Worker's sources.
@@ -26,7 +27,6 @@ async function pack(calls: number, argsOf: (i: number) => Uint8Array): Promise<{
   let messages = 0;
   let largestBytes = 0;
   let viaR2 = 0;
-  let next = 0;
   const env = {
     SPAWN_QUEUE: {
       async sendBatch(batch: Array<{ body: SpawnMessage }>) {
@@ -45,7 +45,7 @@ async function pack(calls: number, argsOf: (i: number) => Uint8Array): Promise<{
   };
   const stub = {
     async admitSpawns(_config: unknown, count: number) {
-      const callIds = Array.from({ length: count }, () => `fc-${"ab".repeat(32)}-${(next++).toString(16).padStart(16, "0")}`);
+      const callIds = Array.from({ length: count }, () => mintCallId("ab".repeat(32)));
       return { ok: true as const, value: { callIds } };
     },
     async deliverSpawns() {

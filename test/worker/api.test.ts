@@ -2,6 +2,7 @@ import { describe, it, expect } from "vitest";
 import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { buildConfig, poolStub } from "../../src/api/pools";
 import { overrideAutoscaler } from "../../src/api/autoscaler-override";
+import { mintCallId } from "../../src/pool/call-id";
 import { db, findFunctionById } from "../../src/db/queries";
 import { encode } from "../../sdk/src/wire/serialization";
 import { BASE, api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
@@ -202,7 +203,7 @@ describe("calls: bad input", () => {
   it("answers 400 for a malformed call id and 404 for an unknown one", async () => {
     const token = await newWorkspace();
     expect((await api(token).get("/v1/calls/not-a-call/outputs")).status).toBe(400);
-    const unknown = `fc-${env.POOL.idFromName("nobody").toString()}-0123456789abcdef`;
+    const unknown = mintCallId(env.POOL.idFromName("nobody").toString());
     expect((await api(token).get(`/v1/calls/${unknown}/outputs`)).status).toBe(404);
   });
 

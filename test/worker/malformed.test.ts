@@ -9,6 +9,7 @@ import { createExecutionContext, env } from "cloudflare:test";
 import worker from "../../src/index";
 import { createApi } from "../../src/api/app";
 import { encode } from "../../sdk/src/wire/serialization";
+import { mintCallId } from "../../src/pool/call-id";
 import { BASE } from "./helpers";
 
 const SEED = 0x5eed_2026;
@@ -179,8 +180,8 @@ function badCallId(rng: Rng, f: Fixture): string {
     () => f.callId.toUpperCase(),
     () => f.callId + "0",
     () => f.callId.replace(/^fc-[0-9a-f]{8}/, "fc-zzzzzzzz"),
-    () => `fc-${"f".repeat(64)}-${"0".repeat(16)}`, // the right shape, but no pool's id
-    () => `fc-${"0".repeat(64)}-${"0".repeat(16)}`,
+    () => mintCallId("f".repeat(64)), // the right shape, but no pool's id
+    () => mintCallId("0".repeat(64)),
     () => rng.pick(ODD_SEGMENTS),
     () => "fc-" + "a".repeat(300),
   ])();
