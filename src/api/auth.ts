@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context";
 import type { Env } from "../env";
-import { ApiError } from "./errors";
+import { ApiError } from "../control/errors";
 import { db, workspaceForToken } from "../db/queries";
 import { hashToken, signingKey, timingSafeEqual, workspaceOfContainerToken } from "../auth/crypto";
 import { bucketsFor, rateLimitOf } from "./rate-limit";

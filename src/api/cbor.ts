@@ -4,8 +4,8 @@ import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
 import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
 import { encode, decode } from "../../sdk/src/wire/serialization";
-import { ApiError, invalid } from "./errors";
-import { describeZodError } from "./validation";
+import { ApiError, invalid } from "../control/errors";
+import { describeZodError } from "../control/validation";
 
 export async function readCbor<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   const type = c.req.header("content-type") ?? "";

@@ -1,6 +1,6 @@
 // Request and response schemas shared by the routes and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
-import { base64urlToBytes, bytesToBase64url } from "../../sdk/src/wire/base64url";
+import { InstanceParams } from "../control/validation";
 
 export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "use 1 to 64 letters, digits, - or _, starting with a letter or digit");
 
@@ -38,27 +38,8 @@ export const queryInt = (min: number, max: number) =>
 
 export const FunctionIdParam = z.object({ functionId: z.string().max(64) });
 export const CallIdParam = z.object({ callId: z.string().max(200) });
-/**
- * Class instance params: base64url of their CBOR. The instance's pool is named
- * by this text, so it is re-encoded from its bytes: "AA", "AB" and "AP" all
- * decode to one byte and must name one pool.
- */
-export const InstanceQuery = z.object({
-  params: z
-    .string()
-    .min(1)
-    .max(8_192)
-    .regex(/^[A-Za-z0-9_-]*$/, "must be base64url")
-    .transform((text, ctx) => {
-      try {
-        return bytesToBase64url(base64urlToBytes(text));
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be base64url" });
-        return z.NEVER;
-      }
-    })
-    .optional(),
-});
+/** Routes about one class instance take `?params=<base64url of CBOR params>`. */
+export const InstanceQuery = z.object({ params: InstanceParams.optional() });
 
 export const InputItemSchema = z.object({
   idx: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),

@@ -2,12 +2,11 @@
 // session cookie, scoped to its workspace (another workspace's app or
 // function is 404), failures in the API's JSON error shape.
 import { Hono } from "hono";
-import type { AppEnv } from "../api/context";
-import { ApiError, invalid, notFound } from "../api/errors";
-import { InstanceQuery } from "../api/schemas";
-import { describeZodError } from "../api/validation";
-import { resolvePool } from "../api/pools";
-import { overrideAutoscaler } from "../api/autoscaler-override";
+import { poolRequest, type AppEnv } from "../api/context";
+import { ApiError, invalid, notFound } from "../control/errors";
+import { instanceParamsOf } from "../control/validation";
+import { resolvePool } from "../control/pools";
+import { overrideAutoscaler } from "../control/overrides";
 import { db } from "../db/queries";
 import { appContents, poolOverview, type PoolOverview } from "./data";
 import { requireSession } from "./session";
@@ -46,14 +45,13 @@ dashboardApi.patch("/dashboard/api/functions/:functionId/autoscaler", async (c) 
   if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) {
     throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "send the settings as JSON (content-type: application/json)");
   }
-  const query = InstanceQuery.safeParse({ params: c.req.query("params") });
-  if (!query.success) throw invalid(describeZodError(query.error));
+  const params = instanceParamsOf(c.req.query("params"));
   let settings: unknown;
   try {
     settings = await c.req.json();
   } catch {
     throw invalid("the body is not valid JSON");
   }
-  const pool = await resolvePool(c, c.req.param("functionId"), query.data.params ?? null);
+  const pool = await resolvePool(c.env, poolRequest(c, c.req.param("functionId"), params));
   return c.json(await overrideAutoscaler(c.env, pool, settings));
 });

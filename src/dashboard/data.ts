@@ -6,7 +6,7 @@ import type { FunctionStats, OutputStatus } from "../../sdk/src/wire/api";
 import { decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import type { HistoryRow, MetricPoint } from "../pool/store";
 import { classInstancesOf, findApp, functionsOfApp, type AppRow, type Db, type FunctionRow } from "../db/queries";
-import { poolStub } from "../api/pools";
+import { poolStub } from "../control/pools";
 
 /** One pool on the page: a function's, or one class instance's. */
 export interface PoolRef {

@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../api/context";
 import { workspaceOfToken } from "../api/auth";
-import { ApiError } from "../api/errors";
+import { ApiError } from "../control/errors";
 
 const COOKIE = "squall_session";
 /** A sign-in lasts a week; the token behind it may be revoked sooner. */

@@ -10,7 +10,7 @@ import { encode } from "../../sdk/src/wire/serialization";
 import { randomId } from "../auth/crypto";
 import { activeScalingEntry, dueRun, nextRuns } from "./due";
 import type { ScheduleInfo } from "../../sdk/src/wire/api";
-import { reconfigurePools, resolvedPoolOf } from "../api/pools";
+import { currentPool, reconfigurePools } from "../control/pools";
 import { spawnCalls } from "../spawn/producer";
 
 export interface ScalingSpec {
@@ -114,7 +114,7 @@ async function claim(env: Env, scheduleId: string, dueAtMs: number): Promise<boo
 }
 
 async function fireRun(env: Env, d: Db, fn: FunctionRow, app: AppRow): Promise<void> {
-  const pool = await resolvedPoolOf(env, d, { fn, app }, env.SQUALL_PUBLIC_URL);
+  const pool = await currentPool(env, d, { fn, app }, env.SQUALL_PUBLIC_URL);
   const spawned = await spawnCalls(env, pool, [encode([])], null);
   if (!spawned.ok) throw new Error(spawned.error.message);
 }

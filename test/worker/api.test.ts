@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { SELF, env, runInDurableObject } from "cloudflare:test";
-import { buildConfig, poolStub } from "../../src/api/pools";
-import { overrideAutoscaler } from "../../src/api/autoscaler-override";
+import { buildConfig, poolStub } from "../../src/control/pools";
+import { overrideAutoscaler } from "../../src/control/overrides";
 import { mintCallId } from "../../src/pool/call-id";
 import { db, findFunctionById } from "../../src/db/queries";
 import { encode } from "../../sdk/src/wire/serialization";

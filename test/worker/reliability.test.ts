@@ -10,7 +10,7 @@ import type { Env, SpawnMessage } from "../../src/env";
 import type { PoolConfig } from "../../src/pool/config";
 import type { FunctionPool } from "../../src/pool/function-pool";
 import { HISTORY_ROWS } from "../../src/pool/store";
-import { poolOfCall } from "../../src/api/pools";
+import { poolStubOfCall } from "../../src/control/pools";
 import { resolveOptions } from "../../sdk/src/wire/options";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 import { BASE, api, deploy, manifest, newWorkspace } from "./helpers";
@@ -139,7 +139,7 @@ describe("pool eviction", () => {
     }
     // No container host answers in this suite, so each input ends as a platform error; what matters is one output each.
     expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
-    const rows = await rowsPerCall(poolOfCall(env, callId));
+    const rows = await rowsPerCall(poolStubOfCall(env, callId));
     expect(rows).toMatchObject([{ id: callId, total: 5, inputs: 0 }]);
   }, 90_000);
 });
@@ -154,7 +154,7 @@ describe("resending a map's batches after a lost answer", () => {
     const batch = { inputs: [{ idx: 0, args: encode([0]) }], closed: false };
     expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, batch)).status).toBe(200);
     // The input finishes (here: fails at once, as no container host answers in this suite)...
-    const stub = () => poolOfCall(env, callId);
+    const stub = () => poolStubOfCall(env, callId);
     const deadline = Date.now() + 20_000;
     while ((await rowsPerCall(stub()))[0].outputs === 0) {
       if (Date.now() > deadline) throw new Error("the input never finished");
@@ -195,7 +195,7 @@ describe("resending a map's batches after a lost answer", () => {
     expect(shuffled.status).toBe(400);
     expect(await shuffled.json()).toMatchObject({ error: { message: expect.stringContaining("count up by one") } });
     // Nothing was admitted by the refused requests.
-    const stub = poolOfCall(env, callId);
+    const stub = poolStubOfCall(env, callId);
     expect(await rowsPerCall(stub)).toMatchObject([{ total: 1 }]);
   });
 });
@@ -212,7 +212,7 @@ describe("pool storage stays bounded", () => {
     });
     expect(created.status).toBe(200);
     const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
-    const stub = poolOfCall(env, callId);
+    const stub = poolStubOfCall(env, callId);
     // No container host answers in this suite: every input ends as a platform error, each a line of history.
     const deadline = Date.now() + 30_000;
     while ((await rowsPerCall(stub))[0].outputs < n) {
@@ -241,7 +241,7 @@ describe("a call's request sent again", () => {
     const other = await api(token).cbor(path, { ...body, requestId: "req-other-request" });
     const otherId = decode<{ callId: string }>(new Uint8Array(await other.arrayBuffer())).callId;
     expect(otherId).not.toBe(ids[0]);
-    const rows = await rowsPerCall(poolOfCall(env, ids[0]));
+    const rows = await rowsPerCall(poolStubOfCall(env, ids[0]));
     expect(rows.find((r) => r.id === ids[0])).toMatchObject({ total: 2 });
     for (const requestId of ["short", "has space here", "x".repeat(65)]) {
       const res = await api(token).cbor(path, { ...body, requestId });
@@ -320,7 +320,7 @@ describe("spawning when R2 refuses a large argument", () => {
     );
     expect(res.status).toBe(200);
     const { callIds } = decode<{ callIds: string[] }>(new Uint8Array(await res.arrayBuffer()));
-    const rows = await rowsPerCall(poolOfCall(env, callIds[0]));
+    const rows = await rowsPerCall(poolStubOfCall(env, callIds[0]));
     // Both calls reached the pool (as an input, or already as an output): none is left awaiting delivery.
     for (const id of callIds) expect(rows.find((r) => r.id === id)).toMatchObject({ total: 1 });
   });

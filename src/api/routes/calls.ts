@@ -2,8 +2,8 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { json, cbor, errorResponses, CallIdParam, InputItemSchema, queryInt } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
-import { fromPoolError } from "../errors";
-import { poolOfCall } from "../pools";
+import { fromPoolError } from "../../control/errors";
+import { poolStubOfCall } from "../../control/pools";
 import { poolIdOfCall } from "../../pool/call-id";
 import { MAX_RESULT_BYTES_PER_READ } from "../../pool/limits";
 import { MAX_CALLS_PER_RESULTS_READ, type GetCallResultsResponse } from "../../../sdk/src/wire/api";
@@ -31,7 +31,7 @@ calls.openapi(
     const body = await readCbor(c, PutInputsBody);
     checkInputSizes(body.inputs);
     checkInputOrder(body.inputs);
-    const result = await poolOfCall(c.env, callId).putInputs(c.get("workspaceId"), callId, body.inputs, body.closed, body.method ?? null);
+    const result = await poolStubOfCall(c.env, callId).putInputs(c.get("workspaceId"), callId, body.inputs, body.closed, body.method ?? null);
     if (!result.ok) throw fromPoolError(result.error);
     return cborResponse(result.value);
   },
@@ -55,7 +55,7 @@ calls.openapi(
   async (c) => {
     const { callId } = c.req.valid("param");
     const { cursor, waitMs } = c.req.valid("query");
-    const result = await poolOfCall(c.env, callId).getOutputs(c.get("workspaceId"), callId, cursor ?? 0, waitMs ?? 0);
+    const result = await poolStubOfCall(c.env, callId).getOutputs(c.get("workspaceId"), callId, cursor ?? 0, waitMs ?? 0);
     if (!result.ok) throw fromPoolError(result.error);
     return cborResponse(result.value);
   },
@@ -86,7 +86,7 @@ calls.openapi(
     }
     const stubs = [...byPool.values()].map((ids) => {
       try {
-        return { ids, stub: poolOfCall(c.env, ids[0]) };
+        return { ids, stub: poolStubOfCall(c.env, ids[0]) };
       } catch {
         missing.push(...ids); // the right shape, but no pool of ours
         return null;
@@ -143,7 +143,7 @@ calls.openapi(
   }),
   async (c) => {
     const { callId } = c.req.valid("param");
-    const result = await poolOfCall(c.env, callId).cancelCall(c.get("workspaceId"), callId);
+    const result = await poolStubOfCall(c.env, callId).cancelCall(c.get("workspaceId"), callId);
     if (!result.ok) throw fromPoolError(result.error);
     return c.json(result.value, 200);
   },

@@ -1,12 +1,12 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../context";
+import { poolRequest, type AppEnv } from "../context";
 import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type SpawnResponse } from "../../../sdk/src/wire/api";
 import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema, queryInt } from "../schemas";
 import { readCbor, cborResponse } from "../cbor";
-import { ApiError, fromPoolError, invalid } from "../errors";
-import { checkMethod, resolvePool } from "../pools";
+import { ApiError, fromPoolError, invalid } from "../../control/errors";
+import { checkMethod, resolvePool } from "../../control/pools";
 import { bytesToBase64url } from "../../../sdk/src/wire/base64url";
-import { overrideAutoscaler } from "../autoscaler-override";
+import { overrideAutoscaler } from "../../control/overrides";
 import { spawnCalls } from "../../spawn/producer";
 
 export const functions = new OpenAPIHono<AppEnv>();
@@ -73,7 +73,7 @@ functions.openapi(
     checkInputSizes(body.inputs);
     checkInputOrder(body.inputs);
     if (body.inputs.length > 0 && body.inputs[0].idx !== 0) throw invalid(`inputs: a call's first input is idx 0, not ${body.inputs[0].idx}`);
-    const pool = await resolvePool(c, functionId, body.params ? bytesToBase64url(body.params) : null);
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null));
     const method = checkMethod(pool.resolved, body.method);
     const result = await pool.stub.createCall(pool.config, {
       kind: body.kind,
@@ -102,7 +102,7 @@ functions.openapi(
     const { functionId } = c.req.valid("param");
     const body = await readCbor(c, SpawnBody);
     checkInputSizes(body.inputs);
-    const pool = await resolvePool(c, functionId, body.params ? bytesToBase64url(body.params) : null);
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null));
     const method = checkMethod(pool.resolved, body.method);
     const ordered = [...body.inputs].sort((a, b) => a.idx - b.idx);
     const spawned = await spawnCalls(c.env, pool, ordered.map((i) => i.args), method);
@@ -133,7 +133,7 @@ functions.openapi(
   async (c) => {
     const { functionId } = c.req.valid("param");
     const { params } = c.req.valid("query");
-    const pool = await resolvePool(c, functionId, params ?? null);
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null));
     await pool.stub.configure(pool.config);
     const stats = await pool.stub.stats(c.get("workspaceId"));
     if (!stats.ok) throw fromPoolError(stats.error);
@@ -155,7 +155,7 @@ functions.openapi(
   async (c) => {
     const { functionId } = c.req.valid("param");
     const { params } = c.req.valid("query");
-    const pool = await resolvePool(c, functionId, params ?? null);
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null));
     return c.json(await overrideAutoscaler(c.env, pool, c.req.valid("json")), 200);
   },
 );
@@ -175,7 +175,7 @@ functions.openapi(
   async (c) => {
     const { functionId } = c.req.valid("param");
     const { params, after, limit } = c.req.valid("query");
-    const pool = await resolvePool(c, functionId, params ?? null);
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null));
     await pool.stub.configure(pool.config);
     const logs = await pool.stub.readLogs(c.get("workspaceId"), after ?? 0, limit ?? 500);
     if (!logs.ok) throw fromPoolError(logs.error);

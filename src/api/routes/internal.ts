@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { errorResponses } from "../schemas";
-import { ApiError, notFound } from "../errors";
+import { ApiError, notFound } from "../../control/errors";
 import { db, bundleKeyOf } from "../../db/queries";
 import { containerSecret, signingKey, timingSafeEqual } from "../../auth/crypto";
 import { bearer } from "../auth";

@@ -1,5 +1,5 @@
-// `updateAutoscaler` from any door (PATCH /v1/functions/:id/autoscaler, the
-// dashboard's form): one validation, one merge, one message for a mistake.
+// Autoscaler overrides (`updateAutoscaler`) from any door: PATCH /v1/functions/:id/autoscaler, the
+// dashboard's form. One validation, one merge, one message for a mistake.
 import type { Env } from "../env";
 import type { AutoscalerSettings } from "../../sdk/src/wire/options";
 import { OptionsError, checkAutoscalerUpdate, applyAutoscalerUpdate } from "../../sdk/src/wire/options";

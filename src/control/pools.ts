@@ -1,12 +1,16 @@
-// From an API request to the FunctionPool that serves it: the function row
-// (workspace-scoped), its effective config, and the pool's stub.
-import type { Context } from "hono";
-import type { AppEnv } from "./context";
+// Finding the FunctionPool that serves a function, a class instance or a call,
+// from plain values: what the API, the schedules and the dashboard all need.
+//
+//   resolvePool     a caller's function id (+ class params) → its pool, config and stub (access checked, cached 2 s)
+//   currentPool     a function row already in hand → its pool with the overrides stored now (no cache, no access check)
+//   poolStub        a function id + instance key → the pool's stub, nothing read
+//   poolStubOfCall  a call id → the stub of the pool holding the call
+//   poolsOf         functions → every pool they have (a function's own, a class's called instances)
 import type { Env } from "../env";
 import type { PoolConfig } from "../pool/config";
 import type { FunctionPool } from "../pool/function-pool";
 import { resolveOptions } from "../../sdk/src/wire/options";
-import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf, type Db, type Overrides, type ResolvedFunction } from "../db/queries";
+import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf, type Db, type FunctionRow, type Overrides, type ResolvedFunction } from "../db/queries";
 import { ApiError, invalid, notFound } from "./errors";
 import { sha256Hex } from "../auth/crypto";
 import { CALL_ID_SHAPE, poolIdOfCall } from "../pool/call-id";
@@ -20,6 +24,24 @@ export interface ResolvedPool {
   instanceKey: string;
 }
 
+/** A function (or one instance of a class) as a caller names it. */
+export interface PoolRequest {
+  workspaceId: string;
+  functionId: string;
+  /** A class instance's constructor params (base64url of their CBOR, canonical spelling); null for a function. */
+  params: string | null;
+  /** Where containers reach the API (the config carries it). */
+  publicUrl: string;
+}
+
+/** One pool of a function: its own (no params, instance key "") or one class instance's. */
+export interface PoolInstance {
+  params: string | null;
+  instanceKey: string;
+}
+
+const FUNCTION_POOL: PoolInstance = { params: null, instanceKey: "" };
+
 /** Class-instance params travel as base64url of their CBOR; their hash names the instance's pool. */
 export async function instanceKeyOf(paramsB64: string): Promise<string> {
   return (await sha256Hex(paramsB64)).slice(0, 32);
@@ -32,11 +54,6 @@ function poolObjectId(env: Env, functionId: string, instanceKey: string): Durabl
 export function poolStub(env: Env, functionId: string, instanceKey: string): DurableObjectStub<FunctionPool> {
   return env.POOL.get(poolObjectId(env, functionId, instanceKey));
 }
-
-export function publicUrl(c: Context<AppEnv>): string {
-  return c.env.SQUALL_PUBLIC_URL || new URL(c.req.url).origin;
-}
-
 
 export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: string | null, url: string): PoolConfig {
   return {
@@ -60,17 +77,17 @@ export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: s
  * is given). Unknown, removed and other workspaces' functions are 404;
  * a stopped app is 404 too, until it is deployed again.
  */
-export async function resolvePool(c: Context<AppEnv>, functionId: string, params: string | null): Promise<ResolvedPool> {
-  const key = `${c.get("workspaceId")}/${functionId}/${params ?? ""}`;
+export async function resolvePool(env: Env, request: PoolRequest): Promise<ResolvedPool> {
+  const key = `${request.workspaceId}/${request.functionId}/${request.params ?? ""}`;
   const now = Date.now();
   let hit = resolveCache.get(key);
   if (!hit || hit.expiresAtMs <= now) {
-    hit = { ...(await resolveFromD1(c, functionId, params)), expiresAtMs: now + RESOLVE_CACHE_MS };
+    hit = { ...(await resolveFromD1(env, request)), expiresAtMs: now + RESOLVE_CACHE_MS };
     if (resolveCache.size > 10_000) resolveCache.clear();
     resolveCache.set(key, hit);
   }
   // Stubs belong to the request that made them: build one per request.
-  return poolOf(c.env, hit.resolved, hit.overrides, params, hit.instanceKey, publicUrl(c));
+  return poolWith(env, hit.resolved, hit.overrides, { params: request.params, instanceKey: hit.instanceKey }, request.publicUrl);
 }
 
 interface CachedResolution {
@@ -94,9 +111,9 @@ export function forgetResolvedPools(): void {
   resolveCache.clear();
 }
 
-async function resolveFromD1(c: Context<AppEnv>, functionId: string, params: string | null): Promise<Omit<CachedResolution, "expiresAtMs">> {
-  const d = db(c.env.DB);
-  const resolved = await findFunctionById(d, c.get("workspaceId"), functionId);
+async function resolveFromD1(env: Env, { workspaceId, functionId, params }: PoolRequest): Promise<Omit<CachedResolution, "expiresAtMs">> {
+  const d = db(env.DB);
+  const resolved = await findFunctionById(d, workspaceId, functionId);
   if (!resolved || !resolved.fn.live) throw notFound(`function ${functionId} not found`);
   if (resolved.app.state === "stopped") throw notFound(`app ${resolved.app.name} is stopped; deploy it again to call its functions`);
   if (resolved.fn.kind === "class" && params === null) {
@@ -108,35 +125,42 @@ async function resolveFromD1(c: Context<AppEnv>, functionId: string, params: str
   return { resolved, overrides: await overridesFor(d, functionId, instanceKey), instanceKey };
 }
 
-function poolOf(env: Env, resolved: ResolvedFunction, overrides: Overrides, params: string | null, instanceKey: string, url: string): ResolvedPool {
-  const config = buildConfig(resolved, overrides, params, url);
-  const id = poolObjectId(env, resolved.fn.id, instanceKey);
-  return { resolved, config, stub: env.POOL.get(id), poolId: id.toString(), instanceKey };
+function poolWith(env: Env, resolved: ResolvedFunction, overrides: Overrides, instance: PoolInstance, url: string): ResolvedPool {
+  const config = buildConfig(resolved, overrides, instance.params, url);
+  const id = poolObjectId(env, resolved.fn.id, instance.instanceKey);
+  return { resolved, config, stub: env.POOL.get(id), poolId: id.toString(), instanceKey: instance.instanceKey };
 }
 
-async function poolFor(env: Env, d: Db, resolved: ResolvedFunction, params: string | null, instanceKey: string, url: string): Promise<ResolvedPool> {
-  return poolOf(env, resolved, await overridesFor(d, resolved.fn.id, instanceKey), params, instanceKey, url);
-}
-
-/** A function's own pool (not a class instance's), outside a request (schedules). */
-export function resolvedPoolOf(env: Env, d: Db, resolved: ResolvedFunction, url: string): Promise<ResolvedPool> {
-  return poolFor(env, d, resolved, null, "", url);
+/** A pool of a function row already in hand (a deploy's, a schedule's), configured with the overrides stored now. */
+export async function currentPool(env: Env, d: Db, resolved: ResolvedFunction, url: string, instance = FUNCTION_POOL): Promise<ResolvedPool> {
+  return poolWith(env, resolved, await overridesFor(d, resolved.fn.id, instance.instanceKey), instance, url);
 }
 
 /** Hands fresh settings to every pool of a function: its own, or each called instance of a class. */
 export async function reconfigurePools(env: Env, d: Db, resolved: ResolvedFunction, url: string): Promise<void> {
-  const targets: Array<{ params: string | null; instanceKey: string }> =
+  const targets: PoolInstance[] =
     resolved.fn.kind === "function"
-      ? [{ params: null, instanceKey: "" }]
+      ? [FUNCTION_POOL]
       : (await classInstancesOf(d, [resolved.fn.id])).map((i) => ({ params: i.params, instanceKey: i.instanceKey }));
   await Promise.all(
     targets.map(async (t) => {
-      const pool = await poolFor(env, d, resolved, t.params, t.instanceKey, url);
+      const pool = await currentPool(env, d, resolved, url, t);
       await pool.stub.configure(pool.config);
     }),
   );
 }
 
+/** The pools of these functions: a function's own, and a class's instances (a class has no pool of its own). */
+export async function poolsOf<F extends Pick<FunctionRow, "id" | "kind">>(env: Env, d: Db, fns: F[]): Promise<Array<{ fn: F; stub: DurableObjectStub<FunctionPool> }>> {
+  const instances = await classInstancesOf(d, fns.filter((f) => f.kind === "class").map((f) => f.id));
+  const byId = new Map(fns.map((f) => [f.id, f]));
+  return [
+    ...fns.filter((f) => f.kind === "function").map((fn) => ({ fn, stub: poolStub(env, fn.id, "") })),
+    ...instances.map((i) => ({ fn: byId.get(i.functionId)!, stub: poolStub(env, i.functionId, i.instanceKey) })),
+  ];
+}
+
+/** The method a call names, checked against the function: none for a function, one of its methods for a class. */
 export function checkMethod(r: ResolvedFunction, method: string | undefined): string | null {
   if (r.fn.kind === "function") {
     if (method !== undefined) throw invalid(`${r.fn.name} is a function: it has no method ${JSON.stringify(method)}`);
@@ -148,8 +172,8 @@ export function checkMethod(r: ResolvedFunction, method: string | undefined): st
   return method;
 }
 
-/** The pool serving a call id: 400 for a malformed id, 404 for one no pool of ours has. */
-export function poolOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
+/** The pool holding a call: 400 for a malformed id, 404 for one no pool of ours has. */
+export function poolStubOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
   const poolId = poolIdOfCall(callId);
   if (poolId === null) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected ${CALL_ID_SHAPE}`);
   let id: DurableObjectId;
