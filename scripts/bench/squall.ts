@@ -8,7 +8,7 @@ import { buildManifest, loadApp } from "../../sdk/src/cli/load-app";
 import { Http } from "../../sdk/src/http";
 import { Client } from "../../sdk/src/index";
 import type { FunctionHandle } from "../../sdk/src/function";
-import type { DeployResponse, FunctionStats, ListContainersResponse } from "../../sdk/src/wire";
+import { ROUTES, type FunctionStats, type ListContainersResponse } from "../../sdk/src/wire";
 import { ROOT, freePort, startLocalPlatform, type LocalPlatform } from "../platform";
 import { poolStorage, type PoolStorage } from "./sqlite-size";
 import { percentile, sleep, until } from "./stats";
@@ -69,7 +69,7 @@ export class SquallSide {
     const platform = await startLocalPlatform({ port: await freePort(), persistTo: stateDir, verbose: options.verbose, log: options.log });
     try {
       const token = await platform.createWorkspace("bench");
-      await new Http(platform.url, token).request<DeployResponse>("POST", `/v1/apps/${APP_NAME}/deployments`, { json: { manifest, bundle } });
+      await new Http(platform.url, token).send(ROUTES.deploy, { params: { app: APP_NAME }, body: { manifest, bundle } });
       return new SquallSide(platform, token, new Client({ url: platform.url, token }), bundle);
     } catch (err) {
       await platform.close();
@@ -118,7 +118,7 @@ export class SquallSide {
     return {
       workerOnly: await time(async () => (await fetch(`${this.platform.url}/v1/calls/${call.id}/outputs`)).arrayBuffer()),
       workerAndD1: await time(async () => (await fetch(`${this.platform.url}/v1/health`)).arrayBuffer()),
-      authAndPoolRpc: await time(() => http.request("GET", `/v1/calls/${call.id}/outputs`, { query: { cursor: 0, waitMs: 0 } })),
+      authAndPoolRpc: await time(() => http.send(ROUTES.getOutputs, { params: { callId: call.id }, query: { cursor: 0, waitMs: 0 } })),
       stats: await time(() => fn.getCurrentStats()),
       remote: await time(() => fn.remote(1)),
     };

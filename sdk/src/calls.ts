@@ -7,6 +7,7 @@ import { decode, encode, findUnserializable, type SerializedError } from "./wire
 import { errorClassLookup, rebuildError } from "./remote-errors.js";
 import { FunctionTimeoutError, InputCancellation, InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
+import { ROUTES } from "./wire/routes.js";
 
 /** A deployed function, or one method of one class instance. */
 export interface CallTarget {
@@ -129,7 +130,7 @@ export async function waitForOutput(client: Client, callId: string, cursor: numb
     let res: GetOutputsResponse;
     try {
       res = await withRetries(
-        () => http.request<GetOutputsResponse>("GET", `/v1/calls/${encodeURIComponent(callId)}/outputs`, { query: { cursor, waitMs }, signal }),
+        () => http.send(ROUTES.getOutputs, { params: { callId }, query: { cursor, waitMs }, signal }),
         // A read is safe to repeat: wait out a 429 (the per-token rate limit) as well as a dropped connection.
         { retryTransient: true, waitWhenExhausted: true, signal },
       );

@@ -8,6 +8,7 @@ import { FunctionHandle } from "./function.js";
 import { ClsHandle } from "./cls.js";
 import type { CallTarget } from "./calls.js";
 import { attachErrorClasses, type ErrorClass } from "./remote-errors.js";
+import { ROUTES } from "./wire/routes.js";
 
 export interface ClientOptions {
   /** The platform's URL; defaults to SQUALL_URL, then the active profile in ~/.squall.toml. */
@@ -56,7 +57,7 @@ export class Client {
 
 /** GET /v1/apps/:app/functions/:name, checking it is the kind the caller expects. */
 export async function lookup(client: Client, app: string, name: string, kind: FunctionInfo["kind"]): Promise<FunctionInfo> {
-  const info = await httpOf(client).request<FunctionInfo>("GET", `/v1/apps/${encodeURIComponent(app)}/functions/${encodeURIComponent(name)}`);
+  const info = await httpOf(client).send(ROUTES.lookupFunction, { params: { app, name } });
   if (info.kind !== kind) {
     const lookupCall = info.kind === "class" ? "client.cls.fromName()" : "client.functions.fromName()";
     throw new InvalidError(`${name} in app ${app} is a ${info.kind}, not a ${kind}: look it up with ${lookupCall}`);

@@ -1,9 +1,10 @@
 // A spawned call: its id can be stored and its result read later, from any process.
 import type { Client } from "./client.js";
-import { MAX_CALLS_PER_RESULTS_READ, type CancelCallResponse, type GetCallResultsResponse } from "./wire/api.js";
+import { MAX_CALLS_PER_RESULTS_READ } from "./wire/api.js";
 import { FunctionTimeoutError, NotFoundError } from "./errors.js";
 import { httpOf, sleep, withRetries } from "./http.js";
 import { LONG_POLL_MS, resultOf, waitForOutput } from "./calls.js";
+import { ROUTES } from "./wire/routes.js";
 
 export interface GetOptions {
   /** Give up after this long with a FunctionTimeoutError; without it, wait as long as the call runs. */
@@ -55,7 +56,7 @@ export class FunctionCall<R = unknown> {
 
   /** Cancels the call's pending and running inputs; a later get() raises InputCancellation. */
   async cancel(): Promise<void> {
-    await httpOf(this.client).request<CancelCallResponse>("POST", `/v1/calls/${encodeURIComponent(this.id)}/cancel`);
+    await httpOf(this.client).send(ROUTES.cancelCall, { params: { callId: this.id } });
   }
 }
 
@@ -66,7 +67,7 @@ async function readResults(client: Client, positions: Map<string, number[]>, res
   while (waiting.size > 0) {
     const callIds = [...waiting.keys()].slice(0, MAX_CALLS_PER_RESULTS_READ);
     const res = await withRetries(
-      () => http.request<GetCallResultsResponse>("POST", "/v1/calls/outputs", { cbor: { callIds, waitMs: LONG_POLL_MS }, signal }),
+      () => http.send(ROUTES.getCallResults, { body: { callIds, waitMs: LONG_POLL_MS }, signal }),
       { retryTransient: true, waitWhenExhausted: true, signal },
     );
     if (res.missing.length > 0) throw new NotFoundError(`call ${res.missing[0]} not found`);

@@ -1,5 +1,5 @@
 // The function handle: what `app.function(...)` and `client.functions.fromName(...)` return.
-import type { CreateCallResponse, FunctionStats, InputItem, SpawnResponse } from "./wire/api.js";
+import type { CreateCallRequest, FunctionStats, InputItem, SpawnResponse } from "./wire/api.js";
 import type { AutoscalerUpdate } from "./wire/options.js";
 import { InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
@@ -7,6 +7,7 @@ import { LONG_POLL_MS, encodeArgs, resultOf, targetFields, waitForOutput, type C
 import { FunctionCall } from "./function-call.js";
 import { MapStream, batchIsFull, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
+import { ROUTES } from "./wire/routes.js";
 
 /** Map options that put failures into the stream, so the stream's items may be errors. */
 export type MapOptionsReturningExceptions = MapOptions & { returnExceptions: true };
@@ -26,10 +27,10 @@ export class FunctionHandle<Args extends unknown[], R> {
     const call = `${this.name}.remote()`;
     const encoded = encodeArgs(call, args);
     const target = await this.#resolve();
-    const body = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args: encoded }], closed: true, waitMs: LONG_POLL_MS, requestId: crypto.randomUUID() };
+    const body: CreateCallRequest = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args: encoded }], closed: true, waitMs: LONG_POLL_MS, requestId: crypto.randomUUID() };
     // The request id makes a resend after a dropped connection find the call the first send started.
     const res = await withRetries(
-      () => httpOf(target.client).request<CreateCallResponse>("POST", `/v1/functions/${encodeURIComponent(target.functionId)}/calls`, { cbor: body }),
+      () => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }),
       { retryTransient: true },
     );
     const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
@@ -117,8 +118,7 @@ export class FunctionHandle<Args extends unknown[], R> {
 }
 
 async function spawnBatch(target: CallTarget, inputs: InputItem[], waitWhenExhausted: boolean): Promise<string[]> {
-  const path = `/v1/functions/${encodeURIComponent(target.functionId)}/spawns`;
-  const send = (): Promise<SpawnResponse> => httpOf(target.client).request<SpawnResponse>("POST", path, { cbor: { ...targetFields(target), inputs } });
+  const send = (): Promise<SpawnResponse> => httpOf(target.client).send(ROUTES.spawn, { params: { functionId: target.functionId }, body: { ...targetFields(target), inputs } });
   // A 429 admits nothing, so resending the same batch cannot spawn twice.
   const res = waitWhenExhausted ? await withRetries(send, { waitWhenExhausted: true }) : await send();
   if (res.callIds.length !== inputs.length) {

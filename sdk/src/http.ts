@@ -1,6 +1,7 @@
 // One HTTP client for the API in wire/api.ts: bearer auth, JSON control
 // routes, CBOR call routes, and every error response mapped to a Squall error.
 import { CBOR_CONTENT_TYPE, type ErrorBody } from "./wire/api.js";
+import { pathOf, type PathParamName, type PathParams, type RequestOf, type ResponseOf, type Route } from "./wire/routes.js";
 import { decode, encode } from "./wire/serialization.js";
 import { RemoteError, ResourceExhaustedError, errorFromApi } from "./errors.js";
 
@@ -24,10 +25,24 @@ function transient<E extends Error>(err: E): E {
   return err;
 }
 
+/** What a request on a route of the table (wire/routes.ts) needs: its path parameters, query and body. */
+export type RouteArgs<R extends Route> = (PathParamName<R["path"]> extends never ? { params?: undefined } : { params: PathParams<R["path"]> }) &
+  ([RequestOf<R>] extends [never] ? { body?: undefined } : { body: RequestOf<R> }) & {
+    query?: RequestOptions["query"];
+    signal?: AbortSignal;
+  };
+
 export class Http {
   constructor(readonly url: string, private readonly token: string) {}
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  /** Sends a request on a route of the table: its method, its path with the parameters filled in, its body in the route's encoding. */
+  send<R extends Route>(route: R, args: RouteArgs<R>): Promise<ResponseOf<R>> {
+    const path = pathOf(route, (args.params ?? {}) as PathParams<R["path"]>);
+    const body = args.body === undefined ? {} : route.encoding === "cbor" ? { cbor: args.body } : { json: args.body };
+    return this.request<ResponseOf<R>>(route.method, path, { ...body, query: args.query, signal: args.signal });
+  }
+
+  private async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const target = new URL(this.url + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) target.searchParams.set(k, String(v));
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: `${CBOR_CONTENT_TYPE}, application/json` };

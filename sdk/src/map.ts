@@ -5,11 +5,12 @@
 // caller. That one bound caps what the platform holds for this map (sent,
 // no output yet), what waits here to be yielded, and — with orderOutputs —
 // the reorder buffer.
-import type { CreateCallResponse, GetOutputsResponse, InputItem, PutInputsResponse } from "./wire/api.js";
+import type { CreateCallRequest, GetOutputsResponse, InputItem } from "./wire/api.js";
 import { InvalidError, RemoteError, UserCodeException } from "./errors.js";
 import { httpOf, withRetries, type Http } from "./http.js";
 import { reportProgress, sizeOf, type MapProgress } from "./progress.js";
 import { LONG_POLL_MS, MAX_ARGS_BYTES, checkArgsSize, checkSerializable, encodeArgs, encodeChecked, outcomeOf, targetFields, type CallTarget, type ResolveTarget } from "./calls.js";
+import { ROUTES } from "./wire/routes.js";
 
 export const MAP_MAX_IN_FLIGHT = 1_000;
 /** Inputs per request; the API takes up to 1 000. */
@@ -214,7 +215,7 @@ class MapRun {
       .catch(() => undefined);
     if (!this.finished && this.callId) {
       try {
-        await this.http.request("POST", `/v1/calls/${encodeURIComponent(this.callId)}/cancel`);
+        await this.http.send(ROUTES.cancelCall, { params: { callId: this.callId } });
       } catch {
         // Best effort: an unfinished map the platform doesn't hear about expires by itself.
       }
@@ -298,10 +299,9 @@ class MapRun {
   }
 
   private async createCall(inputs: InputItem[], closed: boolean): Promise<void> {
-    const path = `/v1/functions/${encodeURIComponent(this.target.functionId)}/calls`;
     // The request id makes a resend after a lost answer find the call the first send started.
-    const body = { kind: "map", ...targetFields(this.target), inputs, closed, requestId: crypto.randomUUID() };
-    const res = await withRetries(() => this.http.request<CreateCallResponse>("POST", path, { cbor: body, signal: this.abort.signal }), {
+    const body: CreateCallRequest = { kind: "map", ...targetFields(this.target), inputs, closed, requestId: crypto.randomUUID() };
+    const res = await withRetries(() => this.http.send(ROUTES.createCall, { params: { functionId: this.target.functionId }, body, signal: this.abort.signal }), {
       waitWhenExhausted: true,
       retryTransient: true,
       signal: this.abort.signal,
@@ -314,9 +314,8 @@ class MapRun {
   }
 
   private async putInputs(inputs: InputItem[], closed: boolean): Promise<void> {
-    const path = `/v1/calls/${encodeURIComponent(this.callId!)}/inputs`;
     // The platform admits a resent batch once (inputs are keyed by idx), so every failure may be retried.
-    await withRetries(() => this.http.request<PutInputsResponse>("POST", path, { cbor: { inputs, closed }, signal: this.abort.signal }), {
+    await withRetries(() => this.http.send(ROUTES.putInputs, { params: { callId: this.callId! }, body: { inputs, closed }, signal: this.abort.signal }), {
       waitWhenExhausted: true,
       retryTransient: true,
       signal: this.abort.signal,
@@ -324,11 +323,11 @@ class MapRun {
   }
 
   private async pollOutputs(): Promise<void> {
-    const path = `/v1/calls/${encodeURIComponent(this.callId!)}/outputs`;
+    const params = { callId: this.callId! };
     while (!this.callDone && !this.abort.signal.aborted) {
       // Resuming from the last cursor after a dropped poll re-reads nothing already accepted.
       const res = await withRetries(
-        () => this.http.request<GetOutputsResponse>("GET", path, { query: { cursor: this.cursor, waitMs: LONG_POLL_MS }, signal: this.abort.signal }),
+        () => this.http.send(ROUTES.getOutputs, { params, query: { cursor: this.cursor, waitMs: LONG_POLL_MS }, signal: this.abort.signal }),
         { retryTransient: true, waitWhenExhausted: true, signal: this.abort.signal },
       );
       this.cursor = res.cursor;

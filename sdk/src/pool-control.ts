@@ -5,6 +5,7 @@ import { OptionsError, checkAutoscalerUpdate, type AutoscalerSettings, type Auto
 import { InvalidError } from "./errors.js";
 import { httpOf } from "./http.js";
 import { instanceQuery, type CallTarget } from "./calls.js";
+import { ROUTES } from "./wire/routes.js";
 
 /** Returns the settings in effect afterwards (declared options + every override so far). */
 export async function updateAutoscaler(target: CallTarget, name: string, settings: AutoscalerUpdate): Promise<AutoscalerSettings> {
@@ -15,14 +16,13 @@ export async function updateAutoscaler(target: CallTarget, name: string, setting
     if (err instanceof OptionsError) throw new InvalidError(err.message);
     throw err;
   }
-  return httpOf(target.client).request<AutoscalerSettings>("PATCH", `/v1/functions/${encodeURIComponent(target.functionId)}/autoscaler`, {
+  return httpOf(target.client).send(ROUTES.updateAutoscaler, {
+    params: { functionId: target.functionId },
     query: instanceQuery(target),
-    json: settings,
+    body: settings,
   });
 }
 
 export function getCurrentStats(target: CallTarget): Promise<FunctionStats> {
-  return httpOf(target.client).request<FunctionStats>("GET", `/v1/functions/${encodeURIComponent(target.functionId)}/stats`, {
-    query: instanceQuery(target),
-  });
+  return httpOf(target.client).send(ROUTES.stats, { params: { functionId: target.functionId }, query: instanceQuery(target) });
 }

@@ -28,7 +28,20 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; retryAfterMs?: number };
 }
 
+/** GET /v1/health */
+export interface HealthResponse {
+  ok: boolean;
+  version: string;
+  /** Set by the local platform's launcher, which checks that it is its own Worker that answers. */
+  platformId?: string;
+}
+
 // ---- Workspaces and tokens ----------------------------------------------
+
+/** POST /v1/workspaces (admin secret) */
+export interface CreateWorkspaceRequest {
+  name: string;
+}
 
 /** POST /v1/workspaces (admin secret) and POST /v1/tokens (a workspace token). */
 export interface CreateTokenResponse {
@@ -122,6 +135,12 @@ export interface StopAppResponse {
   stoppedContainers: number;
 }
 
+/** DELETE /v1/apps/:app */
+export interface DeleteAppResponse {
+  appName: string;
+  deleted: boolean;
+}
+
 // ---- Calls (CBOR bodies) -------------------------------------------------
 
 export type CallKind = "remote" | "map";
@@ -192,6 +211,8 @@ export interface SpawnResponse {
 export interface PutInputsRequest {
   inputs: InputItem[];
   closed: boolean;
+  /** For class instances: the method the inputs call. */
+  method?: string;
 }
 
 export interface PutInputsResponse {
@@ -243,6 +264,24 @@ export interface FunctionStats {
    * held at maxContainers.
    */
   autoscalerSources?: Record<keyof AutoscalerSettings, "declared" | "override" | "schedule" | "clamped">;
+}
+
+/** One line of a container's output. */
+export interface FunctionLogLine {
+  seq: number;
+  ts: number;
+  containerId: string;
+  /** The call the line was written during; null for output outside any input (imports, enter()). */
+  callId: string | null;
+  stream: string;
+  text: string;
+}
+
+/** GET /v1/functions/:functionId/logs?after=N&limit=M — the lines after seq N. */
+export interface GetLogsResponse {
+  lines: FunctionLogLine[];
+  /** Pass back as `after` to get the lines after these. */
+  cursor: number;
 }
 
 /** PATCH /v1/functions/:functionId/autoscaler */

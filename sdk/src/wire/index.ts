@@ -4,3 +4,4 @@ export * from "./api.js";
 export * from "./protocol.js";
 export * from "./host.js";
 export * from "./chunks.js";
+export * from "./routes.js";

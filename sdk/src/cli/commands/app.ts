@@ -1,6 +1,6 @@
-import type { ListAppsResponse, StopAppResponse } from "../../wire/api.js";
 import type { Command } from "../command.js";
 import { table, toJson } from "../io.js";
+import { ROUTES } from "../../wire/routes.js";
 
 export const appList: Command = {
   path: "app list",
@@ -8,7 +8,7 @@ export const appList: Command = {
   summary: "list the workspace's apps",
   arity: [0, 0],
   async run(ctx) {
-    const res = await ctx.http().request<ListAppsResponse>("GET", "/v1/apps");
+    const res = await ctx.http().send(ROUTES.listApps, {});
     if (ctx.json) {
       ctx.io.out(toJson(res));
       return;
@@ -35,7 +35,7 @@ export const appStop: Command = {
   arity: [1, 1],
   async run(ctx) {
     const [name] = ctx.args;
-    const res = await ctx.http().request<StopAppResponse>("POST", `/v1/apps/${encodeURIComponent(name)}/stop`);
+    const res = await ctx.http().send(ROUTES.stopApp, { params: { app: name } });
     if (ctx.json) {
       ctx.io.out(toJson(res));
       return;

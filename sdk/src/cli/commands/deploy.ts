@@ -1,9 +1,10 @@
-import type { DeployRequest, DeployResponse, FunctionInfo } from "../../wire/api.js";
+import type { DeployRequest, FunctionInfo } from "../../wire/api.js";
 import type { FunctionOptionsWire } from "../../wire/options.js";
 import type { Command } from "../command.js";
 import { buildManifest, loadApp } from "../load-app.js";
 import { table, toJson } from "../io.js";
 import { withStatus } from "../progress-line.js";
+import { ROUTES } from "../../wire/routes.js";
 
 export const deploy: Command = {
   path: "deploy",
@@ -17,7 +18,7 @@ export const deploy: Command = {
     const appName = typeof ctx.values.name === "string" ? ctx.values.name : registered.name;
     const request: DeployRequest = { manifest: buildManifest(registered, appName), bundle };
     const res = await withStatus(ctx.io, `deploying ${appName} (${kib(bundle)} KiB)…`, () =>
-      ctx.http().request<DeployResponse>("POST", `/v1/apps/${encodeURIComponent(appName)}/deployments`, { json: request }),
+      ctx.http().send(ROUTES.deploy, { params: { app: appName }, body: request }),
     );
     if (ctx.json) {
       ctx.io.out(toJson(res));

@@ -1,25 +1,10 @@
-import type { FunctionInfo, ListAppsResponse } from "../../wire/api.js";
+import type { FunctionLogLine } from "../../wire/api.js";
 import { sleep } from "../../http.js";
 import { instanceQuery, type CallTarget } from "../../calls.js";
 import type { Command, Context } from "../command.js";
 import { CliError } from "../io.js";
 import { PARAMS_OPTION, poolTarget } from "./pool-target.js";
-
-/** One line of a container's output, as GET /v1/functions/:id/logs returns it. */
-interface LogLine {
-  seq: number;
-  ts: number;
-  containerId: string;
-  /** The call the line was written during; null for output outside any input (imports, enter()). */
-  callId: string | null;
-  stream: string;
-  text: string;
-}
-
-interface LogsResponse {
-  lines: LogLine[];
-  cursor: number;
-}
+import { ROUTES } from "../../wire/routes.js";
 
 interface PoolCursor {
   name: string;
@@ -43,7 +28,7 @@ export const logs: Command = {
     const pools: PoolCursor[] = [];
     for (const name of names) pools.push({ name, target: await poolTarget(ctx, app, name), after: 0 });
     for (;;) {
-      const batch: Array<LogLine & { function: string }> = [];
+      const batch: Array<FunctionLogLine & { function: string }> = [];
       for (const pool of pools) for (const line of await readNew(ctx, pool)) batch.push({ function: pool.name, ...line });
       // Several functions' lines interleave by time, as they happened.
       batch.sort((a, b) => a.ts - b.ts);
@@ -55,10 +40,11 @@ export const logs: Command = {
 };
 
 /** Every line the pool has after the cursor (its tail is bounded, so this is a few pages at most). */
-async function readNew(ctx: Context, pool: PoolCursor): Promise<LogLine[]> {
-  const out: LogLine[] = [];
+async function readNew(ctx: Context, pool: PoolCursor): Promise<FunctionLogLine[]> {
+  const out: FunctionLogLine[] = [];
   for (;;) {
-    const res = await ctx.http().request<LogsResponse>("GET", `/v1/functions/${encodeURIComponent(pool.target.functionId)}/logs`, {
+    const res = await ctx.http().send(ROUTES.logs, {
+      params: { functionId: pool.target.functionId },
       query: { ...instanceQuery(pool.target), after: pool.after, limit: PAGE_LINES },
     });
     pool.after = res.cursor;
@@ -68,7 +54,7 @@ async function readNew(ctx: Context, pool: PoolCursor): Promise<LogLine[]> {
 }
 
 /** `2025-01-01T12:00:00.000Z square ct-… fc-…1a2b3c4d text`; the dashboard shows calls by the same short id. */
-function formatLine(line: LogLine & { function: string }): string {
+function formatLine(line: FunctionLogLine & { function: string }): string {
   const call = line.callId ? `fc-…${line.callId.slice(-8)}` : "-";
   // A multi-line entry (a stack trace) stays one entry: its further lines are indented under it.
   return `${new Date(line.ts).toISOString()} ${line.function} ${line.containerId} ${call} ${line.text.replace(/\n/g, "\n    ")}`;
@@ -76,12 +62,12 @@ function formatLine(line: LogLine & { function: string }): string {
 
 /** The app's functions; classes need --params to name an instance, so they are left out. */
 async function functionsOf(ctx: Context, app: string): Promise<string[]> {
-  const res = await ctx.http().request<ListAppsResponse>("GET", "/v1/apps");
+  const res = await ctx.http().send(ROUTES.listApps, {});
   const found = res.apps.find((a) => a.name === app);
   if (!found) throw new CliError(`app ${app} not found`);
   const names: string[] = [];
   for (const name of found.functions) {
-    const info = await ctx.http().request<FunctionInfo>("GET", `/v1/apps/${encodeURIComponent(app)}/functions/${encodeURIComponent(name)}`);
+    const info = await ctx.http().send(ROUTES.lookupFunction, { params: { app, name } });
     if (info.kind === "function") names.push(name);
   }
   return names;

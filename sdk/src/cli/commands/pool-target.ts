@@ -1,19 +1,19 @@
 // Which pool a `squall function …` / `squall logs` command is about: a
 // function, or one instance of a class named by --params.
-import type { FunctionInfo } from "../../wire/api.js";
 import type { CallTarget } from "../../calls.js";
 import { encodeInstanceParams } from "../../cls.js";
 import type { OptionSpec } from "../args.js";
 import { jsonOption } from "../args.js";
 import type { Context } from "../command.js";
 import { UsageError } from "../io.js";
+import { ROUTES } from "../../wire/routes.js";
 
 export const PARAMS_OPTION: Record<string, OptionSpec> = {
   params: { type: "string", value: "JSON", help: "for a class: the instance's constructor params, e.g. '{\"modelVersion\":\"3.5\"}'" },
 };
 
 export async function poolTarget(ctx: Context, app: string, name: string): Promise<CallTarget> {
-  const info = await ctx.http().request<FunctionInfo>("GET", `/v1/apps/${encodeURIComponent(app)}/functions/${encodeURIComponent(name)}`);
+  const info = await ctx.http().send(ROUTES.lookupFunction, { params: { app, name } });
   const target: CallTarget = { client: ctx.client(), functionId: info.functionId };
   const params = jsonOption(ctx.values, "params");
   if (info.kind === "class") {

@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
-import type { DeployRequest, DeployResponse } from "../../wire/api.js";
+import type { DeployRequest } from "../../wire/api.js";
 import { bindApp } from "../../binding.js";
 import { setProgressListener } from "../../progress.js";
 import type { Command, Context } from "../command.js";
 import { buildManifest, loadApp } from "../load-app.js";
 import { UsageError, toJson } from "../io.js";
 import { mapProgress, withStatus } from "../progress-line.js";
+import { ROUTES } from "../../wire/routes.js";
 
 /** App names are at most 64 characters; the suffix takes 11. */
 const MAX_BASE_LENGTH = 64 - "-run-000000".length;
@@ -29,14 +30,14 @@ export const run: Command = {
     const request: DeployRequest = { manifest: buildManifest(registered, ephemeralName), bundle, ephemeral: true };
     const http = ctx.http();
     const deployed = await withStatus(ctx.io, `deploying ${ephemeralName}…`, () =>
-      http.request<DeployResponse>("POST", `/v1/apps/${encodeURIComponent(ephemeralName)}/deployments`, { json: request }),
+      http.send(ROUTES.deploy, { params: { app: ephemeralName }, body: request }),
     );
     // Status goes to stderr: stdout belongs to the entrypoint.
     if (!ctx.json) ctx.io.err(`running ${registered.name} as ephemeral app ${ephemeralName} (${deployed.functions.length} functions)`);
 
     let removed: Promise<void> | null = null;
     const remove = (): Promise<void> =>
-      (removed ??= http.request("DELETE", `/v1/apps/${encodeURIComponent(ephemeralName)}`).then(
+      (removed ??= http.send(ROUTES.deleteApp, { params: { app: ephemeralName } }).then(
         () => undefined,
         (err: unknown) => ctx.io.err(`warning: could not remove ephemeral app ${ephemeralName}: ${(err as Error).message}`),
       ));

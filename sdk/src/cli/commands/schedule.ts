@@ -1,6 +1,7 @@
-import type { ListSchedulesResponse, ScheduleInfo } from "../../wire/api.js";
+import type { ScheduleInfo } from "../../wire/api.js";
 import type { Command } from "../command.js";
 import { table, toJson } from "../io.js";
+import { ROUTES } from "../../wire/routes.js";
 
 export const scheduleList: Command = {
   path: "schedule list",
@@ -9,7 +10,7 @@ export const scheduleList: Command = {
   arity: [1, 1],
   async run(ctx) {
     const [app] = ctx.args;
-    const res = await ctx.http().request<ListSchedulesResponse>("GET", `/v1/apps/${encodeURIComponent(app)}/schedules`);
+    const res = await ctx.http().send(ROUTES.listSchedules, { params: { app } });
     if (ctx.json) {
       ctx.io.out(toJson(res));
       return;

@@ -1,6 +1,6 @@
-import type { CreateTokenResponse } from "../../wire/api.js";
 import type { Command } from "../command.js";
 import { toJson } from "../io.js";
+import { ROUTES } from "../../wire/routes.js";
 
 export const tokenCreate: Command = {
   path: "token create",
@@ -8,7 +8,7 @@ export const tokenCreate: Command = {
   summary: "create another token for your workspace",
   arity: [0, 0],
   async run(ctx) {
-    const res = await ctx.http().request<CreateTokenResponse>("POST", "/v1/tokens");
+    const res = await ctx.http().send(ROUTES.createToken, {});
     if (ctx.json) {
       ctx.io.out(toJson(res));
       return;
