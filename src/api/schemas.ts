@@ -1,12 +1,26 @@
 // Request and response schemas shared by the routes and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
 import { InstanceParams } from "../control/validation";
+import { CBOR_CONTENT_TYPE, type ErrorBody, type ErrorCode } from "../../sdk/src/wire/api";
+import type { HttpMethod, Route } from "../../sdk/src/wire/routes";
 
 export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "use 1 to 64 letters, digits, - or _, starting with a letter or digit");
 
+const ERROR_CODES = [
+  "INVALID_ARGUMENT",
+  "UNAUTHENTICATED",
+  "NOT_FOUND",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "RESOURCE_EXHAUSTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+] as const satisfies readonly ErrorCode[];
+
 export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), retryAfterMs: z.number().optional() }) })
-  .openapi("Error");
+  .object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), retryAfterMs: z.number().optional() }) })
+  .openapi("Error") satisfies z.ZodType<ErrorBody>;
 
 export const errorResponses = {
   400: { description: "Invalid request", content: { "application/json": { schema: ErrorSchema } } },
@@ -19,10 +33,16 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
 });
 
-export const cbor = (description: string) => ({
+/** A CBOR body: the schema documents its decoded value (byte strings as binary). */
+export const cbor = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
-  content: { "application/cbor": { schema: z.any().openapi({ type: "string", format: "binary" }) } },
+  content: { [CBOR_CONTENT_TYPE]: { schema } },
 });
+
+/** A route of the shared table (sdk/src/wire/routes.ts) as createRoute takes it. */
+export const routeOf = <P extends string>(route: Route<P>) => ({ method: ROUTER_METHOD[route.method], path: route.path });
+
+const ROUTER_METHOD = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delete" } as const satisfies Record<HttpMethod, string>;
 
 /**
  * A whole number in a query string: decimal digits only. Number() would also
@@ -40,8 +60,3 @@ export const FunctionIdParam = z.object({ functionId: z.string().max(64) });
 export const CallIdParam = z.object({ callId: z.string().max(200) });
 /** Routes about one class instance take `?params=<base64url of CBOR params>`. */
 export const InstanceQuery = z.object({ params: InstanceParams.optional() });
-
-export const InputItemSchema = z.object({
-  idx: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  args: z.instanceof(Uint8Array),
-});

@@ -5,6 +5,8 @@ import { overrideAutoscaler } from "../../src/control/overrides";
 import { mintCallId } from "../../src/pool/call-id";
 import { db, findFunctionById } from "../../src/db/queries";
 import { encode } from "../../sdk/src/wire/serialization";
+import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
+import { ROUTES } from "../../sdk/src/wire/routes";
 import { BASE, api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
 
 describe("health and auth", () => {
@@ -247,7 +249,43 @@ describe("openapi", () => {
       ]),
     );
   });
+
+  it("has exactly the routes of the SDK's route table, with their methods", async () => {
+    const doc = (await (await SELF.fetch(`${BASE}/v1/openapi.json`)).json()) as OpenApiDoc;
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(Object.values(ROUTES).map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it("describes every CBOR body with its schema, byte strings as binary", async () => {
+    const doc = (await (await SELF.fetch(`${BASE}/v1/openapi.json`)).json()) as OpenApiDoc;
+    const cborRoutes = Object.values(ROUTES).filter((r) => r.encoding === "cbor");
+    expect(cborRoutes.length).toBeGreaterThan(0);
+    for (const route of cborRoutes) {
+      const op = doc.paths[route.path][route.method.toLowerCase()];
+      const response = op.responses["200"].content?.[CBOR_CONTENT_TYPE]?.schema;
+      expect(response?.$ref, `${route.method} ${route.path} response`).toMatch(/^#\/components\/schemas\//);
+      if (route.method === "POST") {
+        expect(op.requestBody?.content[CBOR_CONTENT_TYPE]?.schema?.$ref, `${route.method} ${route.path} request`).toMatch(/^#\/components\/schemas\//);
+      }
+    }
+    const inputs = doc.components.schemas.CreateCallRequest.properties.inputs as { items: { properties: { args: unknown } } };
+    expect(inputs.items.properties.args).toMatchObject({ type: "string", format: "binary" });
+    expect(doc.components.schemas.GetOutputsResponse.required).toEqual(expect.arrayContaining(["outputs", "cursor", "done"]));
+  });
 });
+
+interface OpenApiSchema {
+  $ref?: string;
+  properties: Record<string, unknown>;
+  required?: string[];
+}
+interface OpenApiDoc {
+  paths: Record<string, Record<string, {
+    requestBody?: { content: Record<string, { schema?: OpenApiSchema }> };
+    responses: Record<string, { content?: Record<string, { schema?: OpenApiSchema }> }>;
+  }>>;
+  components: { schemas: Record<string, OpenApiSchema> };
+}
 
 
 describe("a deploy that removes a class", () => {

@@ -1,69 +1,40 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { publicUrl, type AppEnv } from "../context";
-import type { AppManifest, ListAppsResponse } from "../../../sdk/src/wire/api";
-import { json, errorResponses, Name } from "../schemas";
+import type { AppEnv } from "../context";
+import type { ListAppsResponse } from "../../../sdk/src/wire/api";
+import { ROUTES } from "../../../sdk/src/wire/routes";
+import { json, errorResponses, Name, routeOf } from "../schemas";
+import * as wire from "../wire";
 import { notFound } from "../../control/errors";
 import * as q from "../../db/queries";
 import { deleteApp, deployApp, ownApp, stopApp } from "../../control/apps";
 import { listSchedules } from "../../schedule/schedules";
+import { publicUrl } from "../context";
 
 export const apps = new OpenAPIHono<AppEnv>();
 
 const AppParam = z.object({ app: Name });
 
-const ManifestSchema = z.object({
-  name: Name,
-  functions: z
-    .array(
-      z.object({
-        name: Name,
-        kind: z.enum(["function", "class"]),
-        options: z.record(z.string(), z.unknown()),
-        methods: z.array(z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/, "must be a method name")).max(200).optional(),
-      }),
-    )
-    .min(1, "an app needs at least one function")
-    .max(500),
-});
-
-const DeployBody = z.object({
-  manifest: ManifestSchema,
-  bundle: z.string().min(1),
-  ephemeral: z.boolean().optional(),
-});
-
-const FunctionInfoSchema = z
-  .object({ functionId: z.string(), appName: z.string(), name: z.string(), kind: z.enum(["function", "class"]), methods: z.array(z.string()), options: z.record(z.string(), z.unknown()) })
-  .openapi("FunctionInfo");
-
 apps.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/apps/{app}/deployments",
+    ...routeOf(ROUTES.deploy),
     summary: "Deploy an app: its bundle and manifest. Clears autoscaler overrides.",
     security: [{ bearer: [] }],
-    request: { params: AppParam, body: { content: { "application/json": { schema: DeployBody } }, required: true } },
-    responses: {
-      201: json(z.object({ appName: z.string(), deploymentId: z.string(), version: z.number(), functions: z.array(FunctionInfoSchema) }), "Deployed"),
-      ...errorResponses,
-    },
+    request: { params: AppParam, body: { content: { "application/json": { schema: wire.DeployRequest } }, required: true } },
+    responses: { 201: json(wire.DeployResponse, "Deployed"), ...errorResponses },
   }),
   async (c) => {
     const { app: appName } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const request = { ...body, manifest: body.manifest as AppManifest };
-    const deployed = await deployApp(c.env, { workspaceId: c.get("workspaceId"), appName, request, publicUrl: publicUrl(c) });
+    const deployed = await deployApp(c.env, { workspaceId: c.get("workspaceId"), appName, request: c.req.valid("json"), publicUrl: publicUrl(c) });
     return c.json(deployed, 201);
   },
 );
 
 apps.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/apps",
+    ...routeOf(ROUTES.listApps),
     summary: "List the workspace's apps",
     security: [{ bearer: [] }],
-    responses: { 200: json(z.object({ apps: z.array(z.record(z.string(), z.unknown())) }), "Apps"), ...errorResponses },
+    responses: { 200: json(wire.ListAppsResponse, "Apps"), ...errorResponses },
   }),
   async (c) => {
     const rows = await q.listApps(q.db(c.env.DB), c.get("workspaceId"));
@@ -84,15 +55,11 @@ apps.openapi(
 
 apps.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/apps/{app}/stop",
+    ...routeOf(ROUTES.stopApp),
     summary: "Stop an app: stop its containers and cancel its pending and running inputs",
     security: [{ bearer: [] }],
     request: { params: AppParam },
-    responses: {
-      200: json(z.object({ appName: z.string(), cancelledInputs: z.number(), stoppedContainers: z.number() }), "Stopped"),
-      ...errorResponses,
-    },
+    responses: { 200: json(wire.StopAppResponse, "Stopped"), ...errorResponses },
   }),
   async (c) => {
     const { app: name } = c.req.valid("param");
@@ -102,12 +69,11 @@ apps.openapi(
 
 apps.openapi(
   createRoute({
-    method: "delete",
-    path: "/v1/apps/{app}",
+    ...routeOf(ROUTES.deleteApp),
     summary: "Remove an app for good (squall run removes its ephemeral app this way)",
     security: [{ bearer: [] }],
     request: { params: AppParam },
-    responses: { 200: json(z.object({ appName: z.string(), deleted: z.boolean() }), "Deleted"), ...errorResponses },
+    responses: { 200: json(wire.DeleteAppResponse, "Deleted"), ...errorResponses },
   }),
   async (c) => {
     const { app: name } = c.req.valid("param");
@@ -118,12 +84,11 @@ apps.openapi(
 
 apps.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/apps/{app}/functions/{name}",
+    ...routeOf(ROUTES.lookupFunction),
     summary: "Look up a function or class of a deployed app by name",
     security: [{ bearer: [] }],
     request: { params: z.object({ app: Name, name: Name }) },
-    responses: { 200: json(FunctionInfoSchema, "The function"), ...errorResponses },
+    responses: { 200: json(wire.FunctionInfo, "The function"), ...errorResponses },
   }),
   async (c) => {
     const { app, name } = c.req.valid("param");
@@ -136,12 +101,11 @@ apps.openapi(
 
 apps.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/apps/{app}/schedules",
+    ...routeOf(ROUTES.listSchedules),
     summary: "The app's schedules (runs and scaling entries) with their next due times",
     security: [{ bearer: [] }],
     request: { params: AppParam },
-    responses: { 200: json(z.object({ appName: z.string(), schedules: z.array(z.record(z.string(), z.unknown())) }), "Schedules"), ...errorResponses },
+    responses: { 200: json(wire.ListSchedulesResponse, "Schedules"), ...errorResponses },
   }),
   async (c) => {
     const { app: name } = c.req.valid("param");

@@ -1,34 +1,29 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { json, cbor, errorResponses, CallIdParam, InputItemSchema, queryInt } from "../schemas";
+import { json, cbor, errorResponses, CallIdParam, queryInt, routeOf } from "../schemas";
+import * as wire from "../wire";
 import { readCbor, cborResponse } from "../cbor";
 import { fromPoolError } from "../../control/errors";
 import { poolStubOfCall } from "../../control/pools";
 import { poolIdOfCall } from "../../pool/call-id";
 import { MAX_RESULT_BYTES_PER_READ } from "../../pool/limits";
-import { MAX_CALLS_PER_RESULTS_READ, type GetCallResultsResponse } from "../../../sdk/src/wire/api";
+import type { GetCallResultsResponse } from "../../../sdk/src/wire/api";
+import { ROUTES } from "../../../sdk/src/wire/routes";
 import { checkInputOrder, checkInputSizes } from "./functions";
 
 export const calls = new OpenAPIHono<AppEnv>();
 
-const PutInputsBody = z.object({
-  inputs: z.array(InputItemSchema).max(1_000),
-  closed: z.boolean(),
-  method: z.string().max(64).optional(),
-});
-
 calls.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/calls/{callId}/inputs",
+    ...routeOf(ROUTES.putInputs),
     summary: "Add inputs to a map call (a resent batch is not added twice)",
     security: [{ bearer: [] }],
-    request: { params: CallIdParam, body: { ...cbor("PutInputsRequest"), required: true } },
-    responses: { 200: cbor("PutInputsResponse"), ...errorResponses },
+    request: { params: CallIdParam, body: { ...cbor(wire.PutInputsRequest, "More inputs, and whether they are the last"), required: true } },
+    responses: { 200: cbor(wire.PutInputsResponse, "How many inputs were new"), ...errorResponses },
   }),
   async (c) => {
     const { callId } = c.req.valid("param");
-    const body = await readCbor(c, PutInputsBody);
+    const body = await readCbor(c, wire.PutInputsRequest);
     checkInputSizes(body.inputs);
     checkInputOrder(body.inputs);
     const result = await poolStubOfCall(c.env, callId).putInputs(c.get("workspaceId"), callId, body.inputs, body.closed, body.method ?? null);
@@ -39,8 +34,7 @@ calls.openapi(
 
 calls.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/calls/{callId}/outputs",
+    ...routeOf(ROUTES.getOutputs),
     summary: "Outputs after a cursor, in completion order; waits up to waitMs for the first",
     security: [{ bearer: [] }],
     request: {
@@ -50,7 +44,7 @@ calls.openapi(
         waitMs: queryInt(0, 60_000).optional(),
       }),
     },
-    responses: { 200: cbor("GetOutputsResponse"), ...errorResponses },
+    responses: { 200: cbor(wire.GetOutputsResponse, "Outputs after the cursor"), ...errorResponses },
   }),
   async (c) => {
     const { callId } = c.req.valid("param");
@@ -61,22 +55,16 @@ calls.openapi(
   },
 );
 
-const ResultsBody = z.object({
-  callIds: z.array(z.string().max(200)).min(1).max(MAX_CALLS_PER_RESULTS_READ),
-  waitMs: z.number().int().min(0).max(60_000).optional(),
-});
-
 calls.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/calls/outputs",
+    ...routeOf(ROUTES.getCallResults),
     summary: "The results of many spawned or remote calls at once; waits up to waitMs for the first",
     security: [{ bearer: [] }],
-    request: { body: { ...cbor("GetCallResultsRequest"), required: true } },
-    responses: { 200: cbor("GetCallResultsResponse"), ...errorResponses },
+    request: { body: { ...cbor(wire.GetCallResultsRequest, "The calls to read"), required: true } },
+    responses: { 200: cbor(wire.GetCallResultsResponse, "Finished calls' outputs, and the ids no call has"), ...errorResponses },
   }),
   async (c) => {
-    const body = await readCbor(c, ResultsBody);
+    const body = await readCbor(c, wire.GetCallResultsRequest);
     const byPool = new Map<string, string[]>();
     const missing: string[] = [];
     for (const callId of new Set(body.callIds)) {
@@ -134,12 +122,11 @@ function untilFirstResults(reads: Array<Promise<PoolResults>>): Promise<PoolResu
 
 calls.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/calls/{callId}/cancel",
+    ...routeOf(ROUTES.cancelCall),
     summary: "Cancel a call: its pending and running inputs end with InputCancellation",
     security: [{ bearer: [] }],
     request: { params: CallIdParam },
-    responses: { 200: json(z.object({ cancelledInputs: z.number() }), "Cancelled"), ...errorResponses },
+    responses: { 200: json(wire.CancelCallResponse, "Cancelled"), ...errorResponses },
   }),
   async (c) => {
     const { callId } = c.req.valid("param");

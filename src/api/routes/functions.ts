@@ -1,7 +1,9 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { poolRequest, type AppEnv } from "../context";
-import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type SpawnResponse } from "../../../sdk/src/wire/api";
-import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, InputItemSchema, queryInt } from "../schemas";
+import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type FunctionStats, type SpawnResponse } from "../../../sdk/src/wire/api";
+import { ROUTES } from "../../../sdk/src/wire/routes";
+import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, queryInt, routeOf } from "../schemas";
+import * as wire from "../wire";
 import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../../control/errors";
 import { checkMethod, resolvePool } from "../../control/pools";
@@ -13,24 +15,6 @@ export const functions = new OpenAPIHono<AppEnv>();
 
 /** One input's arguments inline; larger ones are refused with a clear size error rather than truncated. */
 const MAX_ARGS_BYTES = MAX_INPUT_ARGS_BYTES;
-/** Inputs in one request: the SDK sends batches of up to 500. */
-const MAX_INPUTS_PER_REQUEST = 1_000;
-
-const CallBody = z.object({
-  kind: z.enum(["remote", "map"]),
-  method: z.string().max(64).optional(),
-  params: z.instanceof(Uint8Array).optional(),
-  inputs: z.array(InputItemSchema).max(MAX_INPUTS_PER_REQUEST),
-  closed: z.boolean(),
-  waitMs: z.number().int().min(0).max(60_000).optional(),
-  requestId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8 to 64 letters, digits, - or _").optional(),
-});
-
-const SpawnBody = z.object({
-  method: z.string().max(64).optional(),
-  params: z.instanceof(Uint8Array).optional(),
-  inputs: z.array(InputItemSchema).min(1).max(MAX_INPUTS_PER_REQUEST),
-});
 
 /**
  * A call's inputs are numbered 0, 1, 2, … and sent in that order, so a pool
@@ -59,16 +43,15 @@ export function checkInputSizes(inputs: Array<{ idx: number; args: Uint8Array }>
 
 functions.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/functions/{functionId}/calls",
+    ...routeOf(ROUTES.createCall),
     summary: "Start a call (remote or map) with its first inputs; remote waits for its output",
     security: [{ bearer: [] }],
-    request: { params: FunctionIdParam, body: { ...cbor("CreateCallRequest"), required: true } },
-    responses: { 200: cbor("CreateCallResponse"), ...errorResponses },
+    request: { params: FunctionIdParam, body: { ...cbor(wire.CreateCallRequest, "The call and its first inputs"), required: true } },
+    responses: { 200: cbor(wire.CreateCallResponse, "The call and the outputs ready so far"), ...errorResponses },
   }),
   async (c) => {
     const { functionId } = c.req.valid("param");
-    const body = await readCbor(c, CallBody);
+    const body = await readCbor(c, wire.CreateCallRequest);
     if (body.kind === "remote" && (body.inputs.length !== 1 || !body.closed)) throw invalid("a remote call has exactly one input and is closed");
     checkInputSizes(body.inputs);
     checkInputOrder(body.inputs);
@@ -91,16 +74,15 @@ functions.openapi(
 
 functions.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/functions/{functionId}/spawns",
+    ...routeOf(ROUTES.spawn),
     summary: "Spawn one call per input; returns their call ids at once",
     security: [{ bearer: [] }],
-    request: { params: FunctionIdParam, body: { ...cbor("SpawnRequest"), required: true } },
-    responses: { 200: cbor("SpawnResponse"), ...errorResponses },
+    request: { params: FunctionIdParam, body: { ...cbor(wire.SpawnRequest, "One input per call to spawn"), required: true } },
+    responses: { 200: cbor(wire.SpawnResponse, "The spawned calls' ids, in input order"), ...errorResponses },
   }),
   async (c) => {
     const { functionId } = c.req.valid("param");
-    const body = await readCbor(c, SpawnBody);
+    const body = await readCbor(c, wire.SpawnRequest);
     checkInputSizes(body.inputs);
     const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null));
     const method = checkMethod(pool.resolved, body.method);
@@ -119,12 +101,11 @@ const StatsSchema = z
     containers: z.object({ starting: z.number(), idle: z.number(), busy: z.number(), total: z.number() }),
     autoscaler: z.object({ minContainers: z.number(), maxContainers: z.number().nullable(), bufferContainers: z.number(), scaledownWindowMs: z.number() }),
   })
-  .openapi("FunctionStats");
+  .openapi("FunctionStats") satisfies z.ZodType<FunctionStats>;
 
 functions.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/functions/{functionId}/stats",
+    ...routeOf(ROUTES.stats),
     summary: "Backlog, running inputs, containers by state and the autoscaler settings in effect",
     security: [{ bearer: [] }],
     request: { params: FunctionIdParam, query: InstanceQuery },
@@ -141,15 +122,12 @@ functions.openapi(
   },
 );
 
-const AutoscalerBody = z.record(z.string(), z.unknown());
-
 functions.openapi(
   createRoute({
-    method: "patch",
-    path: "/v1/functions/{functionId}/autoscaler",
+    ...routeOf(ROUTES.updateAutoscaler),
     summary: "Override autoscaler settings now (merged field by field; cleared by the next deploy)",
     security: [{ bearer: [] }],
-    request: { params: FunctionIdParam, query: InstanceQuery, body: { content: { "application/json": { schema: AutoscalerBody } }, required: true } },
+    request: { params: FunctionIdParam, query: InstanceQuery, body: { content: { "application/json": { schema: wire.UpdateAutoscalerRequest } }, required: true } },
     responses: { 200: json(StatsSchema.shape.autoscaler, "The settings now in effect"), ...errorResponses },
   }),
   async (c) => {
@@ -162,15 +140,14 @@ functions.openapi(
 
 functions.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/functions/{functionId}/logs",
+    ...routeOf(ROUTES.logs),
     summary: "The tail of the function's container output, each line with its container and call",
     security: [{ bearer: [] }],
     request: {
       params: FunctionIdParam,
       query: InstanceQuery.extend({ after: queryInt(0, Number.MAX_SAFE_INTEGER).optional(), limit: queryInt(1, 1000).optional() }),
     },
-    responses: { 200: json(z.object({ lines: z.array(z.record(z.string(), z.unknown())), cursor: z.number() }), "Log lines"), ...errorResponses },
+    responses: { 200: json(wire.GetLogsResponse, "Log lines"), ...errorResponses },
   }),
   async (c) => {
     const { functionId } = c.req.valid("param");

@@ -1,25 +1,16 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { json } from "../schemas";
+import { json, routeOf } from "../schemas";
+import { HealthResponse } from "../wire";
+import { ROUTES } from "../../../sdk/src/wire/routes";
 
 export const health = new OpenAPIHono<AppEnv>();
 
 health.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/health",
+    ...routeOf(ROUTES.health),
     summary: "Readiness: the Worker answers and its database is reachable",
-    responses: {
-      200: json(
-        z.object({
-          ok: z.boolean(),
-          version: z.string(),
-          // Set by the local platform's launcher, which checks that it is its own Worker that answers.
-          platformId: z.string().optional(),
-        }),
-        "Ready",
-      ),
-    },
+    responses: { 200: json(HealthResponse, "Ready") },
   }),
   async (c) => {
     await c.env.DB.prepare("SELECT 1").first();

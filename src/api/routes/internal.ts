@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { errorResponses } from "../schemas";
+import { errorResponses, routeOf } from "../schemas";
+import { ROUTES } from "../../../sdk/src/wire/routes";
 import { ApiError, notFound } from "../../control/errors";
 import { db, bundleKeyOf } from "../../db/queries";
 import { containerSecret, signingKey, timingSafeEqual } from "../../auth/crypto";
@@ -11,8 +12,7 @@ export const internal = new OpenAPIHono<AppEnv>();
 
 internal.openapi(
   createRoute({
-    method: "get",
-    path: "/v1/internal/bundles/{deploymentId}",
+    ...routeOf(ROUTES.bundle),
     summary: "A container downloads its app bundle (container secret as bearer token)",
     request: { params: z.object({ deploymentId: z.string().max(64) }), query: z.object({ container: z.string().max(64) }) },
     responses: { 200: { description: "The ESM bundle", content: { "text/javascript": { schema: z.string() } } }, ...errorResponses },

@@ -1,22 +1,21 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { requireAdmin } from "../auth";
-import { json, errorResponses } from "../schemas";
+import { json, errorResponses, routeOf } from "../schemas";
+import * as wire from "../wire";
+import { ROUTES } from "../../../sdk/src/wire/routes";
 import { db, createWorkspace, createToken } from "../../db/queries";
 import { hashToken, newToken } from "../../auth/crypto";
 
 export const tokens = new OpenAPIHono<AppEnv>();
 
-const TokenResponse = z.object({ workspaceId: z.string(), tokenId: z.string(), token: z.string() }).openapi("TokenResponse");
-
 tokens.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/workspaces",
+    ...routeOf(ROUTES.createWorkspace),
     summary: "Create a workspace and its first token (admin secret)",
     middleware: [requireAdmin] as const,
-    request: { body: { content: { "application/json": { schema: z.object({ name: z.string().min(1).max(64) }) } }, required: true } },
-    responses: { 201: json(TokenResponse, "Created"), ...errorResponses },
+    request: { body: { content: { "application/json": { schema: wire.CreateWorkspaceRequest } }, required: true } },
+    responses: { 201: json(wire.CreateTokenResponse, "Created"), ...errorResponses },
   }),
   async (c) => {
     const { name } = c.req.valid("json");
@@ -28,11 +27,10 @@ tokens.openapi(
 
 tokens.openapi(
   createRoute({
-    method: "post",
-    path: "/v1/tokens",
+    ...routeOf(ROUTES.createToken),
     summary: "Create another token for the caller's workspace",
     security: [{ bearer: [] }],
-    responses: { 201: json(TokenResponse, "Created"), ...errorResponses },
+    responses: { 201: json(wire.CreateTokenResponse, "Created"), ...errorResponses },
   }),
   async (c) => {
     const token = newToken();
