@@ -166,7 +166,7 @@ export function checkMethod(r: ResolvedFunction, method: string | undefined): st
     if (method !== undefined) throw invalid(`${r.fn.name} is a function: it has no method ${JSON.stringify(method)}`);
     return null;
   }
-  const methods = r.fn.methods as string[];
+  const methods = r.fn.methods;
   if (method === undefined) throw invalid(`${r.fn.name} is a class: name the method to call (one of ${methods.join(", ")})`);
   if (!methods.includes(method)) throw notFound(`class ${r.fn.name} has no method ${JSON.stringify(method)} (methods: ${methods.join(", ")})`);
   return method;

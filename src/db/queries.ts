@@ -3,7 +3,7 @@ import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import * as schema from "./schema";
 import type { AppManifest, FunctionInfo } from "../../sdk/src/wire/api";
-import type { AutoscalerUpdate, FunctionOptionsWire } from "../../sdk/src/wire/options";
+import type { AutoscalerUpdate } from "../../sdk/src/wire/options";
 import { randomId } from "../auth/crypto";
 
 export type Db = DrizzleD1Database<typeof schema>;
@@ -246,7 +246,7 @@ export function functionInfo(fn: FunctionRow, appName: string): FunctionInfo {
     appName,
     name: fn.name,
     kind: fn.kind,
-    methods: fn.methods as string[],
-    options: fn.options as FunctionOptionsWire,
+    methods: fn.methods,
+    options: fn.options,
   };
 }

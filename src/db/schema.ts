@@ -1,6 +1,7 @@
 // D1 schema (DESIGN §2 "D1"): who may call, what is deployed, and the
 // autoscaler overrides and schedules that outlive a pool's memory.
 import { sqliteTable, text, integer, primaryKey, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+import type { FunctionOptionsWire } from "../../sdk/src/wire/options";
 
 export const workspaces = sqliteTable("workspaces", {
   id: text("id").primaryKey(),
@@ -58,8 +59,9 @@ export const functions = sqliteTable(
     name: text("name").notNull(),
     kind: text("kind", { enum: ["function", "class"] }).notNull(),
     deploymentId: text("deployment_id").notNull(),
-    options: text("options", { mode: "json" }).notNull(),
-    methods: text("methods", { mode: "json" }).notNull(),
+    /** Checked by resolveOptions before a deploy stores them. */
+    options: text("options", { mode: "json" }).$type<FunctionOptionsWire>().notNull(),
+    methods: text("methods", { mode: "json" }).$type<string[]>().notNull(),
     /** False once a deploy no longer defines it. */
     live: integer("live", { mode: "boolean" }).notNull(),
     configVersion: integer("config_version").notNull(),
