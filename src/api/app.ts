@@ -3,7 +3,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./context";
+import type { AppEnv } from "../app-env";
 import { ApiError } from "../control/errors";
 import { errorResponse } from "./errors";
 import { describeZodError } from "../control/validation";

@@ -1,15 +1,10 @@
 // Bearer-token auth scoped to a workspace (DESIGN §2 "Worker").
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "./context";
-import type { Env } from "../env";
+import type { AppEnv } from "../app-env";
 import { ApiError } from "../control/errors";
-import { db, workspaceForToken } from "../db/queries";
-import { hashToken, signingKey, timingSafeEqual, workspaceOfContainerToken } from "../auth/crypto";
+import { resolveToken } from "../control/tokens";
+import { timingSafeEqual } from "../auth/crypto";
 import { bucketsFor, rateLimitOf } from "./rate-limit";
-
-/** Token lookups are cached per isolate briefly: a hot path should not read D1 for every request. */
-const TOKEN_CACHE_MS = 30_000;
-const tokenCache = new Map<string, { workspaceId: string; expiresAtMs: number }>();
 
 export function bearer(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
@@ -34,31 +29,6 @@ export const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("workspaceId", resolved.workspaceId);
   await next();
 };
-
-/** The workspace a workspace token or a container token speaks for, or null. Shared by the API and the dashboard. */
-export async function workspaceOfToken(env: Env, token: string): Promise<string | null> {
-  return (await resolveToken(env, token))?.workspaceId ?? null;
-}
-
-/** The token's workspace and its SHA-256 (the key it is known by: tokens themselves are never kept). */
-async function resolveToken(env: Env, token: string): Promise<{ workspaceId: string; hash: string } | null> {
-  const hash = await hashToken(token);
-  if (token.startsWith("sqc_")) {
-    const workspaceId = await workspaceOfContainerToken(signingKey(env), token);
-    return workspaceId ? { workspaceId, hash } : null;
-  }
-  const now = Date.now();
-  const cached = tokenCache.get(hash);
-  if (cached && cached.expiresAtMs >= now) return { workspaceId: cached.workspaceId, hash };
-  const workspaceId = await workspaceForToken(db(env.DB), hash);
-  if (!workspaceId) {
-    tokenCache.delete(hash);
-    return null;
-  }
-  if (tokenCache.size > 10_000) tokenCache.clear();
-  tokenCache.set(hash, { workspaceId, expiresAtMs: now + TOKEN_CACHE_MS });
-  return { workspaceId, hash };
-}
 
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));

@@ -2,7 +2,7 @@
 // session cookie, scoped to its workspace (another workspace's app or
 // function is 404), failures in the API's JSON error shape.
 import { Hono } from "hono";
-import { poolRequest, type AppEnv } from "../api/context";
+import { poolRequest, type AppEnv } from "../app-env";
 import { ApiError, invalid, notFound } from "../control/errors";
 import { instanceParamsOf } from "../control/validation";
 import { resolvePool } from "../control/pools";

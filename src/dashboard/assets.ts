@@ -1,6 +1,6 @@
 // The page script and stylesheet, served from the Worker itself.
 import { Hono } from "hono";
-import type { AppEnv } from "../api/context";
+import type { AppEnv } from "../app-env";
 import { SCRIPT } from "./script";
 import { STYLE } from "./style";
 

@@ -4,7 +4,7 @@
 import { Hono, type Context } from "hono";
 import { csrf } from "hono/csrf";
 import type { JSX } from "hono/jsx/jsx-runtime";
-import type { AppEnv } from "../api/context";
+import type { AppEnv } from "../app-env";
 import { db, listApps } from "../db/queries";
 import { appContents } from "./data";
 import { dashboardApi } from "./api";

@@ -4,8 +4,8 @@
 // token, so revoking a token signs its dashboard sessions out too.
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { AppEnv } from "../api/context";
-import { workspaceOfToken } from "../api/auth";
+import type { AppEnv } from "../app-env";
+import { workspaceOfToken } from "../control/tokens";
 import { ApiError } from "../control/errors";
 
 const COOKIE = "squall_session";

@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../app-env";
 import type { ListAppsResponse } from "../../../sdk/src/wire/api";
 import { ROUTES } from "../../../sdk/src/wire/routes";
 import { json, errorResponses, Name, routeOf } from "../schemas";
@@ -8,7 +8,7 @@ import { notFound } from "../../control/errors";
 import * as q from "../../db/queries";
 import { deleteApp, deployApp, ownApp, stopApp } from "../../control/apps";
 import { listSchedules } from "../../schedule/schedules";
-import { publicUrl } from "../context";
+import { publicUrl } from "../../app-env";
 
 export const apps = new OpenAPIHono<AppEnv>();
 

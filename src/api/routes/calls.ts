@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../app-env";
 import { json, cbor, errorResponses, CallIdParam, queryInt, routeOf } from "../schemas";
 import * as wire from "../wire";
 import { readCbor, cborResponse } from "../cbor";

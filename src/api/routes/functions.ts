@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { poolRequest, type AppEnv } from "../context";
+import { poolRequest, type AppEnv } from "../../app-env";
 import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type FunctionStats, type SpawnResponse } from "../../../sdk/src/wire/api";
 import { ROUTES } from "../../../sdk/src/wire/routes";
 import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, queryInt, routeOf } from "../schemas";

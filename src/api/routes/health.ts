@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../app-env";
 import { json, routeOf } from "../schemas";
 import { HealthResponse } from "../wire";
 import { ROUTES } from "../../../sdk/src/wire/routes";

@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../app-env";
 import { errorResponses, routeOf } from "../schemas";
 import { ROUTES } from "../../../sdk/src/wire/routes";
 import { ApiError, notFound } from "../../control/errors";

@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../app-env";
 import { requireAdmin } from "../auth";
 import { json, errorResponses, routeOf } from "../schemas";
 import * as wire from "../wire";

@@ -1,6 +1,7 @@
+// Hono's environment for the two HTTP front ends mounted in one app: the API (src/api) and the dashboard (src/dashboard).
 import type { Context } from "hono";
-import type { Env } from "../env";
-import type { PoolRequest } from "../control/pools";
+import type { Env } from "./env";
+import type { PoolRequest } from "./control/pools";
 
 /** Hono's environment for every route: the bindings and the caller's workspace. */
 export interface AppEnv {
