@@ -27,7 +27,14 @@ export class FunctionHandle<Args extends unknown[], R> {
     const call = `${this.name}.remote()`;
     const encoded = encodeArgs(call, args);
     const target = await this.#resolve();
-    const body: CreateCallRequest = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args: encoded }], closed: true, waitMs: LONG_POLL_MS, requestId: crypto.randomUUID() };
+    const body: CreateCallRequest = {
+      kind: "remote",
+      ...targetFields(target),
+      inputs: [{ idx: 0, args: encoded }],
+      closed: true,
+      waitMs: LONG_POLL_MS,
+      requestId: crypto.randomUUID(),
+    };
     // The request id makes a resend after a dropped connection find the call the first send started.
     const res = await withRetries(
       () => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }),
@@ -118,7 +125,8 @@ export class FunctionHandle<Args extends unknown[], R> {
 }
 
 async function spawnBatch(target: CallTarget, inputs: InputItem[], waitWhenExhausted: boolean): Promise<string[]> {
-  const send = (): Promise<SpawnResponse> => httpOf(target.client).send(ROUTES.spawn, { params: { functionId: target.functionId }, body: { ...targetFields(target), inputs } });
+  const send = (): Promise<SpawnResponse> =>
+    httpOf(target.client).send(ROUTES.spawn, { params: { functionId: target.functionId }, body: { ...targetFields(target), inputs } });
   // A 429 admits nothing, so resending the same batch cannot spawn twice.
   const res = waitWhenExhausted ? await withRetries(send, { waitWhenExhausted: true }) : await send();
   if (res.callIds.length !== inputs.length) {

@@ -301,7 +301,8 @@ class MapRun {
   private async createCall(inputs: InputItem[], closed: boolean): Promise<void> {
     // The request id makes a resend after a lost answer find the call the first send started.
     const body: CreateCallRequest = { kind: "map", ...targetFields(this.target), inputs, closed, requestId: crypto.randomUUID() };
-    const res = await withRetries(() => this.http.send(ROUTES.createCall, { params: { functionId: this.target.functionId }, body, signal: this.abort.signal }), {
+    const params = { functionId: this.target.functionId };
+    const res = await withRetries(() => this.http.send(ROUTES.createCall, { params, body, signal: this.abort.signal }), {
       waitWhenExhausted: true,
       retryTransient: true,
       signal: this.abort.signal,

@@ -40,7 +40,9 @@ export const HealthResponse = z
   })
   .openapi("HealthResponse") satisfies z.ZodType<wire.HealthResponse>;
 
-export const CreateWorkspaceRequest = z.object({ name: z.string().min(1).max(64) }).openapi("CreateWorkspaceRequest") satisfies z.ZodType<wire.CreateWorkspaceRequest>;
+export const CreateWorkspaceRequest = z
+  .object({ name: z.string().min(1).max(64) })
+  .openapi("CreateWorkspaceRequest") satisfies z.ZodType<wire.CreateWorkspaceRequest>;
 
 export const CreateTokenResponse = z
   .object({ workspaceId: z.string(), tokenId: z.string(), token: z.string() })
@@ -65,7 +67,14 @@ export const DeployRequest = z
   .openapi("DeployRequest") satisfies z.ZodType<wire.DeployRequest>;
 
 export const FunctionInfo = z
-  .object({ functionId: z.string(), appName: z.string(), name: z.string(), kind: z.enum(["function", "class"]), methods: z.array(z.string()), options: OptionsSchema })
+  .object({
+    functionId: z.string(),
+    appName: z.string(),
+    name: z.string(),
+    kind: z.enum(["function", "class"]),
+    methods: z.array(z.string()),
+    options: OptionsSchema,
+  })
   .openapi("FunctionInfo") satisfies z.ZodType<wire.FunctionInfo>;
 
 export const DeployResponse = z
@@ -92,7 +101,9 @@ export const StopAppResponse = z
   .object({ appName: z.string(), cancelledInputs: z.number(), stoppedContainers: z.number() })
   .openapi("StopAppResponse") satisfies z.ZodType<wire.StopAppResponse>;
 
-export const DeleteAppResponse = z.object({ appName: z.string(), deleted: z.boolean() }).openapi("DeleteAppResponse") satisfies z.ZodType<wire.DeleteAppResponse>;
+export const DeleteAppResponse = z
+  .object({ appName: z.string(), deleted: z.boolean() })
+  .openapi("DeleteAppResponse") satisfies z.ZodType<wire.DeleteAppResponse>;
 
 export const ListSchedulesResponse = z
   .object({

@@ -10,7 +10,8 @@ import type { Env } from "../env";
 import type { PoolConfig } from "../pool/config";
 import type { FunctionPool } from "../pool/function-pool";
 import { resolveOptions } from "../../sdk/src/wire/options";
-import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf, type Db, type FunctionRow, type Overrides, type ResolvedFunction } from "../db/queries";
+import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf } from "../db/queries";
+import type { Db, FunctionRow, Overrides, ResolvedFunction } from "../db/queries";
 import { ApiError, invalid, notFound } from "./errors";
 import { sha256Hex } from "../auth/crypto";
 import { CALL_ID_SHAPE, poolIdOfCall } from "../pool/call-id";
@@ -151,7 +152,11 @@ export async function reconfigurePools(env: Env, d: Db, resolved: ResolvedFuncti
 }
 
 /** The pools of these functions: a function's own, and a class's instances (a class has no pool of its own). */
-export async function poolsOf<F extends Pick<FunctionRow, "id" | "kind">>(env: Env, d: Db, fns: F[]): Promise<Array<{ fn: F; stub: DurableObjectStub<FunctionPool> }>> {
+export async function poolsOf<F extends Pick<FunctionRow, "id" | "kind">>(
+  env: Env,
+  d: Db,
+  fns: F[],
+): Promise<Array<{ fn: F; stub: DurableObjectStub<FunctionPool> }>> {
   const instances = await classInstancesOf(d, fns.filter((f) => f.kind === "class").map((f) => f.id));
   const byId = new Map(fns.map((f) => [f.id, f]));
   return [

@@ -23,7 +23,8 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 describe("the control layer", () => {
   it("deploys, resolves, overrides and stops from plain values", async () => {
     const workspaceId = await workspaceIdOf(await newWorkspace("control"));
-    const request = { manifest: manifest("plain", [{ name: "f", options: { maxContainers: 4 } }, { name: "Model", kind: "class", methods: ["predict"] }]), bundle: BUNDLE };
+    const functions = [{ name: "f", options: { maxContainers: 4 } }, { name: "Model", kind: "class" as const, methods: ["predict"] }];
+    const request = { manifest: manifest("plain", functions), bundle: BUNDLE };
     const deployed = await deployApp(env, { workspaceId, appName: "plain", request, publicUrl: BASE });
     const [f, model] = ["f", "Model"].map((name) => deployed.functions.find((x) => x.name === name)!.functionId);
 
