@@ -14,6 +14,12 @@ export interface ResultRow {
 const pct = (x: number, digits = 1): string => `${(100 * x).toFixed(digits)} %`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
+/** One row as `npm run simulate -- --json` prints it. */
+export function jsonRow({ trace, policy, metrics: m, costRatio }: ResultRow): { trace: string; policy: string; containerSeconds: number; xOracle: number; coldStartPct: number; p99WaitS: number } {
+  const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+  return { trace, policy, containerSeconds: Math.round(m.containerSeconds), xOracle: round(costRatio, 3), coldStartPct: round(100 * m.coldStartFraction, 3), p99WaitS: round(m.p99WaitMs / 1000, 2) };
+}
+
 export function markdownTable(rows: readonly ResultRow[]): string {
   const lines = [
     "| trace | policy | container-s | × oracle | idle | cold starts | p50 wait | p99 wait | starts |",
