@@ -138,28 +138,44 @@ export function decideKeepAlive({ rhythm, nowMs, startupMs }: KeepAliveInput): K
   const cv = binCountCv(h);
   if (cv < KEEP_ALIVE.minCv) return fixed(`not representative: idle intervals follow no pattern (CV ${cv.toFixed(2)} < ${KEEP_ALIVE.minCv})`);
 
-  const headMs = lowerEdgeMs(percentileBin(h, KEEP_ALIVE.headPercentile)!);
-  const tailMs = upperEdgeMs(Math.min(BIN_COUNT - 1, percentileBin(h, KEEP_ALIVE.tailPercentile)!));
-  const keepAliveMs = Math.round(tailMs * (1 + KEEP_ALIVE.margin));
-  const spread = tailMs / Math.max(headMs, 1);
-  if (spread > KEEP_ALIVE.maxSpread) {
-    return fixed(`not representative: idle intervals spread from ${seconds(headMs)} to ${seconds(tailMs)} (5th to 99th percentile)`);
+  const edges = (headPercentile: number, tailPercentile: number) => ({
+    headMs: lowerEdgeMs(percentileBin(h, headPercentile)!),
+    tailMs: upperEdgeMs(Math.min(BIN_COUNT - 1, percentileBin(h, tailPercentile)!)),
+  });
+  const paper = edges(KEEP_ALIVE.headPercentile, KEEP_ALIVE.tailPercentile);
+  if (paper.tailMs / Math.max(paper.headMs, 1) > KEEP_ALIVE.maxSpread) {
+    return fixed(`not representative: idle intervals spread from ${seconds(paper.headMs)} to ${seconds(paper.tailMs)} (5th to 99th percentile)`);
   }
-  const learned = `learned from ${Math.round(samples)} idle intervals (5th percentile ${seconds(headMs)}, 99th ${seconds(tailMs)})`;
-  const prewarmAfterMs = Math.round(headMs * (1 - KEEP_ALIVE.margin) - startupMs);
-  const base = { representative: true, keepAliveMs, prewarmAtMs: null, wakeAtMs: null };
 
   // The learned plan is taken only when, on the recorded intervals, it starts
   // cold no more often and keeps containers no longer than the fixed window
-  // would: "auto" is never worse than the default on either count.
+  // would: "auto" is never worse than the default on either count. The
+  // study's percentiles first; if the few intervals outside them would make
+  // it start cold more often, the whole recorded range.
   const fixedPlan = predict(h, { releaseAtIdle: false, prewarmAfterMs: 0, keepMs: KEEP_ALIVE.fallbackWindowMs, startupMs });
-  const plan = predict(h, { releaseAtIdle: true, prewarmAfterMs, keepMs: keepAliveMs, startupMs });
-  const versus = `${pct(plan.coldShare)} cold, ${seconds(plan.containerMs)} of container per idle interval; fixed window ${pct(fixedPlan.coldShare)}, ${seconds(fixedPlan.containerMs)}`;
-  // Releasing pays a start-up to save the idle time before the pre-warm: only worth it when that is longer.
-  if (prewarmAfterMs <= startupMs) return fixed(`${learned}, but the next input comes too soon to release and pre-warm`);
-  if (plan.coldShare > fixedPlan.coldShare || plan.containerMs > fixedPlan.containerMs) return fixed(`${learned}, but pre-warming would not beat the fixed window (${versus})`);
+  let rejected = "";
+  let chosen: { keepAliveMs: number; prewarmAfterMs: number; why: string } | null = null;
+  for (const [label, { headMs, tailMs }] of [["5th and 99th percentiles", paper], ["shortest and longest", edges(0, 1)]] as const) {
+    const keepAliveMs = Math.round(tailMs * (1 + KEEP_ALIVE.margin));
+    const prewarmAfterMs = Math.round(headMs * (1 - KEEP_ALIVE.margin) - startupMs);
+    const why = `learned from ${Math.round(samples)} idle intervals (${label} ${seconds(headMs)}, ${seconds(tailMs)})`;
+    // Releasing pays a start-up to save the idle time before the pre-warm: only worth it when that is longer.
+    if (prewarmAfterMs <= startupMs) {
+      rejected ||= `${why}, but the next input comes too soon to release and pre-warm`;
+      continue;
+    }
+    const plan = predict(h, { releaseAtIdle: true, prewarmAfterMs, keepMs: keepAliveMs, startupMs });
+    const versus = `${pct(plan.coldShare)} cold, ${seconds(plan.containerMs)} of container per idle interval; fixed window ${pct(fixedPlan.coldShare)}, ${seconds(fixedPlan.containerMs)}`;
+    if (plan.coldShare <= fixedPlan.coldShare && plan.containerMs <= fixedPlan.containerMs) {
+      chosen = { keepAliveMs, prewarmAfterMs, why: `${why}: releases containers when idle, pre-warms one ${seconds(prewarmAfterMs)} later, keeps it until ${seconds(keepAliveMs)} (${versus})` };
+      break;
+    }
+    rejected ||= `${why}, but pre-warming would not beat the fixed window (${versus})`;
+  }
+  if (chosen === null) return fixed(rejected);
 
-  const reason = `${learned}: releases containers when idle, pre-warms one ${seconds(prewarmAfterMs)} later, keeps it until ${seconds(keepAliveMs)} (${versus})`;
+  const { keepAliveMs, prewarmAfterMs } = chosen;
+  const reason = chosen.why;
   const learnedPlan = { representative: true, reason, keepAliveMs, prewarmAfterMs };
   // The histogram is of the whole pool's idle intervals: it says when the next
   // input comes after a quiet spell, not how many containers a busy pool will
