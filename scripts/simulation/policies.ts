@@ -88,6 +88,34 @@ export function keepAlive(name: string, keepMs: number): Strategy {
   }));
 }
 
+/**
+ * Keep-alive per container: the last container of the pool stays lastMs
+ * after its last input, any other one only extraMs. Not a policy Squall
+ * offers: it shows what releasing the containers a burst left behind sooner
+ * costs in cold starts.
+ */
+export function splitKeepAlive(name: string, lastMs: number, extraMs: number): Strategy {
+  return engineStrategy(name, (model) => ({
+    decide(pool: PoolSnapshot): Decision {
+      const starting = pool.containers.filter((c) => !c.ready).length;
+      const idle = pool.containers.filter((c) => c.idleSinceMs !== null).sort((a, b) => a.idleSinceMs! - b.idleSinceMs!);
+      let live = pool.containers.length;
+      const stop: number[] = [];
+      let wakeAtMs: number | null = null;
+      for (const c of idle) {
+        const expiresMs = c.idleSinceMs! + (live === 1 ? lastMs : extraMs);
+        if (expiresMs <= pool.nowMs) {
+          stop.push(c.id);
+          live--;
+        } else {
+          wakeAtMs = wakeAtMs === null ? expiresMs : Math.min(wakeAtMs, expiresMs);
+        }
+      }
+      return { start: Math.max(0, Math.ceil(pool.pending / model.targetInputs) - starting), stop, wakeAtMs };
+    },
+  }));
+}
+
 export interface KpaSettings {
   stableWindowMs: number;
   panicWindowMs: number;
@@ -249,6 +277,7 @@ export function standardStrategies(): Strategy[] {
     squallAuto("squall auto"),
     keepAlive("keep-alive 60 s", 60_000),
     keepAlive("keep-alive 10 min", 600_000),
+    splitKeepAlive("keep-alive 60 s, extras 20 s", 60_000, 20_000),
     kpa("KPA-like"),
     oracle(ORACLE_NAME),
   ];
