@@ -151,7 +151,7 @@ ${targets(rows, oracleName).join("\n")}
   (\`src/pool/keep-alive.ts\`, \`src/pool/idle-histogram.ts\`): the pool's idle intervals go into a
   histogram; once it has 6, if they have a rhythm (99th percentile at most 1.5× the 5th, bin-count
   CV at least 2, at most half beyond 4.5 h), the pool releases its containers as it goes idle,
-  starts one again a start-up before 95 % of the 5th percentile and keeps it until 105 % of the
+  starts one again a start-up before 98 % of the 5th percentile and keeps it until 105 % of the
   99th (or of the shortest and longest recorded, if the few outside those would otherwise start
   cold), but only if that plan, replayed on the recorded intervals, starts cold no more often and
   keeps containers no longer than the fixed 60 s window. Otherwise, and while the pool has work,

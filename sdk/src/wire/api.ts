@@ -249,7 +249,11 @@ export interface FunctionStats {
 
 /** `scaledownWindowMs: "auto"` at work (README "Adaptive scale-down"). */
 export interface AdaptiveScaling {
-  /** Whether the idle-interval histogram is representative; if not, the pool uses the fixed 60 s window. */
+  /**
+   * Whether the pool acts on what it learned: the histogram has a rhythm and
+   * pre-warming beats the fixed window on it. If not, the pool uses the fixed
+   * 60 s window, and `reason` says why.
+   */
   representative: boolean;
   /** Why, in words: what was learned, or why it is not used. */
   reason: string;
