@@ -1,12 +1,13 @@
 // `npm run simulate`: replays synthetic traces through Squall's autoscaler
 // policy and the baselines in simulated time, prints the comparison, and
 // writes bench/simulation.md and bench/simulation.svg.
-//   options: --seed N (default 1), --cold-start-ms N (default 2000), --target-inputs N (default 1)
+//   options: --seed N (default 1), --cold-start-ms N (default 2000), --target-inputs N (default 1),
+//   --json (one JSON object per row on stdout instead of the table)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { runStrategy, type PoolModel } from "./simulation/engine.js";
 import { ORACLE_NAME, standardStrategies } from "./simulation/policies.js";
-import { markdownReport, markdownTable, svgChart, type ResultRow } from "./simulation/report.js";
+import { jsonRow, markdownReport, markdownTable, svgChart, type ResultRow } from "./simulation/report.js";
 import { standardTraces } from "./simulation/traces.js";
 
 function intArg(name: string, raw: string, min: number): number {
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     "cold-start-ms": { type: "string", default: "2000" },
     "target-inputs": { type: "string", default: "1" },
+    json: { type: "boolean", default: false },
   },
 });
 const seed = intArg("seed", values.seed, 0);
@@ -44,6 +46,10 @@ mkdirSync(bench, { recursive: true });
 writeFileSync(new URL("simulation.md", bench), markdownReport({ rows, traces, model, seed, oracleName: ORACLE_NAME }));
 writeFileSync(new URL("simulation.svg", bench), svgChart(rows));
 
+if (values.json) {
+  for (const row of rows) console.log(JSON.stringify(jsonRow(row)));
+  process.exit(0);
+}
 console.log(markdownTable(rows));
 const inputs = traces.reduce((n, t) => n + t.pools.reduce((m, p) => m + p.length, 0), 0);
 console.log(`\n${inputs.toLocaleString("en-US")} inputs × ${strategies.length} policies in ${elapsedS.toFixed(1)} s; wrote bench/simulation.md and bench/simulation.svg`);

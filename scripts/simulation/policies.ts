@@ -3,6 +3,8 @@
 // and the clairvoyant lower bound they are all measured against.
 import { planScaling, type ContainerView, type ScalingConfig } from "../../src/pool/autoscaler.js";
 import { DEFAULTS, type AutoscalerSettings } from "../../sdk/src/wire/options.js";
+import { emptyRhythm, observeLoad } from "../../src/pool/idle-histogram.js";
+import { decideKeepAlive, scalingConfig } from "../../src/pool/keep-alive.js";
 import { simulatePool, type ContainerState, type Decision, type Policy, type PoolModel, type PoolResult, type PoolSnapshot, type Strategy } from "./engine.js";
 import type { PoolTrace } from "./traces.js";
 
@@ -19,7 +21,7 @@ function view(c: ContainerState): ContainerView {
 }
 
 /** Squall's policy exactly as the FunctionPool runs it: on every load change and at its requested wake-up. */
-export function squall(name: string, overrides: Partial<AutoscalerSettings> = {}): Strategy {
+export function squall(name: string, overrides: Partial<AutoscalerSettings> & { scaledownWindowMs?: number } = {}): Strategy {
   return engineStrategy(name, (model) => {
     const config: ScalingConfig = {
       minContainers: DEFAULTS.minContainers,
@@ -38,6 +40,34 @@ export function squall(name: string, overrides: Partial<AutoscalerSettings> = {}
   });
 }
 
+/**
+ * Squall with `scaledownWindowMs: "auto"`, as the FunctionPool runs it: the
+ * pool's rhythm follows its load, and the keep-alive decision (with the
+ * model's cold start as the start-up estimate) sets planScaling's window and
+ * warm floor; the policy also wakes for the planned pre-warm.
+ */
+export function squallAuto(name: string): Strategy {
+  return engineStrategy(name, (model) => {
+    let rhythm = emptyRhythm();
+    const settings: AutoscalerSettings = {
+      minContainers: DEFAULTS.minContainers,
+      maxContainers: DEFAULTS.maxContainers,
+      bufferContainers: DEFAULTS.bufferContainers,
+      scaledownWindowMs: "auto",
+    };
+    return {
+      decide(pool: PoolSnapshot): Decision {
+        rhythm = observeLoad(rhythm, pool.pending + pool.running > 0, pool.nowMs) ?? rhythm;
+        const decision = decideKeepAlive({ rhythm, nowMs: pool.nowMs, startupMs: model.coldStartMs });
+        const config = scalingConfig(settings, model.targetInputs, decision);
+        const plan = planScaling(config, { pending: pool.pending, running: pool.running }, pool.containers.map(view), pool.nowMs);
+        const wakes = [plan.wakeAtMs, decision.wakeAtMs].filter((t): t is number => t !== null);
+        return { start: plan.start, stop: plan.stop.map(Number), wakeAtMs: wakes.length > 0 ? Math.min(...wakes) : null };
+      },
+    };
+  });
+}
+
 /** Classic FaaS keep-alive: one new container per waiting input's worth of slots, each stopped keepMs after its last input. */
 export function keepAlive(name: string, keepMs: number): Strategy {
   return engineStrategy(name, (model) => ({
@@ -51,6 +81,34 @@ export function keepAlive(name: string, keepMs: number): Strategy {
           const expiresMs = c.idleSinceMs + keepMs;
           if (expiresMs <= pool.nowMs) stop.push(c.id);
           else wakeAtMs = wakeAtMs === null ? expiresMs : Math.min(wakeAtMs, expiresMs);
+        }
+      }
+      return { start: Math.max(0, Math.ceil(pool.pending / model.targetInputs) - starting), stop, wakeAtMs };
+    },
+  }));
+}
+
+/**
+ * Keep-alive per container: the last container of the pool stays lastMs
+ * after its last input, any other one only extraMs. Not a policy Squall
+ * offers: it shows what releasing the containers a burst left behind sooner
+ * costs in cold starts.
+ */
+export function splitKeepAlive(name: string, lastMs: number, extraMs: number): Strategy {
+  return engineStrategy(name, (model) => ({
+    decide(pool: PoolSnapshot): Decision {
+      const starting = pool.containers.filter((c) => !c.ready).length;
+      const idle = pool.containers.filter((c) => c.idleSinceMs !== null).sort((a, b) => a.idleSinceMs! - b.idleSinceMs!);
+      let live = pool.containers.length;
+      const stop: number[] = [];
+      let wakeAtMs: number | null = null;
+      for (const c of idle) {
+        const expiresMs = c.idleSinceMs! + (live === 1 ? lastMs : extraMs);
+        if (expiresMs <= pool.nowMs) {
+          stop.push(c.id);
+          live--;
+        } else {
+          wakeAtMs = wakeAtMs === null ? expiresMs : Math.min(wakeAtMs, expiresMs);
         }
       }
       return { start: Math.max(0, Math.ceil(pool.pending / model.targetInputs) - starting), stop, wakeAtMs };
@@ -216,8 +274,10 @@ export function standardStrategies(): Strategy[] {
   return [
     squall("squall (buffer 0)"),
     squall("squall (buffer 1)", { bufferContainers: 1 }),
+    squallAuto("squall auto"),
     keepAlive("keep-alive 60 s", 60_000),
     keepAlive("keep-alive 10 min", 600_000),
+    splitKeepAlive("keep-alive 60 s, extras 20 s", 60_000, 20_000),
     kpa("KPA-like"),
     oracle(ORACLE_NAME),
   ];

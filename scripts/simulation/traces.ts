@@ -163,7 +163,117 @@ export function population(seed: number, o: PopulationOptions = POPULATION): Tra
   };
 }
 
-/** The three workloads `npm run simulate` compares policies on. */
+export interface TimersOptions {
+  functions: number;
+  durationMs: number;
+  /** Each function's period is drawn from these (the common cron steps). */
+  periodsMs: readonly number[];
+  /** A timer fires up to this late (scheduler delay), uniformly. */
+  jitterMs: number;
+  serviceMedianRangeMs: readonly [number, number];
+}
+
+export const TIMERS: TimersOptions = {
+  functions: 20,
+  durationMs: 12 * 3_600_000,
+  periodsMs: [60_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000],
+  jitterMs: 1_000,
+  serviceMedianRangeMs: [100, 5_000],
+};
+
+function logUniform(rng: Rng, lo: number, hi: number): number {
+  return lo * Math.pow(hi / lo, rng.next());
+}
+
+function timerArrivals(rng: Rng, periodMs: number, o: { durationMs: number; jitterMs: number }, medianServiceMs: number, out: TraceInput[]): void {
+  const phaseMs = rng.next() * periodMs;
+  for (let t = phaseMs; t < o.durationMs; t += periodMs) {
+    out.push({ arrivalMs: Math.floor(t + rng.next() * o.jitterMs), serviceMs: serviceTime(rng, medianServiceMs) });
+  }
+}
+
+/**
+ * Timer-driven functions, as in the study's timer triggers: each fires every
+ * period (1 min to 1 h) a little late, so its idle intervals are all alike.
+ */
+export function timers(seed: number, o: TimersOptions = TIMERS): Trace {
+  const rng = new Rng(seed);
+  const [lo, hi] = o.serviceMedianRangeMs;
+  const pools: TraceInput[][] = [];
+  for (let f = 0; f < o.functions; f++) {
+    const periodMs = o.periodsMs[Math.floor(rng.next() * o.periodsMs.length)]!;
+    const inputs: TraceInput[] = [];
+    timerArrivals(rng, periodMs, o, logUniform(rng, lo, hi), inputs);
+    pools.push(inputs);
+  }
+  return {
+    name: "timers",
+    description: `${o.functions} timer-driven functions over ${o.durationMs / 3_600_000} h, each every ${o.periodsMs.map((p) => p / 60_000).join(", ")} min (drawn), up to ${o.jitterMs / 1000} s late; service medians ${lo} to ${hi} ms`,
+    pools,
+  };
+}
+
+export interface WildOptions {
+  functions: number;
+  durationMs: number;
+  /** Shares of timer-driven and Poisson functions; the rest have heavy-tailed idle times. */
+  timerShare: number;
+  poissonShare: number;
+  /** Poisson functions' mean gap between inputs, log-uniform over this range. */
+  poissonMeanGapRangeMs: readonly [number, number];
+  /** Heavy-tailed functions: log-normal gaps, median log-uniform over this range, with this sigma. */
+  heavyMedianGapRangeMs: readonly [number, number];
+  heavySigma: number;
+  serviceMedianRangeMs: readonly [number, number];
+}
+
+export const WILD: WildOptions = {
+  functions: 60,
+  durationMs: 12 * 3_600_000,
+  timerShare: 0.25,
+  poissonShare: 0.4,
+  poissonMeanGapRangeMs: [1_000, 6 * 3_600_000],
+  heavyMedianGapRangeMs: [10_000, 3_600_000],
+  heavySigma: 1,
+  serviceMedianRangeMs: [100, 5_000],
+};
+
+/**
+ * A population shaped like the study's published distributions: invocation
+ * rates spanning about five orders of magnitude (from one a second to a few
+ * a day, most functions at most once a minute), a quarter timer-driven
+ * (periodic idle times), the others Poisson or with heavy-tailed (log-normal)
+ * idle times; service times log-normal.
+ */
+export function wild(seed: number, o: WildOptions = WILD): Trace {
+  const rng = new Rng(seed);
+  const [lo, hi] = o.serviceMedianRangeMs;
+  const pools: TraceInput[][] = [];
+  for (let f = 0; f < o.functions; f++) {
+    const kind = rng.next();
+    const medianServiceMs = logUniform(rng, lo, hi);
+    const inputs: TraceInput[] = [];
+    if (kind < o.timerShare) {
+      timerArrivals(rng, TIMERS.periodsMs[Math.floor(rng.next() * TIMERS.periodsMs.length)]!, { durationMs: o.durationMs, jitterMs: TIMERS.jitterMs }, medianServiceMs, inputs);
+    } else if (kind < o.timerShare + o.poissonShare) {
+      const ratePerS = 1000 / logUniform(rng, ...o.poissonMeanGapRangeMs);
+      poissonArrivals(rng, 0, o.durationMs, ratePerS, () => ratePerS, medianServiceMs, inputs);
+    } else {
+      const medianGapMs = logUniform(rng, ...o.heavyMedianGapRangeMs);
+      for (let t = rng.logNormal(medianGapMs, o.heavySigma); t < o.durationMs; t += rng.logNormal(medianGapMs, o.heavySigma)) {
+        inputs.push({ arrivalMs: Math.floor(t), serviceMs: serviceTime(rng, medianServiceMs) });
+      }
+    }
+    pools.push(inputs);
+  }
+  return {
+    name: "wild",
+    description: `${o.functions} functions over ${o.durationMs / 3_600_000} h shaped like "Serverless in the Wild": ${o.timerShare * 100} % timer-driven (as in timers), ${o.poissonShare * 100} % Poisson with mean gaps ${o.poissonMeanGapRangeMs[0] / 1000} s to ${o.poissonMeanGapRangeMs[1] / 3_600_000} h, the rest log-normal gaps (median ${o.heavyMedianGapRangeMs[0] / 1000} s to ${o.heavyMedianGapRangeMs[1] / 3_600_000} h, sigma ${o.heavySigma}); service medians ${lo} to ${hi} ms`,
+    pools,
+  };
+}
+
+/** The workloads `npm run simulate` compares policies on. */
 export function standardTraces(seed: number): Trace[] {
-  return [dailyCycle(seed), bursty(seed), population(seed)];
+  return [dailyCycle(seed), bursty(seed), population(seed), timers(seed), wild(seed)];
 }

@@ -133,6 +133,7 @@ function PoolCard(props: { fn: FunctionRow; pool: PoolRef }) {
             </div>
           ))}
         </dl>
+        <p class="adaptive" data-adaptive hidden></p>
         <details>
           <summary>Change settings</summary>
           <form data-autoscaler-form>
@@ -145,7 +146,7 @@ function PoolCard(props: { fn: FunctionRow; pool: PoolRef }) {
             <button type="submit">Save</button>
             <p class="form-message" data-form-message role="status"></p>
           </form>
-          <p class="muted">An override lasts until the app's next deploy. Leave maxContainers empty for no bound.</p>
+          <p class="muted">An override lasts until the app's next deploy. Leave maxContainers empty for no bound; scaledownWindowMs may be "auto".</p>
         </details>
       </div>
       <details class="recent" open>

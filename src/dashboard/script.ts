@@ -72,8 +72,26 @@ export const SCRIPT = `"use strict";
         source.className = "source " + origin;
       }
     }
+    const adaptive = el.querySelector("[data-adaptive]");
+    adaptive.hidden = !(s && s.adaptive);
+    if (s && s.adaptive) adaptive.textContent = describeAdaptive(s.adaptive);
     drawChart(card);
     renderRecent(el.querySelector("[data-recent]"), p.recent);
+  }
+
+  // scaledownWindowMs "auto": the learned keep-alive, the next pre-warm, and why.
+  function describeAdaptive(a) {
+    const secs = (ms) => (ms / 1000).toFixed(1) + " s";
+    const parts = [(a.representative ? "learned keep-alive " : "fixed window ") + secs(a.keepAliveMs)];
+    if (a.prewarmAtMs !== null) {
+      const inMs = a.prewarmAtMs - serverNow;
+      parts.push("next pre-warm " + new Date(a.prewarmAtMs).toLocaleTimeString() + (inMs > 0 ? " (in " + secs(inMs) + ")" : " (started)"));
+    } else if (a.prewarmAfterMs !== null) {
+      parts.push("pre-warms " + secs(a.prewarmAfterMs) + " after going idle");
+    } else {
+      parts.push("no pre-warm");
+    }
+    return "auto: " + parts.join(" · ") + ". Why: " + a.reason + ".";
   }
 
   function setField(el, field, value) {

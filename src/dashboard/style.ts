@@ -58,6 +58,7 @@ label { display: grid; gap: .2rem; font-size: .85rem; color: var(--muted); }
 .autoscaler dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .25rem .75rem; margin: 0; }
 .autoscaler dt { font-size: .75rem; color: var(--muted); }
 .autoscaler dd { margin: 0; font-variant-numeric: tabular-nums; }
+.autoscaler .adaptive { font-size: .85rem; color: var(--muted); margin: .5rem 0 0; }
 .source { font-size: .7rem; padding: 0 .35rem; border-radius: 999px; background: #f3f4f6; color: var(--muted); }
 .source.override { background: #dbeafe; color: #1d4ed8; }
 .source.schedule { background: #fef3c7; color: #92400e; }

@@ -3,7 +3,9 @@
 // runs it on every load change and on its alarm.
 import type { AutoscalerSettings } from "../../sdk/src/wire/options";
 
-export interface ScalingConfig extends AutoscalerSettings {
+export interface ScalingConfig extends Omit<AutoscalerSettings, "scaledownWindowMs"> {
+  /** A fixed window, or the one `decideKeepAlive` chose for "auto". */
+  scaledownWindowMs: number;
   /** Inputs one container is planned to serve at once. */
   targetInputs: number;
 }

@@ -15,6 +15,8 @@ import { createBackend, CapacityError, type ComputeBackend } from "../compute";
 import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
 import { planScaling, type ContainerView } from "./autoscaler";
 import { effectiveSettings, settingOrigins, ok, fail, type PoolConfig, type PoolResult } from "./config";
+import { observeLoad, observeStartup, parseRhythm, type PoolRhythm } from "./idle-histogram";
+import { adaptiveStats, autoKeepAlive, scalingConfig } from "./keep-alive";
 import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type CallKind, type RunningInput, type MetricPoint, type HistoryRow } from "./store";
 import * as limits from "./limits";
 
@@ -90,12 +92,15 @@ export class FunctionPool extends DurableObject<Env> {
   private completedSincePoint = 0;
   private failedSincePoint = 0;
   private lastPoint: MetricPoint | null = null;
+  /** The function's idle intervals, for scaledownWindowMs "auto" (kept in meta: it outlives evictions). */
+  private rhythm: PoolRhythm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new PoolStore(ctx.storage.sql);
     this.config = this.store.getMeta<PoolConfig>("config");
     this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
+    this.rhythm = parseRhythm(this.store.getMeta("rhythm"));
     this.backend = createBackend(env);
     ctx.blockConcurrencyWhile(async () => {
       this.alarmAtMs = await ctx.storage.getAlarm();
@@ -298,6 +303,7 @@ export class FunctionPool extends DurableObject<Env> {
       containers,
       autoscaler: effectiveSettings(config),
       autoscalerSources: settingOrigins(config),
+      ...adaptiveStats(autoKeepAlive(effectiveSettings(config), this.rhythm, Date.now()), this.rhythm),
     };
   }
 
@@ -541,19 +547,22 @@ export class FunctionPool extends DurableObject<Env> {
     }
 
     let wakeAtMs: number | null = null;
+    const seen = observeLoad(this.rhythm, counts.readyNow + counts.running > 0, now);
+    if (seen) this.setRhythm(seen);
     if (!this.stopped) {
+      const keepAlive = autoKeepAlive(settings, this.rhythm, now);
       const views: ContainerView[] = current.map((c) => ({
         id: c.id,
         phase: c.state === "starting" ? "starting" : c.running > 0 ? "busy" : "idle",
         idleSinceMs: c.state === "ready" && c.running === 0 ? c.idleSince : null,
       }));
       const plan = planScaling(
-        { ...settings, targetInputs: this.config.options.targetInputs },
+        scalingConfig(settings, this.config.options.targetInputs, keepAlive),
         { pending: counts.readyNow, running: counts.running },
         views,
         now,
       );
-      wakeAtMs = plan.wakeAtMs;
+      wakeAtMs = earliest(plan.wakeAtMs, keepAlive?.wakeAtMs ?? null);
       if (plan.start > 0) {
         if (now >= this.startBlockedUntilMs) for (let i = 0; i < plan.start; i++) this.startContainer(now);
         else wakeAtMs = earliest(wakeAtMs, this.startBlockedUntilMs);
@@ -572,6 +581,11 @@ export class FunctionPool extends DurableObject<Env> {
       this.store.hasCalls() ? now + SWEEP_INTERVAL_MS : null,
     );
     void this.setAlarm(next);
+  }
+
+  private setRhythm(rhythm: PoolRhythm): void {
+    this.rhythm = rhythm;
+    this.store.setMeta("rhythm", rhythm);
   }
 
   private async setAlarm(atMs: number | null): Promise<void> {
@@ -731,6 +745,8 @@ export class FunctionPool extends DurableObject<Env> {
         }
         this.startFailures = 0;
         this.lastStartError = null;
+        const started = this.store.containers().find((c) => c.id === id && c.state === "starting");
+        if (started) this.setRhythm(observeStartup(this.rhythm, Date.now() - started.startedAt));
         this.store.markReady(id, Date.now());
         this.onLoadChange();
         return;

@@ -109,6 +109,26 @@ describe("the dashboard", () => {
     await eventually("the warm containers to go", async () => ((await shown("containers")) === "0" ? true : undefined));
   });
 
+  it('switches scaledownWindowMs to "auto" from the page and shows what the pool has learned, and why', async () => {
+    const form = card().locator("[data-autoscaler-form]");
+    const adaptive = card().locator("[data-adaptive]");
+    expect(await adaptive.isHidden()).toBe(true);
+    await form.locator('input[name="scaledownWindowMs"]').fill("sometimes");
+    await form.getByRole("button", { name: "Save" }).click();
+    await form.getByText('must be a whole number of milliseconds or "auto", got "sometimes"').waitFor();
+
+    await form.locator('input[name="scaledownWindowMs"]').fill("auto");
+    await form.getByRole("button", { name: "Save" }).click();
+    await form.getByText("Saved: scaledownWindowMs.").waitFor();
+    await adaptive.waitFor({ state: "visible" });
+    expect(await adaptive.textContent()).toMatch(/^auto: fixed window 60\.0 s · no pre-warm\. Why: learning: \d+ of 6 idle intervals seen: fixed 60\.0 s window\.$/);
+    expect(await card().locator('[data-field="setting-scaledownWindowMs"]').textContent()).toBe("auto");
+
+    await form.locator('input[name="scaledownWindowMs"]').fill("2000");
+    await form.getByRole("button", { name: "Save" }).click();
+    await adaptive.waitFor({ state: "hidden" });
+  });
+
   it("is readable on a phone: nothing wider than the screen", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();

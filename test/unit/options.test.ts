@@ -58,3 +58,27 @@ describe("autoscaler updates", () => {
     expect(() => applyAutoscalerUpdate("f", base, { minContainers: 3 })).toThrow(/must not exceed/);
   });
 });
+
+describe('scaledownWindowMs "auto"', () => {
+  it("is accepted by app.function options, updateAutoscaler and scalingSchedule entries", () => {
+    expect(resolveOptions("f", { scaledownWindowMs: "auto" }).scaledownWindowMs).toBe("auto");
+    expect(checkAutoscalerUpdate("updateAutoscaler on f", { scaledownWindowMs: "auto" })).toEqual({ scaledownWindowMs: "auto" });
+    const o = resolveOptions("f", { scaledownWindowMs: 5_000, scalingSchedule: [{ cron: "0 6 * * *", set: { scaledownWindowMs: "auto" } }] });
+    expect(o.scalingSchedule[0]!.set).toEqual({ scaledownWindowMs: "auto" });
+    const base = { minContainers: 0, maxContainers: null, bufferContainers: 0, scaledownWindowMs: 60_000 };
+    expect(applyAutoscalerUpdate("f", base, { scaledownWindowMs: "auto" }).scaledownWindowMs).toBe("auto");
+  });
+
+  it.each([["Auto"], ["60s"], [""], [null], [true], [{ auto: true }]])("refuses %j with an error that names both forms", (value) => {
+    const message = /option "scaledownWindowMs" must be a whole number of milliseconds or "auto", got /;
+    expect(() => resolveOptions("f", { scaledownWindowMs: value })).toThrow(message);
+    expect(() => checkAutoscalerUpdate("updateAutoscaler on f", { scaledownWindowMs: value })).toThrow(message);
+    expect(() => resolveOptions("f", { scalingSchedule: [{ cron: "0 6 * * *", set: { scaledownWindowMs: value } }] })).toThrow(/scalingSchedule\[0\]\.set.*scaledownWindowMs/);
+  });
+
+  it("still bounds a number", () => {
+    expect(() => resolveOptions("f", { scaledownWindowMs: 1_000 })).toThrow(/"scaledownWindowMs" must be between 2000 and 3600000/);
+    expect(() => checkAutoscalerUpdate("f", { scaledownWindowMs: 2.5e3 + 0.5 })).toThrow(/must be a whole number/);
+  });
+});
+

@@ -143,6 +143,29 @@ describe("other commands", () => {
     expect(bad).toMatchObject({ code: 1, err: 'error: --min-containers must be a whole number, got "two"' });
   });
 
+  it('update-autoscaler takes --scaledown-window-ms auto; stats shows what an auto pool learned', async () => {
+    fake.define("rhythmic", { f: () => 1 });
+    const update = await squall("function", "update-autoscaler", "rhythmic", "f", "--scaledown-window-ms", "auto");
+    expect(update.code).toBe(0);
+    expect(fake.autoscalerUpdates.at(-1)?.body).toEqual({ scaledownWindowMs: "auto" });
+    expect(update.out).toContain("scaledownWindowMs auto");
+    const bad = await squall("function", "update-autoscaler", "rhythmic", "f", "--scaledown-window-ms", "soon");
+    expect(bad).toMatchObject({ code: 1, err: 'error: --scaledown-window-ms must be a whole number, got "soon"' });
+
+    const reason = "learned from 12 idle intervals (5th and 99th percentiles 19.3 s, 20.2 s): releases containers when idle, pre-warms one 14.3 s later";
+    fake.stats.adaptive = { representative: true, reason, keepAliveMs: 21_200, prewarmAfterMs: 14_300, prewarmAtMs: Date.UTC(2026, 10, 30, 19, 0, 14, 300), samples: 12 };
+    try {
+      const stats = await squall("function", "stats", "rhythmic", "f");
+      expect(stats.out).toMatch(/histogram\s+representative \(12 idle intervals\)/);
+      expect(stats.out).toMatch(/keep-alive\s+21\.2 s/);
+      expect(stats.out).toMatch(/pre-warm after idle\s+14\.3 s/);
+      expect(stats.out).toMatch(/next pre-warm\s+2026-11-30T19:00:14\.300Z/);
+      expect(stats.out).toContain(reason);
+    } finally {
+      delete fake.stats.adaptive;
+    }
+  });
+
   it("call get prints a spawned call's result; token create prints the token", async () => {
     fake.define("calls", { greet: ({ args }) => `hello ${args[0] as string}` });
     const { Client } = await import("../../sdk/src/client");

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type {
-  AppManifest, CreateCallRequest, GetCallResultsRequest, GetCallResultsResponse, DeployRequest, DeployResponse, ErrorCode, FunctionInfo, GetOutputsResponse, InputItem, OutputItem, OutputStatus,
+  AppManifest, CreateCallRequest, GetCallResultsRequest, GetCallResultsResponse, DeployRequest, DeployResponse, ErrorCode, FunctionInfo, FunctionStats, GetOutputsResponse, InputItem, OutputItem, OutputStatus,
 } from "../../sdk/src/wire/api";
 import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
 import { decode, encode, serializeError } from "../../sdk/src/wire/serialization";
@@ -79,11 +79,11 @@ export class FakeApi {
   readonly maxOutstanding = new Map<string, number>();
   /** Per call: how many times an already-admitted idx was sent again in an accepted request. */
   readonly duplicateInputs = new Map<string, number>();
-  readonly stats = {
+  readonly stats: FunctionStats = {
     backlog: 3,
     runningInputs: 2,
     containers: { starting: 1, idle: 0, busy: 2, total: 3 },
-    autoscaler: { minContainers: 0, maxContainers: null as number | null, bufferContainers: 0, scaledownWindowMs: 60_000 },
+    autoscaler: { minContainers: 0, maxContainers: null, bufferContainers: 0, scaledownWindowMs: 60_000 },
   };
   readonly autoscalerUpdates: Array<{ functionId: string; params: string | null; body: unknown }> = [];
   private server: Server | null = null;

@@ -1,8 +1,8 @@
 import { describe, it, expect } from "vitest";
 import { runStrategy, simulatePool, type Metrics, type Policy, type PoolModel } from "../../scripts/simulation/engine.js";
-import { ORACLE_NAME, keepAlive, oracle, squall, standardStrategies } from "../../scripts/simulation/policies.js";
+import { ORACLE_NAME, keepAlive, oracle, squall, squallAuto, standardStrategies } from "../../scripts/simulation/policies.js";
 import { svgChart, type ResultRow } from "../../scripts/simulation/report.js";
-import { BURSTY, DAILY_CYCLE, POPULATION, bursty, dailyCycle, population, type Trace } from "../../scripts/simulation/traces.js";
+import { BURSTY, DAILY_CYCLE, POPULATION, TIMERS, WILD, bursty, dailyCycle, population, timers, wild, type Trace } from "../../scripts/simulation/traces.js";
 
 const model: PoolModel = { targetInputs: 1, coldStartMs: 2_000 };
 
@@ -12,6 +12,8 @@ function shortTraces(seed: number): Trace[] {
     dailyCycle(seed, { ...DAILY_CYCLE, hourMs: 10_000 }),
     bursty(seed, { ...BURSTY, durationMs: 1_800_000 }),
     population(seed, { ...POPULATION, functions: 20, durationMs: 600_000 }),
+    timers(seed, { ...TIMERS, functions: 8, durationMs: 4 * 3_600_000 }),
+    wild(seed, { ...WILD, functions: 20, durationMs: 4 * 3_600_000 }),
   ];
 }
 
@@ -82,6 +84,27 @@ describe("autoscaler simulator", () => {
 
   it("on bursts, Squall with a buffer container has fewer cold starts than without", () => {
     expect(metrics("bursty", "squall (buffer 1)").coldStartFraction).toBeLessThan(metrics("bursty", "squall (buffer 0)").coldStartFraction);
+  });
+
+  it('"auto" never has more cold starts than the fixed 60 s window it falls back to', () => {
+    for (const trace of traces) {
+      expect(metrics(trace.name, "squall auto").coldStartFraction, trace.name).toBeLessThanOrEqual(metrics(trace.name, "squall (buffer 0)").coldStartFraction);
+    }
+  });
+
+  it('on timer-driven functions, "auto" pre-warms: far fewer cold starts and fewer container-seconds than the fixed window', () => {
+    const auto = metrics("timers", "squall auto");
+    const fixed = metrics("timers", "squall (buffer 0)");
+    expect(auto.coldStartFraction).toBeLessThan(fixed.coldStartFraction / 2);
+    expect(auto.containerSeconds).toBeLessThan(fixed.containerSeconds);
+  });
+
+  it('"auto" on a steady 20 s rhythm: after learning, every input finds a pre-warmed container', () => {
+    const trace = Array.from({ length: 30 }, (_, i) => ({ arrivalMs: i * 20_000, serviceMs: 200 }));
+    const { outcomes } = squallAuto("auto").simulate(trace, model);
+    expect(outcomes.slice(8).every((o) => !o.cold)).toBe(true);
+    const fixed = squall("fixed").simulate(trace, model);
+    expect(squallAuto("auto").simulate(trace, model).containerMs).toBeLessThan(fixed.containerMs / 2);
   });
 
   it("is deterministic for a seed and varies with it", () => {

@@ -264,6 +264,28 @@ export interface FunctionStats {
    * held at maxContainers.
    */
   autoscalerSources?: Record<keyof AutoscalerSettings, "declared" | "override" | "schedule" | "clamped">;
+  /** Only while scaledownWindowMs is "auto": what the pool has learned and plans. */
+  adaptive?: AdaptiveScaling;
+}
+
+/** `scaledownWindowMs: "auto"` at work (README "Adaptive scale-down"). */
+export interface AdaptiveScaling {
+  /**
+   * Whether the pool acts on what it learned: the histogram has a rhythm and
+   * pre-warming beats the fixed window on it. If not, the pool uses the fixed
+   * 60 s window, and `reason` says why.
+   */
+  representative: boolean;
+  /** Why, in words: what was learned, or why it is not used. */
+  reason: string;
+  /** How long after the pool goes idle a container is kept warm (the fixed window while not representative). */
+  keepAliveMs: number;
+  /** How long after the pool goes idle one container is started again; null: no pre-warming. */
+  prewarmAfterMs: number | null;
+  /** While the pool is idle: when the planned pre-warm starts (epoch ms; past once it has); null: none planned. */
+  prewarmAtMs: number | null;
+  /** Idle intervals recorded (recent ones weigh more, so this may be fractional). */
+  samples: number;
 }
 
 /** One line of a container's output. */

@@ -15,12 +15,20 @@ export interface ConcurrencyOptions {
   targetInputs?: number;
 }
 
+/**
+ * How long an idle container stays: a fixed number of milliseconds, or
+ * "auto": the pool learns the function's idle intervals and picks each
+ * container's keep-alive and a pre-warm time from them (README "Adaptive
+ * scale-down"), behaving as the default fixed window until it has learned.
+ */
+export type ScaledownWindow = number | "auto";
+
 /** The four settings that `updateAutoscaler` and scaling schedules may change. */
 export interface AutoscalerSettings {
   minContainers: number;
   maxContainers: number | null;
   bufferContainers: number;
-  scaledownWindowMs: number;
+  scaledownWindowMs: ScaledownWindow;
 }
 
 export type AutoscalerUpdate = Partial<AutoscalerSettings>;
@@ -40,7 +48,7 @@ export interface FunctionOptionsWire {
   maxContainers?: number;
   minContainers?: number;
   bufferContainers?: number;
-  scaledownWindowMs?: number;
+  scaledownWindowMs?: ScaledownWindow;
   concurrent?: ConcurrencyOptions;
   timeoutMs?: number;
   /** How long a container may take to become ready (download, import, enter()) before the start counts as failed. */
@@ -175,10 +183,16 @@ function checkAutoscalerFields(where: string, o: Record<string, unknown>, allowN
     out.maxContainers = o.maxContainers === null && allowNullMax ? null : int(where, "maxContainers", o.maxContainers, 1, BOUNDS.containers);
   }
   if (o.bufferContainers !== undefined) out.bufferContainers = int(where, "bufferContainers", o.bufferContainers, 0, BOUNDS.containers);
-  if (o.scaledownWindowMs !== undefined) {
-    out.scaledownWindowMs = int(where, "scaledownWindowMs", o.scaledownWindowMs, BOUNDS.scaledownWindowMs.min, BOUNDS.scaledownWindowMs.max);
-  }
+  if (o.scaledownWindowMs !== undefined) out.scaledownWindowMs = scaledownWindow(where, o.scaledownWindowMs);
   return out;
+}
+
+function scaledownWindow(where: string, v: unknown): ScaledownWindow {
+  if (v === "auto") return v;
+  if (typeof v !== "number") {
+    throw new OptionsError(`${where}: option "scaledownWindowMs" must be a whole number of milliseconds or "auto", got ${JSON.stringify(v)}`);
+  }
+  return int(where, "scaledownWindowMs", v, BOUNDS.scaledownWindowMs.min, BOUNDS.scaledownWindowMs.max);
 }
 
 function checkSettingsConsistent(where: string, s: AutoscalerSettings): void {

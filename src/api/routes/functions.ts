@@ -99,7 +99,24 @@ const StatsSchema = z
     backlog: z.number(),
     runningInputs: z.number(),
     containers: z.object({ starting: z.number(), idle: z.number(), busy: z.number(), total: z.number() }),
-    autoscaler: z.object({ minContainers: z.number(), maxContainers: z.number().nullable(), bufferContainers: z.number(), scaledownWindowMs: z.number() }),
+    autoscaler: z.object({
+      minContainers: z.number(),
+      maxContainers: z.number().nullable(),
+      bufferContainers: z.number(),
+      scaledownWindowMs: z.union([z.number(), z.literal("auto")]),
+    }),
+    autoscalerSources: z.record(z.string(), z.enum(["declared", "override", "schedule", "clamped"])).optional(),
+    adaptive: z
+      .object({
+        representative: z.boolean(),
+        reason: z.string(),
+        keepAliveMs: z.number(),
+        prewarmAfterMs: z.number().nullable(),
+        prewarmAtMs: z.number().nullable(),
+        samples: z.number(),
+      })
+      .optional()
+      .openapi({ description: 'Only while scaledownWindowMs is "auto": the learned keep-alive, the next planned pre-warm, and why' }),
   })
   .openapi("FunctionStats") satisfies z.ZodType<FunctionStats>;
 

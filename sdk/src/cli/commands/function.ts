@@ -32,6 +32,23 @@ export const functionStats: Command = {
         settings.map((key) => [key, String(s.autoscaler[key] ?? "none"), s.autoscalerSources?.[key] ?? "declared"]),
       ),
     );
+    if (s.adaptive) {
+      const a = s.adaptive;
+      const prewarm = a.prewarmAtMs === null ? "none planned" : new Date(a.prewarmAtMs).toISOString();
+      ctx.io.out("");
+      ctx.io.out(
+        table(
+          ["AUTO SCALE-DOWN", "VALUE"],
+          [
+            ["histogram", a.representative ? `representative (${a.samples} idle intervals)` : `not representative (${a.samples} idle intervals)`],
+            ["keep-alive", `${(a.keepAliveMs / 1000).toFixed(1)} s`],
+            ["pre-warm after idle", a.prewarmAfterMs === null ? "none" : `${(a.prewarmAfterMs / 1000).toFixed(1)} s`],
+            ["next pre-warm", prewarm],
+            ["why", a.reason],
+          ],
+        ),
+      );
+    }
   },
 };
 
@@ -43,7 +60,7 @@ export const functionUpdateAutoscaler: Command = {
     "min-containers": { type: "string", value: "N", help: "containers kept running even when idle" },
     "max-containers": { type: "string", value: "N", help: 'upper bound on containers ("none" for no bound)' },
     "buffer-containers": { type: "string", value: "N", help: "extra idle containers kept while the function is busy" },
-    "scaledown-window-ms": { type: "string", value: "N", help: "how long a container may stay idle before it stops" },
+    "scaledown-window-ms": { type: "string", value: "N", help: 'how long a container may stay idle before it stops ("auto": learned from the function\'s idle intervals)' },
     ...PARAMS_OPTION,
   },
   arity: [2, 2],
@@ -59,8 +76,11 @@ export const functionUpdateAutoscaler: Command = {
     }
     const buffer = intOption(ctx.values, "buffer-containers");
     if (buffer !== undefined) update.bufferContainers = buffer;
-    const window = intOption(ctx.values, "scaledown-window-ms");
-    if (window !== undefined) update.scaledownWindowMs = window;
+    if (ctx.values["scaledown-window-ms"] === "auto") update.scaledownWindowMs = "auto";
+    else {
+      const window = intOption(ctx.values, "scaledown-window-ms");
+      if (window !== undefined) update.scaledownWindowMs = window;
+    }
     if (Object.keys(update).length === 0) {
       throw new UsageError("name at least one setting: --min-containers, --max-containers, --buffer-containers or --scaledown-window-ms");
     }
