@@ -25,7 +25,12 @@ const OptionsSchema = z
   .openapi({ type: "object", description: "the function's options (README: Options)" });
 
 const AutoscalerSettingsSchema = z
-  .object({ minContainers: z.number(), maxContainers: z.number().nullable(), bufferContainers: z.number(), scaledownWindowMs: z.number() })
+  .object({
+    minContainers: z.number(),
+    maxContainers: z.number().nullable(),
+    bufferContainers: z.number(),
+    scaledownWindowMs: z.union([z.number(), z.literal("auto")]),
+  })
   .openapi("AutoscalerSettings") satisfies z.ZodType<AutoscalerSettings>;
 
 const AutoscalerUpdateSchema = AutoscalerSettingsSchema.partial().openapi("AutoscalerUpdate") satisfies z.ZodType<AutoscalerUpdate>;
