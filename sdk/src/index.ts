@@ -17,5 +17,5 @@ export {
   UserCodeException,
   RemoteError,
 } from "./errors.js";
-export type { FunctionStats } from "./wire/api.js";
+export type { FunctionStats, StartsHeldBack } from "./wire/api.js";
 export type { AutoscalerSettings, AutoscalerUpdate, RetryPolicy, ConcurrencyOptions, ScalingScheduleEntry } from "./wire/options.js";

@@ -16,7 +16,7 @@ export function createHostServer(containers: ContainerSet): Server {
       .then(([status, body]) => send(res, status, body))
       .catch((err: unknown) => {
         const e = err instanceof HostError ? err : new HostError(500, "INTERNAL", (err as Error).message ?? String(err));
-        send(res, e.status, e.body());
+        send(res, e.status, e.body(), e.retryAfterMs);
       });
   });
 }
@@ -70,6 +70,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+function send(res: ServerResponse, status: number, body: unknown, retryAfterMs?: number): void {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(retryAfterMs / 1000));
+  res.writeHead(status, headers).end(JSON.stringify(body));
 }

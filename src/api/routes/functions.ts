@@ -118,6 +118,15 @@ const StatsSchema = z
     runningInputs: z.number(),
     containers: z.object({ starting: z.number(), idle: z.number(), busy: z.number(), total: z.number() }),
     autoscaler: z.object({ minContainers: z.number(), maxContainers: z.number().nullable(), bufferContainers: z.number(), scaledownWindowMs: z.number() }),
+    startsHeldBack: z
+      .object({
+        reason: z.enum(["capacity", "platform_error", "start_failures"]),
+        message: z.string(),
+        untilMs: z.number(),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: "Set while the pool starts no containers although it may want some: why, the last error, and until when (ms since the epoch)" }),
   })
   .openapi("FunctionStats");
 
