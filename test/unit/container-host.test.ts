@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe("container host", () => {
   it("starts a runner that listens, and lists and describes it", async () => {
-    expect(await hostRequest(host.url, "GET", "/healthz")).toMatchObject({ status: 200, body: { ok: true } });
+    expect(await hostRequest(host.url, "GET", "/healthz")).toMatchObject({ status: 200, body: { ok: true, limits: host.limits } });
     const c = await startContainer(host.url);
     expect(c.info).toMatchObject({ id: c.id, state: "running", exitCode: null, signal: null });
     expect(isAlive(c.info.pid)).toBe(true);

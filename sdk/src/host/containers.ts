@@ -42,6 +42,10 @@ export class ContainerSet {
     process.on("exit", this.killAll);
   }
 
+  get limits(): { maxContainers: number; maxStarts: number } {
+    return { maxContainers: this.options.maxContainers, maxStarts: this.options.maxStarts };
+  }
+
   async start(request: StartContainerRequest): Promise<HostedContainer> {
     const { id } = request;
     if (this.closing) throw new HostError(503, "UNAVAILABLE", "the container host is shutting down");

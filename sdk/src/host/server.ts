@@ -1,6 +1,6 @@
 // The container host's HTTP API (sdk/src/wire/host.ts), JSON in and out.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { ListContainersResponse, StartContainerRequest } from "../wire/host.js";
+import type { HostHealth, ListContainersResponse, StartContainerRequest } from "../wire/host.js";
 import type { ContainerSet } from "./containers.js";
 import { HostError } from "./errors.js";
 
@@ -24,7 +24,7 @@ export function createHostServer(containers: ContainerSet): Server {
 async function route(containers: ContainerSet, req: IncomingMessage): Promise<[number, unknown]> {
   const path = new URL(req.url ?? "/", "http://host").pathname;
   const method = req.method ?? "GET";
-  if (method === "GET" && path === "/healthz") return [200, { ok: true }];
+  if (method === "GET" && path === "/healthz") return [200, { ok: true, limits: containers.limits } satisfies HostHealth];
   if (path === "/containers") {
     if (method === "GET") return [200, { containers: containers.list() } satisfies ListContainersResponse];
     if (method === "POST") return [201, await containers.start(parseStartRequest(await readJson(req)))];

@@ -23,7 +23,7 @@ export interface HostedContainer {
 // DELETE /containers/:id      -> 200 HostedContainer (SIGTERM, SIGKILL after a grace period)
 // GET    /containers          -> { containers: HostedContainer[] }
 // GET    /containers/:id      -> HostedContainer, or 404
-// GET    /healthz             -> { ok: true }
+// GET    /healthz             -> HostHealth
 /**
  * The status of a start that failed because of the runner itself (it exited
  * before listening, or never listened): the container's failure, which counts
@@ -35,6 +35,12 @@ export const CONTAINER_FAILED_STATUS = 502;
 export const MAX_CONTAINERS_ENV = "SQUALL_LOCAL_MAX_CONTAINERS";
 /** Env var: how many containers a local host starts at once. */
 export const MAX_STARTS_ENV = "SQUALL_LOCAL_MAX_STARTS";
+
+export interface HostHealth {
+  ok: true;
+  /** Containers running or starting at once, and starts in progress at once; past either a start gets 429. */
+  limits: { maxContainers: number; maxStarts: number };
+}
 
 export interface ListContainersResponse {
   containers: HostedContainer[];
