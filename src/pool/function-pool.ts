@@ -382,7 +382,7 @@ export class FunctionPool extends DurableObject<Env> {
         continue;
       }
       if (c.state === "starting" && now - c.startedAt >= this.startupTimeoutMs()) {
-        this.recordStartFailure(`container did not become ready within ${this.startupTimeoutMs() / 1000} s (startupTimeoutMs)`);
+        this.recordStartFailure(c.id, `container did not become ready within ${this.startupTimeoutMs() / 1000} s (startupTimeoutMs)`);
         await this.stopContainer(c.id, true);
       }
     }
@@ -674,10 +674,10 @@ export class FunctionPool extends DurableObject<Env> {
         // The pool stopped it meanwhile (startup timeout, deploy, app stop): not a failure to start.
         if (!failure || !stillStarting()) return;
         this.store.removeContainer(id);
-        if (failure.kind === "container") this.recordStartFailure(failure.message);
+        if (failure.kind === "container") this.recordStartFailure(id, failure.message);
         else {
-          const log = this.startGate.platformFailed(failure, Date.now());
-          if (log) console.warn(`pool ${config.functionName}: ${log}`);
+          const line = this.startGate.platformFailed(failure, Date.now());
+          if (line) this.logPoolLine(id, line);
         }
       }
       // A slot for another start request is free.
@@ -754,7 +754,7 @@ export class FunctionPool extends DurableObject<Env> {
         return;
       }
       case "init_failed":
-        this.recordStartFailure(`${message.error.name}: ${message.error.message}`, message.error);
+        this.recordStartFailure(id, `${message.error.name}: ${message.error.message}`, message.error);
         await this.stopContainer(id, true);
         this.reconcile();
         return;
@@ -823,8 +823,8 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   /** The container's own failure to start; the third in a row fails what waits instead of retrying forever. */
-  private recordStartFailure(message: string, error?: SerializedError): void {
-    console.warn(`pool ${this.config?.functionName ?? ""}: a container failed to start: ${message}`);
+  private recordStartFailure(containerId: string, message: string, error?: SerializedError): void {
+    this.logPoolLine(containerId, `a container failed to start: ${message}`);
     if (!this.startGate.containerFailed(message, Date.now())) return;
     const value = encode(
       error
@@ -838,6 +838,16 @@ export class FunctionPool extends DurableObject<Env> {
     }
   }
 
+  /**
+   * A line about starting containers, in the app's logs (`squall logs`) under
+   * the container it concerns: where the app's owner looks, and bounded (the
+   * log keeps a tail), unlike the platform's console for a pool that retries
+   * for minutes.
+   */
+  private logPoolLine(containerId: string, text: string): void {
+    this.store.appendLogs([{ ts: Date.now(), containerId, callId: null, stream: "stderr", text: `[squall] ${text}` }]);
+  }
+
   /** A container went away without being asked to: its inputs go back to the queue (or fail, if they keep killing containers). */
   private async containerLost(id: string, reason: string): Promise<void> {
     const row = this.store.containers().find((c) => c.id === id);
@@ -847,7 +857,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.store.setContainerState(id, "stopping");
     const exit = await this.exitOf(id);
     const why = exit ? `${reason}; the container ${exit}` : reason;
-    if (row.state === "starting") this.recordStartFailure(`container stopped before it was ready: ${why}`);
+    if (row.state === "starting") this.recordStartFailure(id, `container stopped before it was ready: ${why}`);
     const now = Date.now();
     for (const input of this.store.runningOn(id)) {
       if (input.losses + 1 >= limits.MAX_CONTAINER_LOSSES) {

@@ -24,6 +24,8 @@ async function setUp(app: string, options: Record<string, unknown> = {}) {
   const functionId = ((await res.json()) as { functions: Array<{ functionId: string }> }).functions[0].functionId;
   return {
     stats: async (): Promise<FunctionStats> => (await api(token).get(`/v1/functions/${functionId}/stats`)).json(),
+    /** The function's log lines (what `squall logs` shows). */
+    logs: async (): Promise<string[]> => ((await (await api(token).get(`/v1/functions/${functionId}/logs`)).json()) as { lines: Array<{ text: string }> }).lines.map((l) => l.text),
     /** Maps `xs` through `f`; resolves with every output once the call is done. */
     map: async (xs: number[], whileWaiting: () => Promise<void> = async () => {}): Promise<Output[]> => {
       const created = await api(token).cbor(`/v1/functions/${functionId}/calls`, { kind: "map", inputs: xs.map((x, idx) => ({ idx, args: encode([x]) })), closed: true });
@@ -61,6 +63,10 @@ describe("the platform's failures to start a container", () => {
     // Platform-error holds last half a second or more: the stats showed one, naming the error.
     expect(holds.get("platform_error")?.message).toMatch(/is not reachable/);
     expect((await pool.stats()).startsHeldBack).toBeNull();
+    // The app's logs say why starts waited: each platform error, and each capacity hold once.
+    const logs = (await pool.logs()).filter((l) => l.startsWith("[squall]"));
+    expect(logs.filter((l) => /platform error\), retrying in \d+ ms: .*is not reachable/.test(l))).toHaveLength(3);
+    expect(logs.filter((l) => /no room for containers, retrying in 200 ms/.test(l))).toHaveLength(2);
   }, 60_000);
 });
 
@@ -84,6 +90,7 @@ describe("a container's own failures to start", () => {
     }
     expect(fakeCompute.attempts(app)).toEqual([kind, kind, kind]);
     expect((await pool.stats()).startsHeldBack).toMatchObject({ reason: "start_failures", message: expect.stringMatching(message[kind]) });
+    expect((await pool.logs()).filter((l) => l.startsWith("[squall] a container failed to start"))).toHaveLength(3);
   }, 30_000);
 
   it("platform errors between them neither count nor forgive: the third container failure still trips", async () => {
