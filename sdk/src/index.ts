@@ -19,5 +19,5 @@ export {
   UserCodeException,
   RemoteError,
 } from "./errors.js";
-export type { FunctionStats, AdaptiveScaling } from "./wire/api.js";
+export type { FunctionStats, AdaptiveScaling, StartsHeldBack } from "./wire/api.js";
 export type { AutoscalerSettings, AutoscalerUpdate, ScaledownWindow, RetryPolicy, ConcurrencyOptions, ScalingScheduleEntry } from "./wire/options.js";

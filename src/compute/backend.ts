@@ -6,7 +6,9 @@ export interface ComputeBackend {
   /**
    * Starts container `id` running the runner with `env`, and resolves once
    * its port accepts connections. Throws CapacityError when the platform has
-   * no room right now.
+   * no room right now, ContainerFailedError when the container itself failed
+   * (its process exited before listening, or never listened); anything else
+   * it throws is the platform's failure.
    */
   start(id: string, env: Record<string, string>): Promise<void>;
   /** Stops container `id`; resolves when it is gone. Stopping an unknown container is not an error. */
@@ -24,3 +26,14 @@ export class CapacityError extends Error {
     super(message);
   }
 }
+
+/**
+ * The container itself failed to start: its process exited before it
+ * listened, or never listened. Unlike the platform's failures (no room,
+ * unreachable, a dropped connection), these count toward the pool's
+ * start-failure breaker: they say the bundle or its image is broken.
+ */
+export class ContainerFailedError extends Error {
+  override name = "ContainerFailedError";
+}
+

@@ -1,6 +1,6 @@
 // Production ComputeBackend (DESIGN §2): each container is a Runner Durable
 // Object (src/compute/runner-container.ts) named by the container id.
-import type { ComputeBackend } from "./backend";
+import { ContainerFailedError, type ComputeBackend } from "./backend";
 import type { Runner } from "./runner-container";
 import { toCapacityError } from "./capacity-errors";
 import { RUNNER_CONNECT_PATH } from "../../sdk/src/wire/protocol";
@@ -102,7 +102,7 @@ export class CloudflareBackend implements ComputeBackend {
         return;
       } catch (error) {
         const capacity = toCapacityError(error);
-        if (!capacity) throw error;
+        if (!capacity) throw await this.classify(id, error);
         const wait = Math.max(backoff, capacity.retryAfterMs);
         if (clock.now() + wait > deadline) throw capacity;
         await clock.sleep(wait);
@@ -133,7 +133,33 @@ export class CloudflareBackend implements ComputeBackend {
     return this.runner(id).exitInfo();
   }
 
+  /**
+   * A failed start is the container's own failure when its process exited or
+   * crashed while starting (the Runner records why); anything else (RPC
+   * errors, the platform's own) stays the platform's.
+   */
+  private async classify(id: string, error: unknown): Promise<unknown> {
+    const message = error instanceof Error ? error.message : String(error);
+    const exit = await this.runner(id).exitInfo().catch(() => null);
+    if (isContainerFailure(message) || (exit !== null && isContainerFailure(exit))) {
+      return new ContainerFailedError(`container ${id} failed to start: ${exit ?? message}`);
+    }
+    return error;
+  }
+
   private runner(id: string): DurableObjectStub<Runner> {
     return this.runners.get(this.runners.idFromName(id));
   }
 }
+
+/**
+ * Messages of @cloudflare/containers (0.3.x) and the Runner's exit record
+ * that mean the container's process itself failed: it exited, crashed while
+ * its port was checked, or never listened.
+ */
+const CONTAINER_FAILURE = /^exited with code|container exited before we could determine|container crashed while checking for ports|failed to verify port/i;
+
+export function isContainerFailure(message: string): boolean {
+  return CONTAINER_FAILURE.test(message.replace(/^failed: /, ""));
+}
+

@@ -8,4 +8,4 @@ export function createBackend(env: Env): ComputeBackend {
 }
 
 export type { ComputeBackend } from "./backend";
-export { CapacityError } from "./backend";
+export { CapacityError, ContainerFailedError } from "./backend";

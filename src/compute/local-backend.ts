@@ -1,8 +1,12 @@
 // Local ComputeBackend: the container host (sdk/src/host) runs each
 // container as a runner process on 127.0.0.1 (DESIGN §2).
-import type { ComputeBackend } from "./backend";
-import type { HostedContainer } from "../../sdk/src/wire/host";
+import { ContainerFailedError, type ComputeBackend } from "./backend";
+import { capacityError } from "./capacity-errors";
+import { CONTAINER_FAILED_STATUS, type HostedContainer } from "../../sdk/src/wire/host";
 import { RUNNER_CONNECT_PATH } from "../../sdk/src/wire/protocol";
+
+/** When a full host names no retry-after: about one runner start. */
+const HOST_RETRY_AFTER_MS = 1_000;
 
 export class LocalBackend implements ComputeBackend {
   /** Ports of containers this pool started; after an eviction they are asked for again. */
@@ -14,7 +18,12 @@ export class LocalBackend implements ComputeBackend {
 
   async start(id: string, env: Record<string, string>): Promise<void> {
     const res = await this.host("POST", "/containers", { id, env });
-    if (!res.ok) throw new Error(`local container host could not start container ${id}: ${await errorText(res)}`);
+    if (!res.ok) {
+      const { message, retryAfterMs } = await errorOf(res);
+      if (res.status === 429 || res.status === 503) throw capacityError(message, retryAfterMs ?? HOST_RETRY_AFTER_MS);
+      if (res.status === CONTAINER_FAILED_STATUS) throw new ContainerFailedError(`container ${id} failed to start: ${message}`);
+      throw new Error(`local container host could not start container ${id}: ${message}`);
+    }
     const container = (await res.json()) as HostedContainer;
     this.ports.set(id, container.port);
   }
@@ -67,11 +76,16 @@ export class LocalBackend implements ComputeBackend {
 }
 
 async function errorText(res: Response): Promise<string> {
+  return (await errorOf(res)).message;
+}
+
+async function errorOf(res: Response): Promise<{ message: string; retryAfterMs?: number }> {
   const text = await res.text().catch(() => "");
   try {
-    const parsed = JSON.parse(text) as { error?: { message?: string } };
-    return parsed.error?.message ?? text;
+    const parsed = JSON.parse(text) as { error?: { message?: string; retryAfterMs?: unknown } };
+    const retryAfterMs = parsed.error?.retryAfterMs;
+    return { message: parsed.error?.message ?? text, retryAfterMs: typeof retryAfterMs === "number" ? retryAfterMs : undefined };
   } catch {
-    return text.slice(0, 500);
+    return { message: text.slice(0, 500) };
   }
 }

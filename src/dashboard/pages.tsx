@@ -112,6 +112,7 @@ function PoolCard(props: { fn: FunctionRow; pool: PoolRef }) {
         <Stat label="inputs/s" field="rate" />
         <Stat label="errors (1 h)" field="errors" />
       </div>
+      <p class="held-back" data-field="held-back" role="status"></p>
       <figure class="chart">
         <svg data-chart viewBox="0 0 600 180" role="img" aria-label={`${title}: containers and backlog`}></svg>
         <figcaption class="legend">

@@ -63,6 +63,7 @@ export const SCRIPT = `"use strict";
     setField(el, "running", s ? s.runningInputs : "–");
     setField(el, "rate", p.inputsPerSecond < 10 ? p.inputsPerSecond.toFixed(1) : p.inputsPerSecond.toFixed(0));
     setField(el, "errors", p.failedLastHour);
+    setField(el, "held-back", s && s.startsHeldBack ? heldBackText(s.startsHeldBack) : "");
     if (s) {
       for (const k of SETTINGS) {
         setField(el, "setting-" + k, s.autoscaler[k] === null ? "none" : s.autoscaler[k]);
@@ -92,6 +93,17 @@ export const SCRIPT = `"use strict";
       parts.push("no pre-warm");
     }
     return "auto: " + parts.join(" · ") + ". Why: " + a.reason + ".";
+  }
+
+  const HELD_BACK = {
+    capacity: "no room for containers on the platform",
+    platform_error: "the platform failed to start a container",
+    start_failures: "containers failed to start repeatedly",
+  };
+
+  function heldBackText(h) {
+    const inSeconds = Math.max(0, Math.ceil((h.untilMs - serverNow) / 1000));
+    return "Starts held back: " + (HELD_BACK[h.reason] || h.reason) + ", next try in " + inSeconds + " s (" + h.message + ")";
   }
 
   function setField(el, field, value) {

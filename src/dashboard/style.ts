@@ -37,6 +37,8 @@ label { display: grid; gap: .2rem; font-size: .85rem; color: var(--muted); }
 .pool { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin: 0 0 1rem; min-width: 0; }
 .pool-title { overflow-wrap: anywhere; }
 .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(7.5rem, 1fr)); gap: .5rem; }
+.held-back { color: var(--bad); margin: .5rem 0 0; overflow-wrap: anywhere; }
+.held-back:empty { display: none; }
 .stat { border: 1px solid var(--line); border-radius: 8px; padding: .4rem .6rem; }
 .stat .label { display: block; font-size: .75rem; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
 .stat b { font-size: 1.4rem; font-variant-numeric: tabular-nums; }

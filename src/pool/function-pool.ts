@@ -11,7 +11,9 @@ import { encode, decode, type SerializedError } from "../../sdk/src/wire/seriali
 import { DEFAULTS } from "../../sdk/src/wire/options";
 import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import { chunkBySize } from "../../sdk/src/wire/chunks";
-import { createBackend, CapacityError, type ComputeBackend } from "../compute";
+import { createBackend, type ComputeBackend } from "../compute";
+import { mintCallId } from "./call-id";
+import { pathOf, ROUTES } from "../../sdk/src/wire/routes";
 import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
 import { planScaling, type ContainerView } from "./autoscaler";
 import { effectiveSettings, settingOrigins, ok, fail, type PoolConfig, type PoolResult } from "./config";
@@ -19,13 +21,12 @@ import { observeLoad, observeStartup, parseRhythm, type PoolRhythm } from "./idl
 import { adaptiveStats, autoKeepAlive, scalingConfig } from "./keep-alive";
 import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type CallKind, type RunningInput, type MetricPoint, type HistoryRow } from "./store";
 import * as limits from "./limits";
+import { StartGate, classifyStartError } from "./start-gate";
 
 /** A runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
 const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_INTERVAL_MS;
 /** How often the alarm checks heartbeats while containers exist. */
 const HEARTBEAT_CHECK_MS = 5 * HEARTBEAT_INTERVAL_MS;
-/** After repeated start failures, wait this long before trying again, so a broken bundle does not loop. */
-const START_FAILURE_COOLDOWN_MS = 30_000;
 /** Expired results are swept this often while calls exist. */
 const SWEEP_INTERVAL_MS = 10 * 60 * 1_000;
 /** ...and this often while a backlog of expired calls remains (a large burst expiring at once). */
@@ -84,9 +85,8 @@ export class FunctionPool extends DurableObject<Env> {
    * eviction such a container serves again, and a hung one times out again).
    */
   private readonly draining = new Set<string>();
-  private startFailures = 0;
-  private lastStartError: string | null = null;
-  private startBlockedUntilMs = 0;
+  /** Whether starts may go out now: the start-failure breaker and the platform's backoff (in memory: an eviction starts afresh). */
+  private readonly startGate = new StartGate();
   private alarmAtMs: number | null = null;
   private stopped = false;
   private completedSincePoint = 0;
@@ -101,12 +101,17 @@ export class FunctionPool extends DurableObject<Env> {
     this.config = this.store.getMeta<PoolConfig>("config");
     this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
     this.rhythm = parseRhythm(this.store.getMeta("rhythm"));
-    this.backend = createBackend(env);
+    this.backend = this.createComputeBackend(env);
     ctx.blockConcurrencyWhile(async () => {
       this.alarmAtMs = await ctx.storage.getAlarm();
     });
     // Containers outlive an eviction of this object: find them again.
     if (this.store.containers().length > 0) ctx.waitUntil(this.recoverContainers());
+  }
+
+  /** The compute backend; a test entry overrides this to inject one. */
+  protected createComputeBackend(env: Env): ComputeBackend {
+    return createBackend(env);
   }
 
   /** A container that has not said ready by then (bundle download, import, enter()) is given up on. */
@@ -130,7 +135,15 @@ export class FunctionPool extends DurableObject<Env> {
   configure(config: PoolConfig): void {
     // Schedules run outside any request: without SQUALL_PUBLIC_URL they know no URL, so keep the last one seen.
     if (!config.publicUrl && this.config) config = { ...config, publicUrl: this.config.publicUrl };
-    if (this.config && (config.version < this.config.version || (config.version === this.config.version && config.deploymentId === this.config.deploymentId))) return;
+    if (this.config && (config.version < this.config.version || (config.version === this.config.version && config.deploymentId === this.config.deploymentId))) {
+      // Same config, but the platform may now be reached at another URL (a restart with
+      // other compute, or SQUALL_PUBLIC_URL changed): new containers must use the new one.
+      if (config.version === this.config.version && config.publicUrl && config.publicUrl !== this.config.publicUrl) {
+        this.config = { ...this.config, publicUrl: config.publicUrl };
+        this.store.setMeta("config", this.config);
+      }
+      return;
+    }
     const previous = this.config;
     this.config = config;
     this.store.setMeta("config", config);
@@ -140,8 +153,7 @@ export class FunctionPool extends DurableObject<Env> {
     }
     if (previous && previous.deploymentId !== config.deploymentId) {
       // A new deployment: containers running the old bundle take no more inputs and go once idle.
-      this.startFailures = 0;
-      this.startBlockedUntilMs = 0;
+      this.startGate.reset();
     }
     this.reconcile();
   }
@@ -154,7 +166,7 @@ export class FunctionPool extends DurableObject<Env> {
     if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
     const admitted = this.checkAdmission(args.inputs.length);
     if (!admitted.ok) return admitted;
-    const callId = `fc-${this.poolId}-${randomId("", 8)}`;
+    const callId = mintCallId(this.poolId);
     const now = Date.now();
     // One transaction: a call is never left without the inputs it came with.
     this.ctx.storage.transactionSync(() => {
@@ -254,7 +266,7 @@ export class FunctionPool extends DurableObject<Env> {
     const now = Date.now();
     const callIds: string[] = [];
     for (let i = 0; i < count; i++) {
-      const callId = `fc-${this.poolId}-${randomId("", 8)}`;
+      const callId = mintCallId(this.poolId);
       this.store.createCall(callId, "spawn", true, now);
       callIds.push(callId);
     }
@@ -304,6 +316,7 @@ export class FunctionPool extends DurableObject<Env> {
       autoscaler: effectiveSettings(config),
       autoscalerSources: settingOrigins(config),
       ...adaptiveStats(autoKeepAlive(effectiveSettings(config), this.rhythm, Date.now()), this.rhythm),
+      startsHeldBack: this.startGate.heldBack(Date.now()),
     };
   }
 
@@ -369,18 +382,23 @@ export class FunctionPool extends DurableObject<Env> {
     const now = Date.now();
     for (const c of this.store.containers()) {
       const conn = this.connections.get(c.id);
-      // Synchronous user code blocks the runner's heartbeats while it runs; a
-      // busy container is judged by its inputs' deadlines instead.
-      if (conn && c.state === "ready" && c.running === 0 && now - conn.lastSeenMs > HEARTBEAT_TIMEOUT_MS) {
-        await this.containerLost(c.id, `no heartbeat for ${Math.round((now - conn.lastSeenMs) / 1000)} s`);
-        continue;
+      const silentMs = conn ? now - conn.lastSeenMs : 0;
+      if (conn && c.state === "ready" && silentMs > HEARTBEAT_TIMEOUT_MS) {
+        // Synchronous user code blocks a busy runner's heartbeats, so silence
+        // alone does not condemn it; but a killed one may never close its
+        // socket, so ask the backend whether its process is still there.
+        const exit = c.running === 0 ? null : await this.backend.describeExit(c.id).catch(() => null);
+        if (c.running === 0 || exit !== null) {
+          await this.containerLost(c.id, `no heartbeat for ${Math.round(silentMs / 1000)} s`);
+          continue;
+        }
       }
       if (conn?.resyncSinceMs != null && now - conn.resyncSinceMs > this.startupTimeoutMs()) {
         await this.containerLost(c.id, `it did not answer within ${this.startupTimeoutMs() / 1000} s after the pool reconnected`);
         continue;
       }
       if (c.state === "starting" && now - c.startedAt >= this.startupTimeoutMs()) {
-        this.recordStartFailure(`container did not become ready within ${this.startupTimeoutMs() / 1000} s (startupTimeoutMs)`);
+        this.recordStartFailure(c.id, `container did not become ready within ${this.startupTimeoutMs() / 1000} s (startupTimeoutMs)`);
         await this.stopContainer(c.id, true);
       }
     }
@@ -564,8 +582,10 @@ export class FunctionPool extends DurableObject<Env> {
       );
       wakeAtMs = earliest(plan.wakeAtMs, keepAlive?.wakeAtMs ?? null);
       if (plan.start > 0) {
-        if (now >= this.startBlockedUntilMs) for (let i = 0; i < plan.start; i++) this.startContainer(now);
-        else wakeAtMs = earliest(wakeAtMs, this.startBlockedUntilMs);
+        // The rest go out as requests under way finish (each reconciles), or when a hold ends.
+        const allowed = this.startGate.allowed(plan.start, now);
+        for (let i = 0; i < allowed; i++) this.startContainer(now);
+        wakeAtMs = earliest(wakeAtMs, this.startGate.heldBack(now)?.untilMs ?? null);
       }
       for (const id of plan.stop) void this.stopContainer(id, true);
     }
@@ -644,18 +664,24 @@ export class FunctionPool extends DurableObject<Env> {
     this.store.addContainer({ id, deploymentId: config.deploymentId, secret: "", now });
     const stillStarting = (): boolean => this.store.containers().some((c) => c.id === id && c.state === "starting");
     const launch = async (): Promise<void> => {
+      this.startGate.requested();
       try {
         const key = signingKey(this.env);
         const secret = await containerSecret(key, config.deploymentId, id);
         this.store.setContainerSecret(id, secret);
-        await this.backend.start(id, {
-          SQUALL_CONTAINER_ID: id,
-          SQUALL_CONTAINER_SECRET: secret,
-          SQUALL_URL: config.publicUrl,
-          SQUALL_TOKEN: await containerToken(key, config.workspaceId),
-          SQUALL_APP: config.appName,
-          SQUALL_FUNCTION: config.functionName,
-        });
+        try {
+          await this.backend.start(id, {
+            SQUALL_CONTAINER_ID: id,
+            SQUALL_CONTAINER_SECRET: secret,
+            SQUALL_URL: config.publicUrl,
+            SQUALL_TOKEN: await containerToken(key, config.workspaceId),
+            SQUALL_APP: config.appName,
+            SQUALL_FUNCTION: config.functionName,
+          });
+        } finally {
+          this.startGate.settled();
+        }
+        this.startGate.platformAccepted();
         const ws = await this.backend.connect(id, secret);
         if (!stillStarting()) {
           // Stopped while it was starting (app stop, deploy): let it go.
@@ -666,17 +692,20 @@ export class FunctionPool extends DurableObject<Env> {
         this.attach(id, ws);
         this.sendInit(id);
       } catch (err) {
+        // Asked before stopping it: a stop would itself make it exit.
+        const failure = stillStarting() ? await classifyStartError(err, () => this.backend.describeExit(id)) : null;
         void this.backend.stop(id).catch(() => undefined);
         // The pool stopped it meanwhile (startup timeout, deploy, app stop): not a failure to start.
-        if (!stillStarting()) return;
+        if (!failure || !stillStarting()) return;
         this.store.removeContainer(id);
-        if (err instanceof CapacityError) {
-          this.startBlockedUntilMs = Date.now() + err.retryAfterMs;
-        } else {
-          this.recordStartFailure((err as Error).message);
+        if (failure.kind === "container") this.recordStartFailure(id, failure.message);
+        else {
+          const line = this.startGate.platformFailed(failure, Date.now());
+          if (line) this.logPoolLine(id, line);
         }
-        this.reconcile();
       }
+      // A slot for another start request is free.
+      this.reconcile();
     };
     this.ctx.waitUntil(launch());
   }
@@ -687,7 +716,7 @@ export class FunctionPool extends DurableObject<Env> {
       t: "init",
       containerId: id,
       deploymentId: config.deploymentId,
-      bundleUrl: `${config.publicUrl}/v1/internal/bundles/${config.deploymentId}?container=${id}`,
+      bundleUrl: `${config.publicUrl}${pathOf(ROUTES.bundle, { deploymentId: config.deploymentId })}?container=${encodeURIComponent(id)}`,
       target: config.kind === "class" && config.params !== null
         ? { kind: "class", name: config.functionName, params: base64urlToBytes(config.params) }
         : { kind: "function", name: config.functionName },
@@ -743,8 +772,7 @@ export class FunctionPool extends DurableObject<Env> {
           conn.resyncSinceMs = null;
           this.resync(id, message.holding);
         }
-        this.startFailures = 0;
-        this.lastStartError = null;
+        this.startGate.ready();
         const started = this.store.containers().find((c) => c.id === id && c.state === "starting");
         if (started) this.setRhythm(observeStartup(this.rhythm, Date.now() - started.startedAt));
         this.store.markReady(id, Date.now());
@@ -752,7 +780,7 @@ export class FunctionPool extends DurableObject<Env> {
         return;
       }
       case "init_failed":
-        this.recordStartFailure(`${message.error.name}: ${message.error.message}`, message.error);
+        this.recordStartFailure(id, `${message.error.name}: ${message.error.message}`, message.error);
         await this.stopContainer(id, true);
         this.reconcile();
         return;
@@ -820,13 +848,10 @@ export class FunctionPool extends DurableObject<Env> {
     );
   }
 
-  private recordStartFailure(message: string, error?: SerializedError): void {
-    this.startFailures++;
-    this.lastStartError = message;
-    if (this.startFailures < limits.MAX_START_FAILURES) return;
-    // Containers keep failing to start: fail what waits instead of retrying forever.
-    this.startBlockedUntilMs = Date.now() + START_FAILURE_COOLDOWN_MS;
-    this.startFailures = 0;
+  /** The container's own failure to start; the third in a row fails what waits instead of retrying forever. */
+  private recordStartFailure(containerId: string, message: string, error?: SerializedError): void {
+    this.logPoolLine(containerId, `a container failed to start: ${message}`);
+    if (!this.startGate.containerFailed(message, Date.now())) return;
     const value = encode(
       error
         ? { ...error, message: `containers for ${this.config?.functionName} failed to start ${limits.MAX_START_FAILURES} times: ${error.message}` }
@@ -839,6 +864,16 @@ export class FunctionPool extends DurableObject<Env> {
     }
   }
 
+  /**
+   * A line about starting containers, in the app's logs (`squall logs`) under
+   * the container it concerns: where the app's owner looks, and bounded (the
+   * log keeps a tail), unlike the platform's console for a pool that retries
+   * for minutes.
+   */
+  private logPoolLine(containerId: string, text: string): void {
+    this.store.appendLogs([{ ts: Date.now(), containerId, callId: null, stream: "stderr", text: `[squall] ${text}` }]);
+  }
+
   /** A container went away without being asked to: its inputs go back to the queue (or fail, if they keep killing containers). */
   private async containerLost(id: string, reason: string): Promise<void> {
     const row = this.store.containers().find((c) => c.id === id);
@@ -848,7 +883,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.store.setContainerState(id, "stopping");
     const exit = await this.exitOf(id);
     const why = exit ? `${reason}; the container ${exit}` : reason;
-    if (row.state === "starting") this.recordStartFailure(`container stopped before it was ready: ${why}`);
+    if (row.state === "starting") this.recordStartFailure(id, `container stopped before it was ready: ${why}`);
     const now = Date.now();
     for (const input of this.store.runningOn(id)) {
       if (input.losses + 1 >= limits.MAX_CONTAINER_LOSSES) {

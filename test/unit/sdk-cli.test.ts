@@ -135,6 +135,11 @@ describe("other commands", () => {
     fake.define("tuned", { f: () => 1 });
     const stats = await squall("function", "stats", "tuned", "f", "--json");
     expect(JSON.parse(stats.out)).toEqual(fake.stats);
+    expect((await squall("function", "stats", "tuned", "f")).out).not.toContain("held back");
+    fake.stats.startsHeldBack = { reason: "capacity", message: "the local container host runs 32 containers, its limit (32)", untilMs: Date.now() + 1_500 };
+    const held = await squall("function", "stats", "tuned", "f");
+    expect(held.out).toMatch(/^starts held back: no room for containers on the platform, next try in [12] s \(the local container host runs 32 containers, its limit \(32\)\)$/m);
+    fake.stats.startsHeldBack = null;
     const update = await squall("function", "update-autoscaler", "tuned", "f", "--min-containers", "2", "--max-containers", "10");
     expect(update.code).toBe(0);
     expect(fake.autoscalerUpdates.at(-1)).toEqual({ functionId: "fn-tuned-f", params: null, body: { minContainers: 2, maxContainers: 10 } });

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type {
   AppManifest, CreateCallRequest, GetCallResultsRequest, GetCallResultsResponse, DeployRequest, DeployResponse, ErrorCode, FunctionInfo, FunctionStats, GetOutputsResponse, InputItem, OutputItem, OutputStatus,
 } from "../../sdk/src/wire/api";
-import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
+import { CBOR_CONTENT_TYPE, type StartsHeldBack } from "../../sdk/src/wire/api";
 import { decode, encode, serializeError } from "../../sdk/src/wire/serialization";
 
 export interface Invocation {
@@ -84,6 +84,7 @@ export class FakeApi {
     runningInputs: 2,
     containers: { starting: 1, idle: 0, busy: 2, total: 3 },
     autoscaler: { minContainers: 0, maxContainers: null, bufferContainers: 0, scaledownWindowMs: 60_000 },
+    startsHeldBack: null as StartsHeldBack | null,
   };
   readonly autoscalerUpdates: Array<{ functionId: string; params: string | null; body: unknown }> = [];
   private server: Server | null = null;

@@ -143,6 +143,7 @@ describe("stats and autoscaler overrides", () => {
       containers: { starting: 0, idle: 0, busy: 0, total: 0 },
       autoscaler: { minContainers: 0, maxContainers: 7, bufferContainers: 0, scaledownWindowMs: 5_000 },
       autoscalerSources: { minContainers: "declared", maxContainers: "declared", bufferContainers: "declared", scaledownWindowMs: "declared" },
+      startsHeldBack: null,
     });
   });
 

@@ -137,7 +137,7 @@ describe("pool eviction", () => {
       if (Date.now() > deadline) throw new Error(`the map did not finish; outputs so far: ${seen.join(",")}`);
       await abortAllDurableObjects(); // and again between reads: the cursor picks up where it was
     }
-    // No container host answers in this suite, so each input ends as a platform error; what matters is one output each.
+    // No container starts in this suite (pool-entry.ts), so each input ends as a platform error; what matters is one output each.
     expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
     const rows = await rowsPerCall(poolStubOfCall(env, callId));
     expect(rows).toMatchObject([{ id: callId, total: 5, inputs: 0 }]);
@@ -153,7 +153,7 @@ describe("resending a map's batches after a lost answer", () => {
     const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
     const batch = { inputs: [{ idx: 0, args: encode([0]) }], closed: false };
     expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, batch)).status).toBe(200);
-    // The input finishes (here: fails at once, as no container host answers in this suite)...
+    // The input finishes (here: fails at once, as no container starts in this suite)...
     const stub = () => poolStubOfCall(env, callId);
     const deadline = Date.now() + 20_000;
     while ((await rowsPerCall(stub()))[0].outputs === 0) {
@@ -213,7 +213,7 @@ describe("pool storage stays bounded", () => {
     expect(created.status).toBe(200);
     const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
     const stub = poolStubOfCall(env, callId);
-    // No container host answers in this suite: every input ends as a platform error, each a line of history.
+    // No container starts in this suite: every input ends as a platform error, each a line of history.
     const deadline = Date.now() + 30_000;
     while ((await rowsPerCall(stub))[0].outputs < n) {
       if (Date.now() > deadline) throw new Error("the inputs never finished");
@@ -269,7 +269,7 @@ describe("reading many calls' results at once", () => {
     const a = await start();
     const b = await start();
     const madeUp = a.replace(/[0-9a-f]{16}$/, "0000000000000000");
-    // No container host answers in this suite: each call ends as a platform error after the start failures.
+    // No container starts in this suite: each call ends as a platform error after the start failures.
     const first = await read([a, b, madeUp, "not-a-call"], 60_000);
     expect(first.results.length).toBeGreaterThan(0);
     expect(first.missing.sort()).toEqual([madeUp, "not-a-call"].sort());

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { Runner } from "../../src/compute/runner-container";
 import { CloudflareBackend, StartThrottle, type Clock } from "../../src/compute/cloudflare-backend";
 import { capacityError, toCapacityError } from "../../src/compute/capacity-errors";
-import { CapacityError } from "../../src/compute/backend";
+import { CapacityError, ContainerFailedError } from "../../src/compute/backend";
 import type { Env } from "../../src/env";
 import type { StateHost } from "./container-entry";
 
@@ -489,10 +489,31 @@ describe("CloudflareBackend", () => {
   it("rethrows other start errors at once", async () => {
     const { clock, runners, backend } = backendWith();
     runners.startOutcomes = [new Error("image not found")];
+    runners.exitInfo = "stopped by the platform (exit code 137)";
     const error = await clock.run(backend.start("c-1", ENV)).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(CapacityError);
     expect((error as Error).message).toBe("image not found");
     expect(runners.startTimes()).toEqual([0]);
+  });
+
+  it("tells the container's own failures to start (ContainerFailedError) from the platform's", async () => {
+    const { clock, runners, backend } = backendWith();
+    // The container exited as it started: the library says so, and the Runner recorded the exit.
+    runners.startOutcomes = [new Error("Container exited before we could determine the container health, exit code: 3")];
+    runners.exitInfo = "exited with code 3";
+    const exited = await clock.run(backend.start("c-1", ENV)).catch((e: unknown) => e);
+    expect(exited).toBeInstanceOf(ContainerFailedError);
+    expect((exited as Error).message).toBe("container c-1 failed to start: exited with code 3");
+    // It crashed while its port was checked: only the Runner's record says so.
+    runners.startOutcomes = [new Error("Network connection lost.")];
+    runners.exitInfo = "failed: Container crashed while checking for ports, did you start the container and setup the entrypoint correctly?";
+    expect(await clock.run(backend.start("c-2", ENV)).catch((e: unknown) => e)).toBeInstanceOf(ContainerFailedError);
+    // An RPC failure with no exit recorded stays the platform's.
+    runners.startOutcomes = [new Error("Network connection lost.")];
+    runners.exitInfo = null;
+    const lost = await clock.run(backend.start("c-3", ENV)).catch((e: unknown) => e);
+    expect(lost).not.toBeInstanceOf(ContainerFailedError);
+    expect((lost as Error).message).toBe("Network connection lost.");
   });
 
   it("addresses each container's Runner by its id", async () => {

@@ -2,15 +2,17 @@ import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 
 // The Worker, FunctionPool DOs, D1, R2 and the spawn queue inside workerd
-// (Miniflare), with D1 migrations applied. Containers are not started here:
-// runners fetch their bundle over HTTP from a listening Worker, which the
-// end-to-end suite provides (test/e2e).
+// (Miniflare), with D1 migrations applied. No real container starts here
+// (runners fetch their bundle over HTTP from a listening Worker, which the
+// end-to-end suite provides, test/e2e): pools get their containers from the
+// fake backend of pool-entry.ts, which fails every start as the container's
+// own failure unless a test scripts otherwise.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
     plugins: [
       cloudflareTest({
-        main: "./src/index.ts",
+        main: "./test/worker/pool-entry.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           bindings: {
@@ -18,8 +20,6 @@ export default defineConfig(async () => {
             SQUALL_ADMIN_SECRET: "test-admin-secret",
             SQUALL_SIGNING_KEY: "test-signing-key",
             COMPUTE_BACKEND: "local",
-            // Nothing listens here: a pool that tries to start a container records a start failure.
-            LOCAL_CONTAINER_HOST_URL: "http://127.0.0.1:9",
           },
         },
       }),

@@ -13,9 +13,18 @@ const MAX_EXITED_RECORDS = 1_000;
 /** Starts retried when the picked port was taken before the runner bound it. */
 const MAX_PORT_ATTEMPTS = 3;
 
+/** A full host: room comes back when some pool stops a container, which takes a while. */
+const FULL_RETRY_AFTER_MS = 2_000;
+/** Too many starts at once: one takes a fraction of a second. */
+const STARTS_RETRY_AFTER_MS = 500;
+
 export interface ContainerSetOptions {
   runnerPath: string;
   log: (line: string) => void;
+  /** Containers running or starting at once; past it a start is refused with 429. */
+  maxContainers: number;
+  /** Starts in progress at once; past it a start is refused with 429. */
+  maxStarts: number;
 }
 
 export class ContainerSet {
@@ -33,10 +42,15 @@ export class ContainerSet {
     process.on("exit", this.killAll);
   }
 
+  get limits(): { maxContainers: number; maxStarts: number } {
+    return { maxContainers: this.options.maxContainers, maxStarts: this.options.maxStarts };
+  }
+
   async start(request: StartContainerRequest): Promise<HostedContainer> {
     const { id } = request;
     if (this.closing) throw new HostError(503, "UNAVAILABLE", "the container host is shutting down");
     if (this.starting.has(id) || this.records.get(id)?.running) throw new HostError(409, "CONFLICT", `container ${id} is already running`);
+    this.checkRoom();
     this.starting.add(id);
     try {
       for (let attempt = 1; ; attempt++) {
@@ -81,6 +95,19 @@ export class ContainerSet {
     this.closing = true;
     await Promise.all([...this.records.values()].filter((p) => p.running).map((p) => this.stop(p.info.id)));
     process.off("exit", this.killAll);
+  }
+
+  /** Refuses a start past the host's limits: the caller waits and asks again; nothing is queued here. */
+  private checkRoom(): void {
+    const { maxContainers, maxStarts } = this.options;
+    if (this.starting.size >= maxStarts) {
+      throw new HostError(429, "RESOURCE_EXHAUSTED", `the local container host is already starting ${this.starting.size} containers (at most ${maxStarts} at once)`, STARTS_RETRY_AFTER_MS);
+    }
+    let live = this.starting.size;
+    for (const [id, p] of this.records) if (p.running && !this.starting.has(id)) live++;
+    if (live >= maxContainers) {
+      throw new HostError(429, "RESOURCE_EXHAUSTED", `the local container host runs ${live} containers, its limit (${maxContainers})`, FULL_RETRY_AFTER_MS);
+    }
   }
 
   private track(proc: RunnerProcess): void {

@@ -13,7 +13,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 }
 
 const host = await startContainerHost({ port, host: values.host });
-process.stdout.write(`container host listening on ${host.url}\n`);
+process.stdout.write(`container host listening on ${host.url} (at most ${host.limits.maxContainers} containers, ${host.limits.maxStarts} starting at once)\n`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void host.close().finally(() => process.exit(0)));
 }

@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { HostedContainer } from "../wire/host.js";
 import { RUNNER_HEALTH_PATH } from "../wire/protocol.js";
-import { HostError, PortTakenError } from "./errors.js";
+import { ContainerFailedError, PortTakenError } from "./errors.js";
 
 /** A runner imports only Node builtins and a few small modules; 20 s covers a cold, busy machine. */
 const LISTEN_TIMEOUT_MS = 20_000;
@@ -90,7 +90,7 @@ export class RunnerProcess {
       if (Date.now() > deadline) {
         this.kill("SIGKILL");
         await this.exited;
-        throw new HostError(500, "INTERNAL", `runner did not listen on port ${this.info.port} within ${LISTEN_TIMEOUT_MS / 1000} s: ${this.tail()}`);
+        throw new ContainerFailedError(`runner did not listen on port ${this.info.port} within ${LISTEN_TIMEOUT_MS / 1000} s: ${this.tail()}`);
       }
       await Promise.race([new Promise((r) => setTimeout(r, LISTEN_POLL_MS)), this.exited]);
     }
@@ -108,11 +108,11 @@ export class RunnerProcess {
     }
   }
 
-  private async exitedEarlyError(): Promise<HostError> {
+  private async exitedEarlyError(): Promise<ContainerFailedError> {
     await Promise.race([this.closed, new Promise((r) => setTimeout(r, OUTPUT_DRAIN_MS))]);
     const how = this.info.signal ? `was killed by ${this.info.signal}` : `exited with code ${this.info.exitCode}`;
     const message = `runner ${how} before listening: ${this.tail()}`;
-    return this.stderrTail.some((l) => l.includes("EADDRINUSE")) ? new PortTakenError(500, "INTERNAL", message) : new HostError(500, "INTERNAL", message);
+    return this.stderrTail.some((l) => l.includes("EADDRINUSE")) ? new PortTakenError(message) : new ContainerFailedError(message);
   }
 
   private tail(): string {

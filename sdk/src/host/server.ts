@@ -1,6 +1,6 @@
 // The container host's HTTP API (sdk/src/wire/host.ts), JSON in and out.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { ListContainersResponse, StartContainerRequest } from "../wire/host.js";
+import type { HostHealth, ListContainersResponse, StartContainerRequest } from "../wire/host.js";
 import type { ContainerSet } from "./containers.js";
 import { HostError } from "./errors.js";
 
@@ -16,7 +16,7 @@ export function createHostServer(containers: ContainerSet): Server {
       .then(([status, body]) => send(res, status, body))
       .catch((err: unknown) => {
         const e = err instanceof HostError ? err : new HostError(500, "INTERNAL", (err as Error).message ?? String(err));
-        send(res, e.status, e.body());
+        send(res, e.status, e.body(), e.retryAfterMs);
       });
   });
 }
@@ -24,7 +24,7 @@ export function createHostServer(containers: ContainerSet): Server {
 async function route(containers: ContainerSet, req: IncomingMessage): Promise<[number, unknown]> {
   const path = new URL(req.url ?? "/", "http://host").pathname;
   const method = req.method ?? "GET";
-  if (method === "GET" && path === "/healthz") return [200, { ok: true }];
+  if (method === "GET" && path === "/healthz") return [200, { ok: true, limits: containers.limits } satisfies HostHealth];
   if (path === "/containers") {
     if (method === "GET") return [200, { containers: containers.list() } satisfies ListContainersResponse];
     if (method === "POST") return [201, await containers.start(parseStartRequest(await readJson(req)))];
@@ -70,6 +70,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+function send(res: ServerResponse, status: number, body: unknown, retryAfterMs?: number): void {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(retryAfterMs / 1000));
+  res.writeHead(status, headers).end(JSON.stringify(body));
 }

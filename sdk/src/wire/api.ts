@@ -266,6 +266,22 @@ export interface FunctionStats {
   autoscalerSources?: Record<keyof AutoscalerSettings, "declared" | "override" | "schedule" | "clamped">;
   /** Only while scaledownWindowMs is "auto": what the pool has learned and plans. */
   adaptive?: AdaptiveScaling;
+  /** Set while the pool starts no containers although it wants some (absent from platforms older than this field). */
+  startsHeldBack?: StartsHeldBack | null;
+}
+
+/**
+ * Why a pool is not starting containers right now: the platform has no room
+ * (`capacity`), it failed to start or reach one (`platform_error`; retried
+ * with backoff, inputs keep waiting), or containers failed to start
+ * `MAX_START_FAILURES` times in a row (`start_failures`; waiting inputs failed).
+ */
+export interface StartsHeldBack {
+  reason: "capacity" | "platform_error" | "start_failures";
+  /** The last error, as the platform or the container reported it. */
+  message: string;
+  /** When starts resume (ms since the epoch). */
+  untilMs: number;
 }
 
 /** `scaledownWindowMs: "auto"` at work (README "Adaptive scale-down"). */

@@ -117,6 +117,15 @@ const StatsSchema = z
       })
       .optional()
       .openapi({ description: 'Only while scaledownWindowMs is "auto": the learned keep-alive, the next planned pre-warm, and why' }),
+    startsHeldBack: z
+      .object({
+        reason: z.enum(["capacity", "platform_error", "start_failures"]),
+        message: z.string(),
+        untilMs: z.number(),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: "Set while the pool starts no containers although it may want some: why, the last error, and until when (ms since the epoch)" }),
   })
   .openapi("FunctionStats") satisfies z.ZodType<FunctionStats>;
 

@@ -1,4 +1,5 @@
 import type { AutoscalerSettings, AutoscalerUpdate } from "../../wire/options.js";
+import type { StartsHeldBack } from "../../wire/api.js";
 import { getCurrentStats, updateAutoscaler } from "../../pool-control.js";
 import type { Command } from "../command.js";
 import { intOption } from "../args.js";
@@ -24,6 +25,7 @@ export const functionStats: Command = {
         [[s.backlog, s.runningInputs, s.containers.starting, s.containers.idle, s.containers.busy, s.containers.total].map(String)],
       ),
     );
+    if (s.startsHeldBack) ctx.io.out(heldBackLine(s.startsHeldBack, Date.now()));
     ctx.io.out("");
     const settings = Object.keys(s.autoscaler) as Array<keyof AutoscalerSettings>;
     ctx.io.out(
@@ -94,3 +96,16 @@ export const functionUpdateAutoscaler: Command = {
     );
   },
 };
+
+const HELD_BACK_REASONS: Record<StartsHeldBack["reason"], string> = {
+  capacity: "no room for containers on the platform",
+  platform_error: "the platform failed to start a container",
+  start_failures: "containers failed to start repeatedly",
+};
+
+/** One line saying why the pool starts no containers and when it tries again. */
+export function heldBackLine(held: StartsHeldBack, nowMs: number): string {
+  const inSeconds = Math.max(0, Math.ceil((held.untilMs - nowMs) / 1000));
+  return `starts held back: ${HELD_BACK_REASONS[held.reason]}, next try in ${inSeconds} s (${held.message})`;
+}
+
