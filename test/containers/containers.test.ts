@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, it, expect, beforeAll } from "vitest";
 import { RemoteError, type FunctionStats } from "../../sdk/src/index";
+import { eventually } from "../fixtures/wait";
 import { client, docker, platformEnv, ranOn, runnerContainers, skipped, type RunnerContainer } from "./helpers";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -21,16 +22,6 @@ function squall(args: string[]): Promise<{ code: number; stdout: string; stderr:
 async function deploy(file: string): Promise<void> {
   const r = await squall(["deploy", file]);
   if (r.code !== 0) throw new Error(`deploy ${file} failed: ${r.stderr}${r.stdout}`);
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 interface Where {

@@ -1,6 +1,9 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { inject } from "vitest";
+import { Client } from "../../sdk/src/index";
+
+export { eventually, sleep, until } from "../fixtures/wait";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = resolve(ROOT, "sdk/bin/squall.js");
@@ -8,6 +11,9 @@ const CLI = resolve(ROOT, "sdk/bin/squall.js");
 export function platformEnv(): NodeJS.ProcessEnv {
   return { ...process.env, SQUALL_URL: inject("squallUrl"), SQUALL_TOKEN: inject("squallToken"), SQUALL_CONFIG_PATH: inject("squallConfigPath") };
 }
+
+/** An SDK client of the test platform. */
+export const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
 
 export interface CliResult {
   code: number;
@@ -39,13 +45,3 @@ export async function deploy(file: string): Promise<void> {
   if (r.code !== 0) throw new Error(`deploy ${file} failed: ${r.stderr}${r.stdout}`);
 }
 
-/** Runs `probe` until it returns a value (anything but undefined), or fails once the deadline passes. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
