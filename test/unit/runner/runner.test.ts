@@ -3,11 +3,11 @@
 // runner protocol over an authenticated WebSocket.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import WebSocket from "ws";
-import type { ContainerHost } from "../../sdk/src/host/index.js";
-import type { SerializedError } from "../../sdk/src/wire/serialization.js";
-import { decode, encode } from "../../sdk/src/wire/serialization.js";
-import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer, type TestContainer } from "./fixtures/harness.js";
-import type { HostedContainer } from "../../sdk/src/wire/host.js";
+import type { ContainerHost } from "../../../sdk/src/host/index.js";
+import type { SerializedError } from "../../../sdk/src/wire/serialization.js";
+import { decode, encode } from "../../../sdk/src/wire/serialization.js";
+import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer, type TestContainer } from "../fixtures/harness.js";
+import type { HostedContainer } from "../../../sdk/src/wire/host.js";
 
 let host: ContainerHost;
 let lines: string[];

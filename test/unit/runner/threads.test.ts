@@ -5,12 +5,12 @@
 // behave as on the main thread. A real runner process, the threads fixture
 // app's bundle, and the runner protocol, as in runner.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import type { ContainerHost } from "../../sdk/src/host/index.js";
-import type { SerializedError } from "../../sdk/src/wire/serialization.js";
-import type { HostedContainer } from "../../sdk/src/wire/host.js";
-import type { LogLine } from "../../sdk/src/wire/protocol.js";
-import { decode, encode } from "../../sdk/src/wire/serialization.js";
-import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer } from "./fixtures/harness.js";
+import type { ContainerHost } from "../../../sdk/src/host/index.js";
+import type { SerializedError } from "../../../sdk/src/wire/serialization.js";
+import type { HostedContainer } from "../../../sdk/src/wire/host.js";
+import type { LogLine } from "../../../sdk/src/wire/protocol.js";
+import { decode, encode } from "../../../sdk/src/wire/serialization.js";
+import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer } from "../fixtures/harness.js";
 
 let host: ContainerHost;
 let lines: string[];
