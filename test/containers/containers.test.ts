@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, it, expect, beforeAll } from "vitest";
 import { RemoteError, type FunctionStats } from "../../sdk/src/index";
-import { eventually } from "../fixtures/wait";
+import { eventually, sleep } from "../fixtures/wait";
 import { client, docker, platformEnv, ranOn, runnerContainers, skipped, type RunnerContainer } from "./helpers";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -54,7 +54,7 @@ describe.skipIf(skipped)("real containers (the Runner container class on Docker)
       while (sampling) {
         const ours = (await runnerContainers()).filter((c) => !before.has(c.id));
         peakContainers = Math.max(peakContainers, ours.length);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     })();
     const inputs = Array.from({ length: 30 }, (_, i) => i);

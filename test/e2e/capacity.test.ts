@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { inject } from "vitest";
 import { type FunctionStats } from "../../sdk/src/index";
 import type { HostHealth } from "../../sdk/src/wire/host";
-import { client, deploy, eventually } from "./helpers";
+import { client, deploy, eventually, sleep } from "./helpers";
 
 const INPUTS = 8_000;
 
@@ -38,7 +38,7 @@ describe("a map larger than the local host", () => {
           const s = await evaluate.getCurrentStats();
           heldBack ??= s.startsHeldBack ?? null;
           peakContainers = Math.max(peakContainers, await hostContainerCount());
-          await new Promise((r) => setTimeout(r, 250));
+          await sleep(250);
         }
       })();
       const results: number[] = [];

@@ -11,6 +11,7 @@ import type { HostedContainer } from "../../../sdk/src/wire/host.js";
 import type { LogLine } from "../../../sdk/src/wire/protocol.js";
 import { decode, encode } from "../../../sdk/src/wire/serialization.js";
 import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer } from "../fixtures/harness.js";
+import { sleep } from "../../fixtures/wait";
 
 let host: ContainerHost;
 let lines: string[];
@@ -171,7 +172,7 @@ describe("runner: synchronous functions with maxInputs > 1", () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
     // The cancelled code no longer runs: its ticks stop.
     const after = ticksOf1();
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(ticksOf1()).toBe(after);
     expect(pool.outputs().has(1)).toBe(false);
     pool.close();
