@@ -1,6 +1,6 @@
 // The Squall platform Worker: HTTP API, spawn-queue consumer, the
 // every-minute schedule handler, and the Durable Object classes it binds
-// (DESIGN §2).
+// (docs/architecture.md).
 import type { Env, SpawnMessage } from "./env";
 import { createApi } from "./api/app";
 import { consumeSpawns } from "./spawn/consumer";

@@ -12,7 +12,7 @@ import { ClsHandle, methodsOf } from "./cls.js";
 import { Cron, Period } from "./schedule.js";
 import type { CallTarget, ResolveTarget } from "./calls.js";
 
-/** Options of `app.function` / `app.cls` (DESIGN §1); validated at deploy. */
+/** Options of `app.function` / `app.cls` (README); validated at deploy. */
 export type FunctionOptions = Omit<FunctionOptionsWire, "schedule"> & { schedule?: Cron | Period };
 
 export class App {

@@ -1,5 +1,5 @@
 // Where a client finds the platform and its token: explicit options, then
-// SQUALL_URL / SQUALL_TOKEN, then a profile of ~/.squall.toml (DESIGN §1).
+// SQUALL_URL / SQUALL_TOKEN, then a profile of ~/.squall.toml (README "Configuring a client").
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";

@@ -1,4 +1,4 @@
-// The errors a Squall user can catch (DESIGN §1). Every API error maps to one.
+// The errors a Squall user can catch (README "Errors callers receive"). Every API error maps to one.
 import type { ErrorCode } from "./wire/api.js";
 
 export class SquallError extends Error {

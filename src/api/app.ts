@@ -1,4 +1,4 @@
-// The Worker's HTTP API (DESIGN §2 "Worker"): Hono routes under /v1,
+// The Worker's HTTP API (docs/architecture.md "The Worker and its API"): Hono routes under /v1,
 // zod-validated, bearer-token auth, one JSON error shape, OpenAPI document.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";

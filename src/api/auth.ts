@@ -1,4 +1,4 @@
-// Bearer-token auth scoped to a workspace (DESIGN §2 "Worker").
+// Bearer-token auth scoped to a workspace (docs/architecture.md "The Worker and its API").
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../control/errors";

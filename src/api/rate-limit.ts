@@ -1,4 +1,4 @@
-// Per-token request rate (DESIGN §2 "Limits"): a token bucket per token,
+// Per-token request rate (docs/architecture.md "Limits and backpressure"): a token bucket per token,
 // kept in this isolate's memory. Each isolate limits on its own, so the
 // platform-wide rate a token gets is a multiple of this; the point is to
 // stop a runaway client loop from hammering the API and the pools behind

@@ -1,4 +1,4 @@
-// How a pool gets containers (DESIGN §2 "ComputeBackend"). Production runs
+// How a pool gets containers (docs/architecture.md "Compute backends"). Production runs
 // each container as a Cloudflare Container (one Runner DO per container);
 // locally the container host runs each as a Node process. Same runner code.
 
@@ -13,7 +13,7 @@ export interface ComputeBackend {
   start(id: string, env: Record<string, string>): Promise<void>;
   /** Stops container `id`; resolves when it is gone. Stopping an unknown container is not an error. */
   stop(id: string): Promise<void>;
-  /** Opens the pool <-> runner WebSocket (DESIGN §2 "Runner"), already accepted. */
+  /** Opens the pool <-> runner WebSocket (docs/architecture.md "The runner protocol"), already accepted. */
   connect(id: string, secret: string): Promise<WebSocket>;
   /** Why a container went away, when the backend knows (e.g. "exited with code 1"). */
   describeExit(id: string): Promise<string | null>;

@@ -1,5 +1,5 @@
-// Recognising Cloudflare Containers' "no room right now" errors (DESIGN §2
-// "ComputeBackend") and carrying them across the Runner DO's RPC boundary.
+// Recognising Cloudflare Containers' "no room right now" errors (docs/architecture.md
+// "Compute backends") and carrying them across the Runner DO's RPC boundary.
 import { CapacityError } from "./backend";
 
 /**

@@ -1,4 +1,4 @@
-// Production ComputeBackend (DESIGN §2): each container is a Runner Durable
+// Production ComputeBackend (docs/architecture.md "Compute backends"): each container is a Runner Durable
 // Object (src/compute/runner-container.ts) named by the container id.
 import { ContainerFailedError, type ComputeBackend } from "./backend";
 import type { Runner } from "./runner-container";

@@ -1,5 +1,5 @@
 // Local ComputeBackend: the container host (sdk/src/host) runs each
-// container as a runner process on 127.0.0.1 (DESIGN §2).
+// container as a runner process on 127.0.0.1 (docs/architecture.md "Compute backends").
 import { ContainerFailedError, type ComputeBackend } from "./backend";
 import { capacityError } from "./capacity-errors";
 import { CONTAINER_FAILED_STATUS, type HostedContainer } from "../../sdk/src/wire/host";

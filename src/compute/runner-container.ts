@@ -1,4 +1,4 @@
-// The production container (DESIGN §2 "ComputeBackend"): one Runner Durable
+// The production container (docs/architecture.md "Compute backends"): one Runner Durable
 // Object per container, wrapping a Cloudflare Container that runs the runner
 // image (Dockerfile). The FunctionPool starts, connects to and stops it
 // through CloudflareBackend; nothing else starts it.

@@ -1,4 +1,4 @@
-// D1 schema (DESIGN §2 "D1"): who may call, what is deployed, and the
+// D1 schema (docs/architecture.md "D1"): who may call, what is deployed, and the
 // autoscaler overrides and schedules that outlive a pool's memory.
 import { sqliteTable, text, integer, primaryKey, uniqueIndex, index } from "drizzle-orm/sqlite-core";
 import type { FunctionOptionsWire } from "../../sdk/src/wire/options";

@@ -1,4 +1,4 @@
-// The autoscaler policy (DESIGN §2): a pure function from settings, load,
+// The autoscaler policy (docs/architecture.md "The FunctionPool Durable Object"): a pure function from settings, load,
 // containers and time to what to start and stop. No I/O; the FunctionPool
 // runs it on every load change and on its alarm.
 import type { AutoscalerSettings } from "../../sdk/src/wire/options";

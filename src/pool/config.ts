@@ -1,5 +1,5 @@
 // What a pool runs and how it scales: resolved by the Worker from D1 and
-// handed to the pool with every call (DESIGN §2 "FunctionPool DO").
+// handed to the pool with every call (docs/architecture.md "The FunctionPool Durable Object").
 import type { ResolvedOptions, AutoscalerUpdate, AutoscalerSettings } from "../../sdk/src/wire/options";
 
 export interface PoolConfig {

@@ -1,4 +1,4 @@
-// Per-pool limits (DESIGN §2 "Limits"). Past them the API answers 429
+// Per-pool limits (docs/architecture.md "Limits and backpressure"). Past them the API answers 429
 // RESOURCE_EXHAUSTED with Retry-After.
 
 /** Inputs from remote/map waiting for a container. */

@@ -1,4 +1,4 @@
-// When a pool may start containers (DESIGN §2 "Limits"): pure policy, no I/O.
+// When a pool may start containers (docs/architecture.md "Limits and backpressure"): pure policy, no I/O.
 // Only a container's own failures (a bundle that throws on import, a process
 // that exits before it is ready, startupTimeoutMs) count toward the breaker
 // that fails waiting inputs; the platform's (no capacity, host unreachable,

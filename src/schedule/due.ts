@@ -1,4 +1,4 @@
-// When schedules are due (DESIGN §1 "Schedules", `scalingSchedule`; §2
+// When schedules are due (`schedule`, `scalingSchedule`; docs/architecture.md
 // "Schedules"). Pure: the time is a parameter, so the every-minute Cron
 // Trigger handler, `squall schedule list` and the tests get the same answers.
 //

@@ -1,5 +1,5 @@
 // Schedules in D1: written at deploy, fired by the every-minute Cron Trigger
-// (DESIGN §2 "Schedules"). Due-time logic lives in due.ts (pure); this file
+// (docs/architecture.md "Schedules"). Due-time logic lives in due.ts (pure); this file
 // is the I/O around it.
 import { and, eq, inArray } from "drizzle-orm";
 import type { Env } from "../env";

@@ -1,5 +1,5 @@
-// Spawned calls travel to their pool through the spawn queue (DESIGN §2
-// "Spawn"). A message carries a batch of calls, so 1 000 000 pending calls
+// Spawned calls travel to their pool through the spawn queue (docs/architecture.md
+// "The spawn queue"). A message carries a batch of calls, so 1 000 000 pending calls
 // stay far below what a queue holds in flight; large arguments go by
 // reference through R2.
 import type { Env, SpawnMessage } from "../env";

@@ -7,7 +7,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { Client } from "../../sdk/src/index";
-import { ROOT, eventually } from "../e2e/helpers";
+import { ROOT } from "../fixtures/platform";
+import { eventually } from "../fixtures/wait";
 import { artifact, launchChromium } from "./browser";
 
 const url = (): string => inject("dashboardUrl");

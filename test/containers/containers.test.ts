@@ -2,36 +2,10 @@
 // the Runner container class (@cloudflare/containers) — starting real
 // containers built from the project's Dockerfile on a local Docker engine,
 // driven through the real CLI and SDK.
-import { execFile } from "node:child_process";
-import { resolve } from "node:path";
 import { describe, it, expect, beforeAll } from "vitest";
 import { RemoteError, type FunctionStats } from "../../sdk/src/index";
-import { client, docker, platformEnv, ranOn, runnerContainers, skipped, type RunnerContainer } from "./helpers";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-
-function squall(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [resolve(ROOT, "sdk/bin/squall.js"), ...args], { cwd: ROOT, env: platformEnv() }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function deploy(file: string): Promise<void> {
-  const r = await squall(["deploy", file]);
-  if (r.code !== 0) throw new Error(`deploy ${file} failed: ${r.stderr}${r.stdout}`);
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { eventually, sleep } from "../fixtures/wait";
+import { client, deploy, docker, ranOn, runnerContainers, skipped, squall, type RunnerContainer } from "./helpers";
 
 interface Where {
   inDocker: boolean;
@@ -63,7 +37,7 @@ describe.skipIf(skipped)("real containers (the Runner container class on Docker)
       while (sampling) {
         const ours = (await runnerContainers()).filter((c) => !before.has(c.id));
         peakContainers = Math.max(peakContainers, ours.length);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     })();
     const inputs = Array.from({ length: 30 }, (_, i) => i);

@@ -1,17 +1,12 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { inject } from "vitest";
-import { Client } from "../../sdk/src/index";
 
 const execFileAsync = promisify(execFile);
 
 export const skipped = inject("containersSkipped");
 
-export function platformEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, SQUALL_URL: inject("squallUrl"), SQUALL_TOKEN: inject("squallToken"), SQUALL_CONFIG_PATH: inject("squallConfigPath") };
-}
-
-export const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
+export { client, deploy, platformEnv, squall } from "../fixtures/platform";
 
 export interface RunnerContainer {
   id: string;

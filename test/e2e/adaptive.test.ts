@@ -2,17 +2,14 @@
 // every 15 s: once the pool has learned the rhythm, it releases its container
 // between calls and has a fresh one ready before the next call arrives.
 import { describe, it, expect, beforeAll } from "vitest";
-import { inject } from "vitest";
-import { Client, type FunctionStats } from "../../sdk/src/index";
-import { deploy } from "./helpers";
+import { type FunctionStats } from "../../sdk/src/index";
+import { client, deploy, sleep } from "./helpers";
 
 const APP_FILE = "test/e2e/apps/rhythm.ts";
 const PERIOD_MS = 15_000;
 /** The first call has no idle interval before it; the next six give the six the pool needs to learn. */
 const LEARNING_CALLS = 7;
 const CHECKED_CALLS = 3;
-const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Observed {
   calledAtMs: number;

@@ -2,22 +2,10 @@
 // zero, input concurrency, live overrides that revert on deploy, and class
 // instances with pools of their own, on the real local platform.
 import { describe, it, expect, beforeAll } from "vitest";
-import { inject } from "vitest";
-import { Client, InvalidError, NotFoundError, type FunctionStats } from "../../sdk/src/index";
-import { deploy, squall } from "./helpers";
+import { InvalidError, NotFoundError, type FunctionStats } from "../../sdk/src/index";
+import { client, deploy, sleep, squall, until } from "./helpers";
 
 const APP_FILE = "test/e2e/apps/autoscaling.ts";
-const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
-
-async function until(what: string, read: () => Promise<FunctionStats>, ok: (s: FunctionStats) => boolean, timeoutMs = 30_000): Promise<FunctionStats> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await read();
-    if (ok(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last stats: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe("autoscaler", () => {
   beforeAll(async () => {
@@ -28,7 +16,7 @@ describe("autoscaler", () => {
     const warm = await client().functions.fromName("autoscaling", "warm");
     await until("2 warm containers", () => warm.getCurrentStats(), (s) => s.containers.idle === 2);
     // Well past its 2 s scale-down window, the floor holds.
-    await new Promise((r) => setTimeout(r, 4_000));
+    await sleep(4_000);
     const s = await warm.getCurrentStats();
     expect(s.containers.total).toBe(2);
     expect(s.runningInputs).toBe(0);
@@ -41,7 +29,7 @@ describe("autoscaler", () => {
     const sampler = (async () => {
       while (sampling) {
         peak = Math.max(peak, (await burst.getCurrentStats()).containers.total);
-        await new Promise((r) => setTimeout(r, 150));
+        await sleep(150);
       }
     })();
     const containers = await burst.map(Array.from({ length: 12 }, () => 1_000)).toArray();

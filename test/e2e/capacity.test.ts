@@ -4,12 +4,11 @@
 // burst once the pool has gone idle.
 import { describe, it, expect, beforeAll } from "vitest";
 import { inject } from "vitest";
-import { Client, type FunctionStats } from "../../sdk/src/index";
+import { type FunctionStats } from "../../sdk/src/index";
 import type { HostHealth } from "../../sdk/src/wire/host";
-import { deploy, eventually } from "./helpers";
+import { client, deploy, eventually, sleep } from "./helpers";
 
 const INPUTS = 8_000;
-const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
 
 async function hostContainerCount(): Promise<number> {
   const res = await fetch(`${inject("squallHostUrl")}/containers`);
@@ -39,7 +38,7 @@ describe("a map larger than the local host", () => {
           const s = await evaluate.getCurrentStats();
           heldBack ??= s.startsHeldBack ?? null;
           peakContainers = Math.max(peakContainers, await hostContainerCount());
-          await new Promise((r) => setTimeout(r, 250));
+          await sleep(250);
         }
       })();
       const results: number[] = [];

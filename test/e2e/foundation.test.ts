@@ -3,9 +3,8 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { inject } from "vitest";
 import { Client, NotFoundError, AuthError, FunctionTimeoutError, RemoteError } from "../../sdk/src/index";
-import { deploy, node, squall } from "./helpers";
+import { client, deploy, node, squall } from "./helpers";
 
-const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
 
 describe("deploy and call", () => {
   beforeAll(async () => {

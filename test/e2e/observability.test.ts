@@ -3,11 +3,9 @@
 // `squall function stats` as a table.
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { describe, it, expect, beforeAll, inject } from "vitest";
-import { Client } from "../../sdk/src/index";
-import { ROOT, eventually, platformEnv, squall } from "./helpers";
+import { describe, it, expect, beforeAll } from "vitest";
+import { ROOT, client, eventually, platformEnv, squall } from "./helpers";
 
-const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
 
 describe("progress", () => {
   it("squall run reports a map's done/total and rate as plain lines when stderr is not a terminal", async () => {

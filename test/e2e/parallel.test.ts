@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { inject } from "vitest";
 import {
-  Client,
   FunctionCall,
   FunctionTimeoutError,
   InputCancellation,
@@ -23,23 +22,10 @@ import {
 import { RESULT_TTL_MS, MAX_PENDING_INPUTS } from "../../src/pool/limits";
 import { mintCallId, poolIdOfCall } from "../../src/pool/call-id";
 import { encode } from "../../sdk/src/wire/serialization";
-import { deploy, squall } from "./helpers";
+import { client, deploy, eventually, sleep, squall } from "./helpers";
 
-const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
 const fn = <A extends unknown[], R>(name: string, app = "parallel"): Promise<FunctionHandle<A, R>> => client().functions.fromName<A, R>(app, name);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const unique = (what: string): string => join(tmpdir(), `squall-e2e-${what}-${randomBytes(6).toString("hex")}`);
-
-/** Polls `probe` until it returns something other than undefined; fails with `what` at the deadline. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** What a promise settles to, errors included, so tests can look at the error itself. */
 const settle = <T>(p: Promise<T>): Promise<T | Error> => p.then((v) => v, (e: Error) => e);
@@ -183,7 +169,7 @@ describe("map, starmap and forEach", () => {
     expect(maxInFlight).toBeGreaterThan(500);
     expect(pulled).toBeLessThanOrEqual(received + 1_000);
     // Breaking out cancelled the map: nothing of it stays queued or running.
-    await waitFor("the abandoned map's inputs to go", async () => (idle(await noop.getCurrentStats()) ? true : undefined), 20_000);
+    await eventually("the abandoned map's inputs to go", async () => (idle(await noop.getCurrentStats()) ? true : undefined), 20_000);
   });
 
   it("a 100 000-input map of a no-op function simply completes, in order", async () => {
@@ -242,7 +228,7 @@ describe("spawn and FunctionCall", () => {
   it("cancel() ends a running spawned call and a queued one with InputCancellation", async () => {
     const waitLong = await fn<[number], number>("waitLong");
     const running = await waitLong.spawn(60_000);
-    await waitFor("the spawned call to run", async () => ((await waitLong.getCurrentStats()).runningInputs >= 1 ? true : undefined), 30_000);
+    await eventually("the spawned call to run", async () => ((await waitLong.getCurrentStats()).runningInputs >= 1 ? true : undefined), 30_000);
     const started = Date.now();
     await running.cancel();
     expect(await settle(running.get())).toBeInstanceOf(InputCancellation);
@@ -251,7 +237,7 @@ describe("spawn and FunctionCall", () => {
     const queued = await waitLong.spawn(60_000);
     await queued.cancel();
     expect(await settle(FunctionCall.fromId(client(), queued.id).get())).toBeInstanceOf(InputCancellation);
-    await waitFor("waitLong to be idle", async () => (idle(await waitLong.getCurrentStats()) ? true : undefined), 10_000);
+    await eventually("waitLong to be idle", async () => (idle(await waitLong.getCurrentStats()) ? true : undefined), 10_000);
   });
 
   it("5 000 spawned calls go through the spawn queue: every result correct, each call run exactly once", async () => {
@@ -265,7 +251,7 @@ describe("spawn and FunctionCall", () => {
       expect(calls).toHaveLength(n);
       expect(new Set(calls.map((c) => c.id)).size).toBe(n);
       // The backlog counts spawned calls still in the queue, so idle means every call ran.
-      await waitFor("every spawned call to run", async () => (idle(await tally.getCurrentStats()) ? true : undefined), 120_000);
+      await eventually("every spawned call to run", async () => (idle(await tally.getCurrentStats()) ? true : undefined), 120_000);
       const ranMs = Date.now() - started;
       const results = await FunctionCall.gather(...calls);
       const gatheredMs = Date.now() - started;
@@ -379,7 +365,7 @@ describe("limits", () => {
       const all = Promise.all(Array.from({ length: n }, (_, i) => settle(hold.remote(gate, i)).then((o) => void (outcomes[i] = o))));
       const failedNow = (): number => outcomes.filter((o) => o instanceof Error).length;
       // The gate is shut, so nothing completes: every remote() is either queued, running, or refused.
-      const admitted = await waitFor(
+      const admitted = await eventually(
         "every remote() to be admitted or refused",
         async () => {
           const s = await hold.getCurrentStats();
@@ -391,7 +377,7 @@ describe("limits", () => {
       // The pool is full: a map is refused (429) and waits, rather than failing.
       const { result: mapped, requests } = await recording(async (requests) => {
         const map = hold.starmap(Array.from({ length: 20 }, (_, i): [string, number] => [gate, n + i])).toArray();
-        await waitFor("the map to be told to wait", async () => (requests.some((r) => r.status === 429 && r.path.endsWith("/calls")) ? true : undefined), 30_000);
+        await eventually("the map to be told to wait", async () => (requests.some((r) => r.status === 429 && r.path.endsWith("/calls")) ? true : undefined), 30_000);
         expect(outcomes.filter((o) => o !== undefined && !(o instanceof ResourceExhaustedError))).toEqual([]); // nothing completed yet
         writeFileSync(gate, "open");
         return map;
@@ -413,7 +399,7 @@ describe("limits", () => {
       expect(requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(1);
     } finally {
       if (!existsSync(gate)) writeFileSync(gate, "open"); // never leave inputs held
-      await waitFor("hold to drain", async () => (idle(await hold.getCurrentStats()) ? true : undefined), 120_000).catch(() => undefined);
+      await eventually("hold to drain", async () => (idle(await hold.getCurrentStats()) ? true : undefined), 120_000).catch(() => undefined);
       rmSync(gate, { force: true });
     }
   }, 240_000);
@@ -514,7 +500,7 @@ describe("squall app stop", () => {
     // Spawned calls have their own limit (1 000 000 pending), far above the 2 000 pending inputs of remote()/map.
     const many = await block.spawnMap(Array.from({ length: 3_000 }, () => 60_000));
     const queued = 4 + 3 + 1 + 3_000 - 2;
-    await waitFor(
+    await eventually(
       `2 running and ${queued} queued inputs`,
       async () => {
         const s = await block.getCurrentStats();

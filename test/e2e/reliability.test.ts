@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, FunctionTimeoutError, RemoteError } from "../../sdk/src/index";
 import type { ListContainersResponse } from "../../sdk/src/host/index";
-import { deploy, eventually, squall } from "./helpers";
+import { deploy, eventually, sleep, squall } from "./helpers";
 
 interface Tracked {
   i: number;
@@ -210,7 +210,7 @@ describe("an input that times out on a container running others", () => {
     );
     await eventually("input 0 to start", async () => (runsIn(log).length > 0 ? true : undefined), 60_000);
     // Two more join it on the same container (maxInputs 3), later, so they are still running when input 0's 5 s run out.
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
     const others = [1, 2].map((i) => fn.remote({ i, log, ms: 0, gate }));
     await eventually("inputs 1 and 2 to start", async () => (runsIn(log).length === 3 ? true : undefined), 10_000);
     const err = await slow;
@@ -273,7 +273,7 @@ describe("bundles that cannot start in a container", () => {
     const watchUntil = Date.now() + 20_000;
     while (Date.now() < watchUntil) {
       expect(starts(name)).toBe(afterFailure);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000);
     }
     const stats = await fn.getCurrentStats();
     expect(stats.containers.total).toBe(0);
@@ -285,7 +285,7 @@ describe("bundles that cannot start in a container", () => {
     await eventually("the warm pool's first start", async () => (starts("warmButBroken") > 0 ? true : undefined), 30_000);
     const before = starts("warmButBroken");
     const watchMs = 20_000;
-    await new Promise((r) => setTimeout(r, watchMs));
+    await sleep(watchMs);
     const n = starts("warmButBroken") - before;
     // Back to back, a failing start takes well under a second (20 s: dozens). Backing off, the pool tries
     // 3 times, then waits 30 s: any 20 s holds at most one round and the end of another.

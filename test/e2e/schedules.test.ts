@@ -8,20 +8,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "../../sdk/src/index";
 import type { FunctionStats } from "../../sdk/src/index";
-import { ROOT, deploy, squall } from "./helpers";
+import { ROOT, client, deploy, squall, until } from "./helpers";
 
-const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
-
-async function waitFor<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 1_000));
-    last = await read();
-  }
-  return last;
-}
 
 /** Writes an app whose scaling entries sit on minutes relative to now, so one of them falls due during the test. */
 function writeScheduleApp(): string {
@@ -78,15 +66,15 @@ describe("schedules", () => {
   });
 
   it("fires a * * * * * schedule on its own; the function changes another function's pool through the SDK", async () => {
-    const stats = await waitFor<FunctionStats>("the scheduled function to run", () => target.getCurrentStats(), (s) => s.autoscaler.bufferContainers === 3, 150_000);
+    const stats = await until<FunctionStats>("the scheduled function to run", () => target.getCurrentStats(), (s) => s.autoscaler.bufferContainers === 3, 150_000, 1_000);
     expect(stats.autoscalerSources?.bufferContainers).toBe("override");
   }, 180_000);
 
   it("applies a scaling entry at its time with no container started for it", async () => {
-    const stats = await waitFor<FunctionStats>("the scaling entry", () => warm.getCurrentStats(), (s) => s.autoscaler.minContainers === 1, 150_000);
+    const stats = await until<FunctionStats>("the scaling entry", () => warm.getCurrentStats(), (s) => s.autoscaler.minContainers === 1, 150_000, 1_000);
     expect(stats.autoscalerSources?.minContainers).toBe("schedule");
     // The warm pool follows the new floor; nothing ran the function itself to get there.
-    const warmed = await waitFor<FunctionStats>("the warm pool", () => warm.getCurrentStats(), (s) => s.containers.total === 1, 30_000);
+    const warmed = await until<FunctionStats>("the warm pool", () => warm.getCurrentStats(), (s) => s.containers.total === 1, 30_000, 1_000);
     expect(warmed.runningInputs).toBe(0);
     expect(warmed.backlog).toBe(0);
   }, 180_000);

@@ -1,6 +1,6 @@
 // Issue 17, inside workerd: scaledownWindowMs "auto" through the API, and the
 // pool's idle-interval histogram kept in its SQLite meta across an eviction.
-// (The policy itself: test/unit/keep-alive.test.ts; with real containers:
+// (The policy itself: test/unit/platform/keep-alive.test.ts; with real containers:
 // test/e2e/adaptive.test.ts.)
 import { describe, it, expect } from "vitest";
 import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";

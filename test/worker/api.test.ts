@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { SELF, env, runInDurableObject } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { buildConfig, poolStub } from "../../src/control/pools";
 import { overrideAutoscaler } from "../../src/control/overrides";
 import { mintCallId } from "../../src/pool/call-id";
@@ -299,7 +299,14 @@ describe("a deploy that removes a class", () => {
     expect(called.status).toBe(200);
     const row = await env.DB.prepare("SELECT instance_key AS key FROM class_instances WHERE function_id = ?").bind(modelId).first<{ key: string }>();
     const instancePool = poolStub(env, modelId, row!.key);
-    const stopped = () => runInDurableObject(instancePool, (pool) => (pool as unknown as { stopped: boolean }).stopped);
+    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?").bind(modelId).first<{ workspaceId: string }>())!;
+    // A config older than the one the pool holds changes nothing, so admitting no spawns with it
+    // only asks whether the pool takes calls: a stopped one answers CONFLICT.
+    const older = { ...buildConfig((await findFunctionById(db(env.DB), workspaceId, modelId))!, { settings: {}, sources: {} }, null, BASE), version: 0 };
+    const stopped = async () => {
+      const admitted = await instancePool.admitSpawns(older, 0);
+      return !admitted.ok && admitted.error.code === "CONFLICT";
+    };
     expect(await stopped()).toBe(false);
     expect((await deploy(token, manifest("shrinking", [{ name: "f" }]))).status).toBe(201);
     expect(await stopped()).toBe(true);
@@ -320,9 +327,11 @@ describe("an autoscaler override from a stale resolution", () => {
     expect(second.deploymentId).not.toBe(first.deploymentId);
     await stub.configure(buildConfig((await findFunctionById(db(env.DB), workspaceId, functionId))!, { settings: {}, sources: {} }, null, BASE));
     await overrideAutoscaler(env, stale, { minContainers: 1 });
-    const held = await runInDurableObject(stub, (pool) => (pool as unknown as { config: { deploymentId: string; overrides: Record<string, unknown> } }).config);
-    expect(held.deploymentId).toBe(second.deploymentId);
-    expect(held.overrides).toEqual({ minContainers: 1 });
+    const stats = await stub.stats(workspaceId);
+    if (!stats.ok) throw new Error(stats.error.message);
+    // The second deployment's maxContainers, with the override on top of it.
+    expect(stats.value.autoscaler).toMatchObject({ maxContainers: 3, minContainers: 1 });
+    expect(stats.value.autoscalerSources).toMatchObject({ maxContainers: "declared", minContainers: "override" });
   });
 });
 

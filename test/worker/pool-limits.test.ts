@@ -2,13 +2,13 @@
 // inputs pending or running, and 1 000 000 spawned calls waiting to run. The
 // running inputs are held by fake runners (fake-compute.ts) that never answer.
 import { describe, it, expect } from "vitest";
-import { runInDurableObject, env } from "cloudflare:test";
-import type { PoolConfig } from "../../src/pool/config";
-import type { FunctionPool } from "../../src/pool/function-pool";
+import { env } from "cloudflare:test";
+import { buildConfig, poolStubOfCall } from "../../src/control/pools";
+import { db, findFunctionById } from "../../src/db/queries";
 import { MAX_PENDING_SPAWNS, MAX_TOTAL_INPUTS } from "../../src/pool/limits";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 import { fakeCompute } from "./fake-compute";
-import { api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
+import { BASE, api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
 
 /** Inputs in one request, the API's maximum. */
 const BATCH = 1_000;
@@ -61,8 +61,10 @@ describe("pool limits at their real sizes", () => {
     const [firstCall] = decode<{ callIds: string[] }>(new Uint8Array(await first.arrayBuffer())).callIds;
     // Delivered and running: from here every spawned call waiting is one admitted below.
     await until("the first spawned call on a container", () => fakeCompute.held(app) === 1);
-    const stub = env.POOL.get(env.POOL.idFromString(firstCall.split("-")[1])) as DurableObjectStub<FunctionPool>;
-    const config = await runInDurableObject(stub, (pool) => (pool as unknown as { config: PoolConfig }).config);
+    const stub = poolStubOfCall(env, firstCall);
+    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?").bind(functionId).first<{ workspaceId: string }>())!;
+    // The config the API hands the pool with each call, resolved from D1 as the API does.
+    const config = buildConfig((await findFunctionById(db(env.DB), workspaceId, functionId))!, { settings: {}, sources: {} }, null, BASE);
     // The pool's own admission, in large counts through its RPC (the API admits at most 1 000 per request).
     const chunk = 100_000;
     for (let admitted = 0; admitted < MAX_PENDING_SPAWNS; admitted += chunk) {

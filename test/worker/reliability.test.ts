@@ -287,13 +287,23 @@ describe("reading many calls' results at once", () => {
 describe("a pool's config", () => {
   it("never goes back to an older version, even one of another deployment (a request resolved before a deploy)", async () => {
     const stub = env.POOL.get(env.POOL.newUniqueId());
-    const deployed = { ...config(), version: 2, deploymentId: "dep-new" };
-    await stub.configure(deployed);
-    await stub.configure({ ...config(), version: 1, deploymentId: "dep-old" });
-    const held = await runInDurableObject(stub, (pool) => (pool as unknown as { config: PoolConfig }).config);
-    expect(held).toMatchObject({ version: 2, deploymentId: "dep-new" });
-    await stub.configure({ ...config(), version: 3, deploymentId: "dep-new" }); // an override bumps the version
-    expect(await runInDurableObject(stub, (pool) => (pool as unknown as { config: PoolConfig }).config.version)).toBe(3);
+    // Each config declares another maxContainers, so the pool's stats tell which one it holds.
+    const declaring = (version: number, deploymentId: string, maxContainers: number): PoolConfig => ({
+      ...config(),
+      version,
+      deploymentId,
+      options: resolveOptions("f", { maxContainers }),
+    });
+    const held = async () => {
+      const stats = await stub.stats(config().workspaceId);
+      if (!stats.ok) throw new Error(stats.error.message);
+      return stats.value.autoscaler.maxContainers;
+    };
+    await stub.configure(declaring(2, "dep-new", 2));
+    await stub.configure(declaring(1, "dep-old", 1));
+    expect(await held()).toBe(2);
+    await stub.configure(declaring(3, "dep-new", 3)); // an override bumps the version
+    expect(await held()).toBe(3);
   });
 });
 

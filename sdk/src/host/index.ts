@@ -1,4 +1,4 @@
-// The local container host (DESIGN §2 "ComputeBackend", local): runs each
+// The local container host (docs/architecture.md "Compute backends"): runs each
 // container as a runner process on 127.0.0.1. Started by `npm run dev` and the
 // e2e tests, or on its own with `node sdk/dist/host/main.js`.
 import { existsSync } from "node:fs";

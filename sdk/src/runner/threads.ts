@@ -1,4 +1,4 @@
-// Input concurrency for synchronous code (DESIGN §1 `concurrent`). An async
+// Input concurrency for synchronous code (README "Synchronous code and threads"). An async
 // function's inputs run as concurrent tasks on the runner's event loop, but a
 // synchronous one would run them one after another there. So when a
 // container may run more than one input at once (maxInputs > 1), each input of

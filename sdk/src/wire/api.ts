@@ -1,4 +1,4 @@
-// The HTTP API between the SDK/CLI and the Worker (DESIGN §2). JSON for
+// The HTTP API between the SDK/CLI and the Worker (docs/architecture.md "The wire contract"). JSON for
 // control routes; CBOR (content type application/cbor) for calls, whose
 // arguments and results are opaque CBOR bytes the platform never decodes.
 import type { FunctionOptionsWire, AutoscalerSettings, AutoscalerUpdate } from "./options.js";

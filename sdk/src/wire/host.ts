@@ -1,4 +1,4 @@
-// The local container host's HTTP API (DESIGN §2 "ComputeBackend", local):
+// The local container host's HTTP API (docs/architecture.md "Compute backends"):
 // a Node server that runs one runner process per container.
 export interface StartContainerRequest {
   id: string;

@@ -1,5 +1,5 @@
 // The options of `app.function` / `app.cls` and of `updateAutoscaler`, their
-// defaults and their validation (DESIGN §1). Pure: shared by the CLI (checks
+// defaults and their validation (README "Autoscaler settings in layers"). Pure: shared by the CLI (checks
 // before upload) and the Worker (the authority at deploy).
 import { Cron as CronParser } from "croner";
 

@@ -1,6 +1,6 @@
 // The pool <-> runner channel: one WebSocket per container, opened by the
 // pool (GET /connect with `Authorization: Bearer <container secret>`), binary
-// CBOR frames, every message batched (DESIGN §2 "Runner").
+// CBOR frames, every message batched (docs/architecture.md "The runner protocol").
 import type { SerializedError } from "./serialization.js";
 import type { OutputStatus } from "./api.js";
 

@@ -1,4 +1,4 @@
-// CBOR for arguments, results and errors (DESIGN §2 "Serialization").
+// CBOR for arguments, results and errors (docs/architecture.md "Serialization").
 // cbor-x without records so every peer (Node runner, Worker, SDK) can decode
 // any payload on its own; Date, Map, Set, BigInt, typed arrays and `undefined`
 // round-trip.

@@ -1,8 +1,8 @@
 import { describe, it, expect } from "vitest";
-import { runStrategy, simulatePool, type Metrics, type Policy, type PoolModel } from "../../scripts/simulation/engine.js";
-import { ORACLE_NAME, keepAlive, oracle, squall, squallAuto, standardStrategies } from "../../scripts/simulation/policies.js";
-import { svgChart, type ResultRow } from "../../scripts/simulation/report.js";
-import { BURSTY, DAILY_CYCLE, POPULATION, TIMERS, WILD, bursty, dailyCycle, population, timers, wild, type Trace } from "../../scripts/simulation/traces.js";
+import { runStrategy, simulatePool, type Metrics, type Policy, type PoolModel } from "../../../scripts/simulation/engine.js";
+import { ORACLE_NAME, keepAlive, oracle, squall, squallAuto, standardStrategies } from "../../../scripts/simulation/policies.js";
+import { svgChart, type ResultRow } from "../../../scripts/simulation/report.js";
+import { BURSTY, DAILY_CYCLE, POPULATION, TIMERS, WILD, bursty, dailyCycle, population, timers, wild, type Trace } from "../../../scripts/simulation/traces.js";
 
 const model: PoolModel = { targetInputs: 1, coldStartMs: 2_000 };
 

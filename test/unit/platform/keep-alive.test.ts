@@ -2,10 +2,10 @@ import { describe, it, expect } from "vitest";
 import {
   BIN_COUNT, DECAY_AT_WEIGHT, RANGE_MS, binOf, emptyHistogram, emptyRhythm, lowerEdgeMs, observeLoad, observeStartup, parseRhythm,
   percentileBin, recordIdle, upperEdgeMs, weight, type IdleHistogram, type PoolRhythm,
-} from "../../src/pool/idle-histogram";
-import { KEEP_ALIVE, adaptiveStats, autoKeepAlive, decideKeepAlive, plannedStartupMs, scalingConfig } from "../../src/pool/keep-alive";
-import { planScaling } from "../../src/pool/autoscaler";
-import type { AutoscalerSettings } from "../../sdk/src/wire/options";
+} from "../../../src/pool/idle-histogram";
+import { KEEP_ALIVE, adaptiveStats, autoKeepAlive, decideKeepAlive, plannedStartupMs, scalingConfig } from "../../../src/pool/keep-alive";
+import { planScaling } from "../../../src/pool/autoscaler";
+import type { AutoscalerSettings } from "../../../sdk/src/wire/options";
 
 const histogramOf = (idleMs: number[]): IdleHistogram => idleMs.reduce(recordIdle, emptyHistogram());
 /** A pool that has seen these idle intervals and went idle at idleSinceMs (null: it is busy). */

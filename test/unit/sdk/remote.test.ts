@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeApi, FakeOutcome } from "./sdk-fake-api";
-import { App } from "../../sdk/src/app";
-import { Client } from "../../sdk/src/client";
-import { bindApp } from "../../sdk/src/binding";
-import { registeredApps } from "../../sdk/src/registry";
-import { decode } from "../../sdk/src/wire/serialization";
-import { FunctionTimeoutError, InputCancellation, InvalidError, NotFoundError, RemoteError, ResourceExhaustedError } from "../../sdk/src/errors";
+import { FakeApi, FakeOutcome } from "../fixtures/fake-api";
+import { App } from "../../../sdk/src/app";
+import { Client } from "../../../sdk/src/client";
+import { bindApp } from "../../../sdk/src/binding";
+import { registeredApps } from "../../../sdk/src/registry";
+import { decode } from "../../../sdk/src/wire/serialization";
+import { FunctionTimeoutError, InputCancellation, InvalidError, NotFoundError, RemoteError, ResourceExhaustedError } from "../../../sdk/src/errors";
+import { sleep } from "../../fixtures/wait";
 
 class ValidationError extends Error {
   override name = "ValidationError";
@@ -15,7 +16,6 @@ class ValidationError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let fake: FakeApi;
 let client: Client;

@@ -4,13 +4,13 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { ContainerHost } from "../../sdk/src/host/index.js";
-import { CONTAINER_FAILED_STATUS, type HostedContainer } from "../../sdk/src/wire/host.js";
-import { defaultLimits, resolveLimits } from "../../sdk/src/host/limits.js";
-import { encode } from "../../sdk/src/wire/serialization.js";
-import { PoolClient, hostRequest, isAlive, serveFixtureBundle, startContainer, startTestHost, waitUntil, type BundleServer } from "./fixtures/harness.js";
+import type { ContainerHost } from "../../../sdk/src/host/index.js";
+import { CONTAINER_FAILED_STATUS, type HostedContainer } from "../../../sdk/src/wire/host.js";
+import { defaultLimits, resolveLimits } from "../../../sdk/src/host/limits.js";
+import { encode } from "../../../sdk/src/wire/serialization.js";
+import { PoolClient, hostRequest, isAlive, serveFixtureBundle, startContainer, startTestHost, waitUntil, type BundleServer } from "../fixtures/harness.js";
 
-const HOST_MAIN = fileURLToPath(new URL("../../sdk/dist/host/main.js", import.meta.url));
+const HOST_MAIN = fileURLToPath(new URL("../../../sdk/dist/host/main.js", import.meta.url));
 
 let host: ContainerHost;
 let lines: string[];

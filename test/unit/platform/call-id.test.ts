@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mintCallId, poolIdOfCall } from "../../src/pool/call-id";
+import { mintCallId, poolIdOfCall } from "../../../src/pool/call-id";
 
 const POOL = "ab".repeat(32);
 

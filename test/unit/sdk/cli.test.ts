@@ -3,13 +3,13 @@ import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeApi } from "./sdk-fake-api";
-import { runCli } from "../../sdk/src/cli/cli";
-import type { DeployResponse } from "../../sdk/src/wire/api";
+import { FakeApi } from "../fixtures/fake-api";
+import { runCli } from "../../../sdk/src/cli/cli";
+import type { DeployResponse } from "../../../sdk/src/wire/api";
 
-const APP_FILE = fileURLToPath(new URL("./fixtures/sdk-cli-app.ts", import.meta.url));
-const BAD_APP_FILE = fileURLToPath(new URL("./fixtures/sdk-cli-bad-app.ts", import.meta.url));
-const CLIENT_ONLY_FILE = fileURLToPath(new URL("./fixtures/sdk-cli-client-only.ts", import.meta.url));
+const APP_FILE = fileURLToPath(new URL("../fixtures/sdk-cli-app.ts", import.meta.url));
+const BAD_APP_FILE = fileURLToPath(new URL("../fixtures/sdk-cli-bad-app.ts", import.meta.url));
+const CLIENT_ONLY_FILE = fileURLToPath(new URL("../fixtures/sdk-cli-client-only.ts", import.meta.url));
 
 let fake: FakeApi;
 
@@ -173,7 +173,7 @@ describe("other commands", () => {
 
   it("call get prints a spawned call's result; token create prints the token", async () => {
     fake.define("calls", { greet: ({ args }) => `hello ${args[0] as string}` });
-    const { Client } = await import("../../sdk/src/client");
+    const { Client } = await import("../../../sdk/src/client");
     const client = new Client({ url: fake.url, token: fake.token });
     const call = await (await client.functions.fromName("calls", "greet")).spawn("ada");
     expect(await squall("call", "get", call.id)).toMatchObject({ code: 0, out: "hello ada" });

@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
-import { planScaling, desiredContainers, type ContainerView, type ScalingConfig } from "../../src/pool/autoscaler";
-import { effectiveSettings, settingOrigins, type PoolConfig } from "../../src/pool/config";
-import { resolveOptions } from "../../sdk/src/wire/options";
+import { planScaling, desiredContainers, type ContainerView, type ScalingConfig } from "../../../src/pool/autoscaler";
+import { effectiveSettings, settingOrigins, type PoolConfig } from "../../../src/pool/config";
+import { resolveOptions } from "../../../sdk/src/wire/options";
 
 const base: ScalingConfig = { minContainers: 0, maxContainers: null, bufferContainers: 0, scaledownWindowMs: 60_000, targetInputs: 1 };
 const idle = (id: string, idleSinceMs: number): ContainerView => ({ id, phase: "idle", idleSinceMs });

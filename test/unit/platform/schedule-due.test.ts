@@ -1,7 +1,7 @@
 import { describe, it, expect, vi, afterEach } from "vitest";
 import { Cron } from "croner";
-import { latestDueAt, dueRun, nextRuns, activeScalingEntry } from "../../src/schedule/due";
-import type { ScheduleSpec } from "../../sdk/src/wire/options";
+import { latestDueAt, dueRun, nextRuns, activeScalingEntry } from "../../../src/schedule/due";
+import type { ScheduleSpec } from "../../../sdk/src/wire/options";
 
 // Fixed instants only; ISO strings carry their offset so the wall time reads at a glance.
 const at = (iso: string): number => Date.parse(iso);

@@ -3,11 +3,12 @@
 // runner protocol over an authenticated WebSocket.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import WebSocket from "ws";
-import type { ContainerHost } from "../../sdk/src/host/index.js";
-import type { SerializedError } from "../../sdk/src/wire/serialization.js";
-import { decode, encode } from "../../sdk/src/wire/serialization.js";
-import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer, type TestContainer } from "./fixtures/harness.js";
-import type { HostedContainer } from "../../sdk/src/wire/host.js";
+import type { ContainerHost } from "../../../sdk/src/host/index.js";
+import type { SerializedError } from "../../../sdk/src/wire/serialization.js";
+import { decode, encode } from "../../../sdk/src/wire/serialization.js";
+import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer, type TestContainer } from "../fixtures/harness.js";
+import type { HostedContainer } from "../../../sdk/src/wire/host.js";
+import { sleep } from "../../fixtures/wait";
 
 let host: ContainerHost;
 let lines: string[];
@@ -155,7 +156,7 @@ describe("runner", () => {
   it("keeps running inputs across a dropped connection and delivers their results to the next one", async () => {
     const { c, pool } = await ready({ kind: "function", name: "nap" });
     pool.run([[300]], 1).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     pool.close();
     await pool.waitClosed();
     const before = bundle.requests.length;
@@ -202,7 +203,7 @@ describe("runner", () => {
   it("on shutdown, finishes running inputs, sends their results and exits 0", async () => {
     const { c, pool } = await ready({ kind: "function", name: "nap" });
     pool.send({ t: "inputs", inputs: [{ id: 5, args: encode([200]) }] });
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     pool.send({ t: "shutdown" });
     await pool.waitClosed();
     expect(pool.outputs().get(5)?.status).toBe("success");
@@ -213,7 +214,7 @@ describe("runner", () => {
   it("on SIGTERM, exits 0 within 2 s even while an input is still running", async () => {
     const { c, pool } = await ready({ kind: "function", name: "nap" });
     pool.send({ t: "inputs", inputs: [{ id: 1, args: encode([10_000]) }] });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const t0 = Date.now();
     const stopped = await hostRequest(host.url, "DELETE", `/containers/${c.id}`); // SIGTERM; SIGKILL only after 3 s
     expect(Date.now() - t0).toBeLessThan(2_500);

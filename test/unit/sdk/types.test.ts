@@ -1,8 +1,8 @@
-// Type-level contract (DESIGN §1): misuse is a type error. These assertions are
+// Type-level contract (README): misuse is a type error. These assertions are
 // checked by `tsc -p test/tsconfig.json` (npm run typecheck), which also fails
 // when a line marked as an expected error stops being one.
 import { describe, expectTypeOf, it } from "vitest";
-import { App, Cron, FunctionCall, type FunctionStats, type MapStream } from "../../sdk/src/index";
+import { App, Cron, FunctionCall, type FunctionStats, type MapStream } from "../../../sdk/src/index";
 
 const app = new App("types");
 const square = app.function({ maxContainers: 2, schedule: new Cron("0 * * * *") }, async function square(x: number) {

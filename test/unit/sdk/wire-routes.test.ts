@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ROUTES, pathOf } from "../../sdk/src/wire/routes";
+import { ROUTES, pathOf } from "../../../sdk/src/wire/routes";
 
 describe("the route table", () => {
   it("fills in path parameters, each one URL-encoded as one segment", () => {

@@ -1,9 +1,9 @@
 // The CLI's progress display: a line redrawn in place on a terminal, plain
 // lines (few, and always the last) anywhere else.
 import { describe, expect, it } from "vitest";
-import type { Io } from "../../sdk/src/cli/io";
-import { describeProgress, mapProgress, withStatus } from "../../sdk/src/cli/progress-line";
-import type { MapProgress } from "../../sdk/src/progress";
+import type { Io } from "../../../sdk/src/cli/io";
+import { describeProgress, mapProgress, withStatus } from "../../../sdk/src/cli/progress-line";
+import type { MapProgress } from "../../../sdk/src/progress";
 
 const START = 1_000_000;
 const at = (done: number, finished = false, total: number | null = 100): MapProgress => ({ call: "square.map()", done, total, startedAtMs: START, finished });

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeApi } from "./sdk-fake-api";
-import { Client } from "../../sdk/src/client";
-import { FunctionCall } from "../../sdk/src/function-call";
-import { decode } from "../../sdk/src/wire/serialization";
-import { mintCallId } from "../../src/pool/call-id";
-import { FunctionTimeoutError, InputCancellation, NotFoundError } from "../../sdk/src/errors";
+import { FakeApi } from "../fixtures/fake-api";
+import { Client } from "../../../sdk/src/client";
+import { FunctionCall } from "../../../sdk/src/function-call";
+import { decode } from "../../../sdk/src/wire/serialization";
+import { mintCallId } from "../../../src/pool/call-id";
+import { FunctionTimeoutError, InputCancellation, NotFoundError } from "../../../sdk/src/errors";
+import { sleep } from "../../fixtures/wait";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let fake: FakeApi;
 let client: Client;

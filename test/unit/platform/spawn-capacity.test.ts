@@ -1,13 +1,13 @@
-// 1 000 000 pending spawned calls must fit in the spawn queue (DESIGN §2
-// "Spawn"): Miniflare's local queue holds only about 10 000 messages, and a
+// 1 000 000 pending spawned calls must fit in the spawn queue (docs/architecture.md
+// "The spawn queue"): Miniflare's local queue holds only about 10 000 messages, and a
 // queue message is at most 128 KB. The producer packs many calls into each
 // message; this counts the messages it really sends for a million calls, sent
 // as the SDK's spawnMap sends them (500 calls a request).
 import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
-import { encode } from "../../sdk/src/wire/serialization";
-import { MAP_BATCH_SIZE } from "../../sdk/src/map";
-import { mintCallId } from "../../src/pool/call-id";
+import { encode } from "../../../sdk/src/wire/serialization";
+import { MAP_BATCH_SIZE } from "../../../sdk/src/map";
+import { mintCallId } from "../../../src/pool/call-id";
 
 // The producer is Worker code (Workers types): loaded at run time, so this
 // Node-typed project does not type-check the Worker's sources.
@@ -16,7 +16,7 @@ interface SpawnMessage {
   calls: Array<{ callId: string; args?: Uint8Array; argsKey?: string; method?: string }>;
 }
 type SpawnCalls = (env: unknown, pool: unknown, argsList: Uint8Array[], method: string | null) => Promise<{ ok: boolean }>;
-const { spawnCalls } = (await import(new URL("../../src/spawn/producer.ts", import.meta.url).href)) as { spawnCalls: SpawnCalls };
+const { spawnCalls } = (await import(new URL("../../../src/spawn/producer.ts", import.meta.url).href)) as { spawnCalls: SpawnCalls };
 
 /** Queue messages are limited to 128 KB. */
 const MESSAGE_LIMIT_BYTES = 128 * 1024;

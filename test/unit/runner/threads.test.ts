@@ -5,12 +5,13 @@
 // behave as on the main thread. A real runner process, the threads fixture
 // app's bundle, and the runner protocol, as in runner.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import type { ContainerHost } from "../../sdk/src/host/index.js";
-import type { SerializedError } from "../../sdk/src/wire/serialization.js";
-import type { HostedContainer } from "../../sdk/src/wire/host.js";
-import type { LogLine } from "../../sdk/src/wire/protocol.js";
-import { decode, encode } from "../../sdk/src/wire/serialization.js";
-import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer } from "./fixtures/harness.js";
+import type { ContainerHost } from "../../../sdk/src/host/index.js";
+import type { SerializedError } from "../../../sdk/src/wire/serialization.js";
+import type { HostedContainer } from "../../../sdk/src/wire/host.js";
+import type { LogLine } from "../../../sdk/src/wire/protocol.js";
+import { decode, encode } from "../../../sdk/src/wire/serialization.js";
+import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer } from "../fixtures/harness.js";
+import { sleep } from "../../fixtures/wait";
 
 let host: ContainerHost;
 let lines: string[];
@@ -171,7 +172,7 @@ describe("runner: synchronous functions with maxInputs > 1", () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
     // The cancelled code no longer runs: its ticks stop.
     const after = ticksOf1();
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     expect(ticksOf1()).toBe(after);
     expect(pool.outputs().has(1)).toBe(false);
     pool.close();

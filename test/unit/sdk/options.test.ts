@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { resolveOptions, checkAutoscalerUpdate, applyAutoscalerUpdate, checkName, OptionsError } from "../../sdk/src/wire/options";
+import { resolveOptions, checkAutoscalerUpdate, applyAutoscalerUpdate, checkName, OptionsError } from "../../../sdk/src/wire/options";
 
 describe("function options", () => {
   it("fills in the documented defaults", () => {

@@ -1,9 +1,9 @@
 // The runner's Outbox on its own: outputs held until acknowledged, and sent
 // again on the next connection whatever moment the previous one went.
 import { describe, it, expect } from "vitest";
-import { Outbox, type Send } from "../../sdk/src/runner/outbox";
-import { FRAME_PAYLOAD_BUDGET } from "../../sdk/src/runner/frames";
-import type { RunnerOutput, RunnerToPool } from "../../sdk/src/wire/protocol";
+import { Outbox, type Send } from "../../../sdk/src/runner/outbox";
+import { FRAME_PAYLOAD_BUDGET } from "../../../sdk/src/runner/frames";
+import type { RunnerOutput, RunnerToPool } from "../../../sdk/src/wire/protocol";
 
 /** An output big enough that two of them never share a frame. */
 const big = (id: number): RunnerOutput => ({ id, status: "success", value: new Uint8Array(Math.ceil(FRAME_PAYLOAD_BUDGET * 0.6)) });

@@ -3,10 +3,10 @@
 // never leave the process, and gather() reads thousands of results without
 // opening thousands of connections.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeApi } from "./sdk-fake-api";
-import { Client } from "../../sdk/src/client";
-import { FunctionCall } from "../../sdk/src/function-call";
-import { InvalidError } from "../../sdk/src/errors";
+import { FakeApi } from "../fixtures/fake-api";
+import { Client } from "../../../sdk/src/client";
+import { FunctionCall } from "../../../sdk/src/function-call";
+import { InvalidError } from "../../../sdk/src/errors";
 
 const MiB = 1024 * 1024;
 const API_BODY_LIMIT = 32 * MiB;

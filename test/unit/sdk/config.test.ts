@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readConfig, resolveClientConfig, writeProfile } from "../../sdk/src/config";
-import { Client } from "../../sdk/src/client";
-import { AuthError } from "../../sdk/src/errors";
+import { readConfig, resolveClientConfig, writeProfile } from "../../../sdk/src/config";
+import { Client } from "../../../sdk/src/client";
+import { AuthError } from "../../../sdk/src/errors";
 
 const ENV_KEYS = ["SQUALL_URL", "SQUALL_TOKEN", "SQUALL_CONFIG_PATH", "SQUALL_PROFILE"] as const;
 let saved: Record<string, string | undefined>;

@@ -1,15 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeApi, FakeOutcome } from "./sdk-fake-api";
-import { Client } from "../../sdk/src/client";
-import { decode } from "../../sdk/src/wire/serialization";
-import { FunctionTimeoutError, InvalidError, UserCodeException } from "../../sdk/src/errors";
-import { MAP_MAX_IN_FLIGHT, failedInputIndex } from "../../sdk/src/map";
+import { FakeApi, FakeOutcome } from "../fixtures/fake-api";
+import { Client } from "../../../sdk/src/client";
+import { decode } from "../../../sdk/src/wire/serialization";
+import { FunctionTimeoutError, InvalidError, UserCodeException } from "../../../sdk/src/errors";
+import { MAP_MAX_IN_FLIGHT, failedInputIndex } from "../../../sdk/src/map";
+import { sleep } from "../../fixtures/wait";
 
 class ValueError extends Error {
   override name = "ValueError";
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let fake: FakeApi;
 let client: Client;

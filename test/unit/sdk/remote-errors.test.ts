@@ -3,7 +3,7 @@
 // bundle's classes).
 import { afterEach, describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
-import { decode, encode, serializeError, type SerializedError } from "../../sdk/src/wire/serialization";
+import { decode, encode, serializeError, type SerializedError } from "../../../sdk/src/wire/serialization";
 import {
   attachErrorClasses,
   bundleHasErrorClassHook,
@@ -12,10 +12,10 @@ import {
   rebuildError,
   type ErrorClass,
   type ErrorClassLookup,
-} from "../../sdk/src/remote-errors";
-import { InvalidError } from "../../sdk/src/errors";
-import { Client } from "../../sdk/src/client";
-import { loadApp } from "../../sdk/src/cli/load-app";
+} from "../../../sdk/src/remote-errors";
+import { InvalidError } from "../../../sdk/src/errors";
+import { Client } from "../../../sdk/src/client";
+import { loadApp } from "../../../sdk/src/cli/load-app";
 
 const none: ErrorClassLookup = () => undefined;
 
@@ -185,7 +185,7 @@ describe("Client({ errors })", () => {
 });
 
 describe("an app bundle's error classes", () => {
-  const APP = fileURLToPath(new URL("./fixtures/errors-app.ts", import.meta.url));
+  const APP = fileURLToPath(new URL("../fixtures/errors-app.ts", import.meta.url));
   afterEach(() => clearBundleErrorClasses());
 
   it("register themselves when the bundle loads, exported or not", async () => {

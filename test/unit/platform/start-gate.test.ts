@@ -1,9 +1,9 @@
 // The start gate: which failed starts count toward the breaker, how the
 // platform's errors back off, and how many starts one pool has out at once.
 import { describe, it, expect } from "vitest";
-import { StartGate, classifyStartError, MAX_STARTS_IN_FLIGHT } from "../../src/pool/start-gate";
-import { ContainerFailedError } from "../../src/compute/backend";
-import { capacityError } from "../../src/compute/capacity-errors";
+import { StartGate, classifyStartError, MAX_STARTS_IN_FLIGHT } from "../../../src/pool/start-gate";
+import { ContainerFailedError } from "../../../src/compute/backend";
+import { capacityError } from "../../../src/compute/capacity-errors";
 
 const capacity = (retryAfterMs: number) => ({ kind: "capacity" as const, message: "host full", retryAfterMs });
 const platform = (message = "host unreachable") => ({ kind: "platform" as const, message });
