@@ -97,9 +97,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     await platform.close();
     process.exit(0);
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  process.on("SIGHUP", stop);
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGHUP", () => void stop());
   watchForOrphaning(() => void stop());
   console.log("  Press Ctrl-C to stop.");
 }

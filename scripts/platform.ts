@@ -263,7 +263,7 @@ function startCronTicker(url: string, log: (line: string) => void): { stop(): vo
   let timer: NodeJS.Timeout | null = null;
   const arm = (): void => {
     const now = Date.now();
-    timer = setTimeout(tick, 60_000 - (now % 60_000) + 50);
+    timer = setTimeout(() => void tick(), 60_000 - (now % 60_000) + 50);
   };
   const tick = async (): Promise<void> => {
     const scheduledTime = Math.floor(Date.now() / 60_000) * 60_000;

@@ -69,7 +69,8 @@ export const MAX_ARGS_BYTES = MAX_INPUT_ARGS_BYTES;
 export function checkArgsSize(where: string, args: Uint8Array): Uint8Array {
   if (args.byteLength > MAX_ARGS_BYTES) {
     throw new InvalidError(
-      `${where}: the arguments are ${args.byteLength} bytes serialized; the limit is ${MAX_ARGS_BYTES} bytes per input: pass large data by reference (e.g. a URL) instead`,
+      `${where}: the arguments are ${args.byteLength} bytes serialized; the limit is ${MAX_ARGS_BYTES} bytes per input: ` +
+        "pass large data by reference (e.g. a URL) instead",
     );
   }
   return args;

@@ -131,7 +131,8 @@ export function hookBundleErrorClasses(bundle: string): string {
   return bundle.replace(
     ESBUILD_NAME_HELPER,
     (_line, target: string, value: string) =>
-      `var __name = (${target}, ${value}) => (${HOOK_MARK} ${NOTE_CLASS_JS}(${target}, ${value}), __defProp(${target}, "name", { value: ${value}, configurable: true }));`,
+      `var __name = (${target}, ${value}) => (${HOOK_MARK} ${NOTE_CLASS_JS}(${target}, ${value}), ` +
+      `__defProp(${target}, "name", { value: ${value}, configurable: true }));`,
   );
 }
 

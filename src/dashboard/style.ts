@@ -20,7 +20,8 @@ input { font: inherit; padding: .35rem .5rem; border: 1px solid #d1d5db; border-
 label { display: grid; gap: .2rem; font-size: .85rem; color: var(--muted); }
 .muted { color: var(--muted); font-weight: normal; font-size: .85rem; }
 .empty { color: var(--muted); }
-.badge { display: inline-block; font-size: .75rem; font-weight: 600; padding: .05rem .45rem; border-radius: 999px; background: #e5e7eb; color: var(--fg); margin-left: .4rem; vertical-align: middle; }
+.badge { display: inline-block; font-size: .75rem; font-weight: 600; padding: .05rem .45rem; border-radius: 999px; background: #e5e7eb; color: var(--fg);
+  margin-left: .4rem; vertical-align: middle; }
 .state-deployed { background: #dcfce7; color: var(--ok); }
 .state-stopped { background: #fee2e2; color: var(--bad); }
 .sign-in { max-width: 26rem; margin: 2rem auto; background: var(--card); padding: 1.5rem; border: 1px solid var(--line); border-radius: 10px; }

@@ -165,7 +165,9 @@ export function decideKeepAlive({ rhythm, nowMs, startupMs }: KeepAliveInput): K
       continue;
     }
     const plan = predict(h, { releaseAtIdle: true, prewarmAfterMs, keepMs: keepAliveMs, startupMs });
-    const versus = `${pct(plan.coldShare)} cold, ${seconds(plan.containerMs)} of container per idle interval; fixed window ${pct(fixedPlan.coldShare)}, ${seconds(fixedPlan.containerMs)}`;
+    const versus =
+      `${pct(plan.coldShare)} cold, ${seconds(plan.containerMs)} of container per idle interval; ` +
+      `fixed window ${pct(fixedPlan.coldShare)}, ${seconds(fixedPlan.containerMs)}`;
     if (plan.coldShare <= fixedPlan.coldShare && plan.containerMs <= fixedPlan.containerMs) {
       chosen = { keepAliveMs, prewarmAfterMs, why: `${why}: releases containers when idle, pre-warms one ${seconds(prewarmAfterMs)} later, keeps it until ${seconds(keepAliveMs)} (${versus})` };
       break;

@@ -340,7 +340,8 @@ export class PoolStore {
   /** Puts a running input back in the queue (a retry after `notBefore`, or a lost container). */
   requeue(input: RunningInput, notBefore: number, counts: { failure?: boolean; loss?: boolean }): void {
     const updated = this.sql.exec(
-      "UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ? WHERE id = ? AND state = 'running'",
+      `UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ?
+         WHERE id = ? AND state = 'running'`,
       notBefore, counts.failure ? 1 : 0, counts.loss ? 1 : 0, input.id,
     );
     if (updated.rowsWritten > 0) {

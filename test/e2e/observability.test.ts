@@ -14,6 +14,7 @@ describe("progress", () => {
     expect(r.stdout).toContain("shouted 30 words");
     expect(r.stderr).toMatch(/^shout\.map\(\) 30\/30 in \d+\.\d s \(\d+(\.\d)?\/s\)$/m);
     // No terminal, no redrawing: nothing but whole lines.
+    // eslint-disable-next-line no-control-regex -- the escape character is what must not appear
     expect(r.stderr).not.toMatch(/[\r\x1b]/);
   });
 });

@@ -395,7 +395,7 @@ describe("limits", () => {
       });
       expect(refused[0].retryAfterMs).toBeGreaterThan(0);
       expect(refused[0].message).toMatch(/limit is 2000/);
-      expect(await mapped).toEqual(Array.from({ length: 20 }, (_, i) => n + i));
+      expect(mapped).toEqual(Array.from({ length: 20 }, (_, i) => n + i));
       expect(requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(1);
     } finally {
       if (!existsSync(gate)) writeFileSync(gate, "open"); // never leave inputs held

@@ -318,7 +318,7 @@ const ROUTES: Record<string, Gen[]> = {
                 kind: "function",
                 options: rng.pick([
                   { bogus: 1 }, { minContainers: 5, maxContainers: 1 }, { timeoutMs: -5 }, { scaledownWindowMs: 1e12 }, { concurrent: "x" }, { retries: -1 },
-                  { maxContainers: rng.pick([0, -1, 1.5, "2", 1e400, 10_000]) }, { schedule: { type: "cron", expression: oddString(rng), timezone: "UTC" } },
+                  { maxContainers: rng.pick([0, -1, 1.5, "2", Infinity, 10_000]) }, { schedule: { type: "cron", expression: oddString(rng), timezone: "UTC" } },
                   { schedule: { type: "cron", expression: "* * * * *", timezone: oddString(rng) || "Nowhere/Else" } }, { scalingSchedule: [{ cron: "x", set: {} }] },
                 ]),
               },
@@ -464,7 +464,7 @@ const ROUTES: Record<string, Gen[]> = {
     (rng, f) => {
       const invalids = [
         { minContainers: 3 }, { maxContainers: 0 }, { maxContainers: -1 }, { bufferContainers: -1 }, { scaledownWindowMs: 1 }, { scaledownWindowMs: 1e12 },
-        { minContainers: "1" }, { minContainers: 1.5 }, { minContainers: 1e400 }, { maxContainerz: 1 }, { minContainers: 1, extra: true }, JSON.parse('{"__proto__":{"polluted":1},"x":1}'),
+        { minContainers: "1" }, { minContainers: 1.5 }, { minContainers: Infinity }, { maxContainerz: 1 }, { minContainers: 1, extra: true }, JSON.parse('{"__proto__":{"polluted":1},"x":1}'),
         ...WRONG_VALUES.filter((v) => !(typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)),
       ];
       return { method: "PATCH", path: `/v1/functions/${f.functionId}/autoscaler`, ...malformedJsonBody(rng, f, { minContainers: 1 }, invalids) };

@@ -57,7 +57,12 @@ function success(result: unknown, label: string): Outcome {
     return failure(new TypeError(`the return value of ${label} cannot be serialized: ${(err as Error).message}`));
   }
   if (value.byteLength > FRAME_PAYLOAD_BUDGET) {
-    return failure(new RangeError(`the return value of ${label} is ${value.byteLength} bytes serialized; a result can be at most ${FRAME_PAYLOAD_BUDGET} bytes (return a reference, e.g. a URL, instead)`));
+    return failure(
+      new RangeError(
+        `the return value of ${label} is ${value.byteLength} bytes serialized; ` +
+          `a result can be at most ${FRAME_PAYLOAD_BUDGET} bytes (return a reference, e.g. a URL, instead)`,
+      ),
+    );
   }
   return { status: "success", value };
 }

@@ -27,7 +27,7 @@ async function misuse(): Promise<void> {
   // @ts-expect-error a function handle is not callable
   square(3);
   // @ts-expect-error remote returns a Promise, which has no map
-  square.remote(3).map;
+  void square.remote(3).map;
   // @ts-expect-error argument types come from the function
   await square.remote("3");
   // @ts-expect-error map items are the function's first argument
@@ -37,7 +37,7 @@ async function misuse(): Promise<void> {
   // @ts-expect-error params are the constructor's
   Model.instance({ version: "3.5" });
   // @ts-expect-error enter is a lifecycle hook, not a remote method
-  Model.instance({ modelVersion: "3.5" }).enter;
+  void Model.instance({ modelVersion: "3.5" }).enter;
   // @ts-expect-error unknown options are rejected
   app.function({ maxContainer: 3 }, async function typo() {});
   // @ts-expect-error a schedule is a Cron or a Period

@@ -92,7 +92,8 @@ export const functionUpdateAutoscaler: Command = {
       return;
     }
     ctx.io.out(
-      `${app}.${fn} now: minContainers ${now.minContainers}, maxContainers ${now.maxContainers ?? "none"}, bufferContainers ${now.bufferContainers}, scaledownWindowMs ${now.scaledownWindowMs}`,
+      `${app}.${fn} now: minContainers ${now.minContainers}, maxContainers ${now.maxContainers ?? "none"}, ` +
+        `bufferContainers ${now.bufferContainers}, scaledownWindowMs ${now.scaledownWindowMs}`,
     );
   },
 };
