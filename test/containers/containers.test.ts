@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { RemoteError, type FunctionStats } from "../../sdk/src/index";
 import { eventually, sleep } from "../fixtures/wait";
-import { client, deploy, docker, ranOn, runnerContainers, skipped, squall, type RunnerContainer } from "./helpers";
+import { client, deploy, docker, ranOn, runnerContainers, skipped, type RunnerContainer } from "./helpers";
 
 interface Where {
   inDocker: boolean;

@@ -3,7 +3,6 @@
 // uses the SDK against its own platform with no configuration, and scaling
 // schedules change settings with no container started for them.
 import { describe, it, expect, beforeAll } from "vitest";
-import { inject } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "../../sdk/src/index";
