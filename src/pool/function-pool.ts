@@ -5,14 +5,13 @@
 //
 // This class is the shell: its RPC methods (the call ledger) and the alarm.
 // Containers and the runner protocol are the fleet's (fleet.ts); which
-// container gets which input is dispatch.ts, scaling autoscaler.ts, start
-// holds start-gate.ts, readers' waits waiters.ts, stats metrics.ts, the next
-// wake alarm-timing.ts.
+// container gets which input is dispatch.ts, how inputs end or retry
+// outcomes.ts, scaling autoscaler.ts, start holds start-gate.ts, readers'
+// waits waiters.ts, stats metrics.ts, the next wake alarm-timing.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import type { FunctionStats, InputItem, OutputItem, OutputStatus } from "../../sdk/src/wire/api";
-import type { RunnerOutput } from "../../sdk/src/wire/protocol";
-import { encode, type SerializedError } from "../../sdk/src/wire/serialization";
+import type { FunctionStats, InputItem, OutputItem } from "../../sdk/src/wire/api";
+import { encode } from "../../sdk/src/wire/serialization";
 import { DEFAULTS } from "../../sdk/src/wire/options";
 import { createBackend, type ComputeBackend } from "../compute";
 import { mintCallId } from "./call-id";
@@ -20,13 +19,14 @@ import { planScaling, type ContainerView } from "./autoscaler";
 import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from "./config";
 import { observeLoad, observeStartup, parseRhythm, type PoolRhythm } from "./idle-histogram";
 import { autoKeepAlive, scalingConfig } from "./keep-alive";
-import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type CallKind, type RunningInput, type MetricPoint, type HistoryRow } from "./store";
+import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type CallKind, type MetricPoint, type HistoryRow } from "./store";
 import * as limits from "./limits";
 import { StartGate } from "./start-gate";
 import { systemClock, type Clock } from "./clock";
 import { ContainerFleet, type Fleet, type FleetHost } from "./fleet";
 import { planDispatch } from "./dispatch";
 import { OutputWaiters } from "./waiters";
+import { InputOutcomes, platformError } from "./outcomes";
 import { MetricsSampler, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
 
@@ -64,6 +64,7 @@ export class FunctionPool extends DurableObject<Env> {
   /** Whether starts may go out now: the start-failure breaker and the platform's backoff (in memory: an eviction starts afresh). */
   private readonly startGate = new StartGate();
   private readonly metrics: MetricsSampler;
+  private readonly outcomes: InputOutcomes;
   private alarmAtMs: number | null = null;
   private stopped = false;
   /** The function's idle intervals, for scaledownWindowMs "auto" (kept in meta: it outlives evictions). */
@@ -77,7 +78,17 @@ export class FunctionPool extends DurableObject<Env> {
     this.config = this.store.getMeta<PoolConfig>("config");
     this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
     this.rhythm = parseRhythm(this.store.getMeta("rhythm"));
-    // A plain object, not this class: the fleet's callbacks must not become RPC methods.
+    this.outcomes = new InputOutcomes({
+      store: this.store,
+      clock: this.clock,
+      metrics: this.metrics,
+      waiters: this.waiters,
+      startGate: this.startGate,
+      fleet: () => this.fleet,
+      config: () => this.config,
+      loadChanged: () => this.onLoadChange(),
+    });
+    // Plain objects, not this class: the parts' callbacks must not become RPC methods.
     const host: FleetHost = {
       store: this.store,
       startGate: this.startGate,
@@ -89,9 +100,9 @@ export class FunctionPool extends DurableObject<Env> {
       ready: (_id, startupMs) => {
         if (startupMs !== null) this.setRhythm(observeStartup(this.rhythm, startupMs));
       },
-      outputs: (id, outputs) => this.onOutputs(id, outputs),
-      startFailed: (id, message, error) => this.recordStartFailure(id, message, error),
-      finish: (input, status, value, now) => this.finish(input, status, value, now),
+      outputs: (id, outputs) => this.outcomes.runnerOutputs(id, outputs),
+      startFailed: (id, message, error) => this.outcomes.startFailed(id, message, error),
+      finish: (input, status, value, now) => this.outcomes.finish(input, status, value, now),
       loadChanged: () => this.onLoadChange(),
       reconcile: () => this.reconcile(),
     };
@@ -243,7 +254,7 @@ export class FunctionPool extends DurableObject<Env> {
       this.notify(callId);
       return ok({ cancelledInputs: 1 });
     }
-    const cancelled = await this.cancelInputs(this.store.inputsOf(callId), reason);
+    const cancelled = await this.outcomes.cancel(this.store.inputsOf(callId), reason);
     return ok({ cancelledInputs: cancelled });
   }
 
@@ -313,7 +324,7 @@ export class FunctionPool extends DurableObject<Env> {
       this.store.markCancelled(callId);
       this.notify(callId);
     }
-    const cancelledInputs = undelivered.length + (await this.cancelInputs(this.store.inputsOf(null), reason));
+    const cancelledInputs = undelivered.length + (await this.outcomes.cancel(this.store.inputsOf(null), reason));
     const containers = this.store.containers();
     await Promise.all(containers.map((c) => this.fleet.stop(c.id, false)));
     await this.setAlarm(null);
@@ -340,12 +351,12 @@ export class FunctionPool extends DurableObject<Env> {
     this.alarmAtMs = null;
     const now = this.clock.now();
     await this.fleet.checkLiveness(now);
-    await this.timeOutOverdue(now);
+    await this.outcomes.timeOutOverdue(now);
     const expired = this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS);
     for (const id of expired) {
       // An abandoned map may still have inputs on containers: cancel them there, so each container's count comes back down.
       const running = this.store.inputsOf(id).filter((i) => i.state === "running");
-      if (running.length > 0) await this.cancelInputs(running, "the map call was abandoned: nobody read its outputs for an hour");
+      if (running.length > 0) await this.outcomes.cancel(running, "the map call was abandoned: nobody read its outputs for an hour");
       this.store.deleteCall(id);
     }
     // Inputs whose retry delay has passed are ready now: send them, not only plan for them.
@@ -399,95 +410,8 @@ export class FunctionPool extends DurableObject<Env> {
     }
   }
 
-  /** An input's final output: stored, counted for the metrics, and its readers woken. */
-  private finish(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number): void {
-    this.store.complete(input, status, value, now, this.config?.options.timeoutMs ?? 0);
-    this.metrics.finished(status);
-    this.notify(input.callId);
-  }
-
   private notify(callId: string): void {
     this.waiters.notify(callId);
-  }
-
-  private async cancelInputs(inputs: Array<RunningInput & { state: string }>, reason: string): Promise<number> {
-    const value = encode(platformError("InputCancellation", reason));
-    const now = this.clock.now();
-    const byContainer = new Map<string, number[]>();
-    for (const input of inputs) {
-      if (input.state === "running" && input.containerId) {
-        const ids = byContainer.get(input.containerId) ?? [];
-        ids.push(input.id);
-        byContainer.set(input.containerId, ids);
-        this.store.addRunning(input.containerId, -1, now);
-      }
-      this.finish(input, "cancelled", value, now);
-    }
-    for (const [containerId, ids] of byContainer) this.fleet.send(containerId, { t: "cancel", ids });
-    if (inputs.length > 0) this.onLoadChange();
-    return inputs.length;
-  }
-
-  private async timeOutOverdue(now: number): Promise<void> {
-    const overdue = this.store.overdue(now);
-    if (!overdue.length || !this.config) return;
-    const timeoutMs = this.config.options.timeoutMs;
-    const value = encode(platformError("FunctionTimeoutError", `${this.config.functionName} timed out: an input ran longer than timeoutMs (${timeoutMs} ms)`));
-    const stuck = new Map<string, number[]>();
-    for (const input of overdue) {
-      this.finish(input, "timeout", value, now);
-      this.store.addRunning(input.containerId, -1, now);
-      stuck.set(input.containerId, [...(stuck.get(input.containerId) ?? []), input.id]);
-    }
-    // The timed-out code may still be running (or hung), so its container goes: at once if it
-    // runs nothing else, or once the other inputs on it finish, so that they do not run twice.
-    const running = new Map(this.store.containers().map((c) => [c.id, c.running]));
-    for (const [id, ids] of stuck) {
-      if ((running.get(id) ?? 0) === 0) {
-        await this.fleet.stop(id, true);
-        continue;
-      }
-      this.fleet.send(id, { t: "cancel", ids });
-      this.fleet.drain(id);
-    }
-    if (stuck.size > 0) this.onLoadChange();
-  }
-
-  /** A runner's results: final, or a failure re-queued after its retry delay. (The fleet acknowledges them.) */
-  private onOutputs(containerId: string, outputs: RunnerOutput[]): void {
-    if (!this.config) return;
-    const now = this.clock.now();
-    const running = this.store.getRunning(outputs.map((o) => o.id), containerId);
-    const retries = this.config.options.retries;
-    let finished = 0;
-    for (const o of outputs) {
-      const input = running.get(o.id);
-      if (!input) continue; // cancelled, timed out, or re-run elsewhere: this result is stale
-      finished++;
-      if (o.status === "failure" && input.failures < retries.maxRetries) {
-        const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
-        this.store.requeue(input, now + delay, { failure: true });
-        continue;
-      }
-      this.finish(input, o.status, o.value, now);
-    }
-    if (finished > 0) this.store.addRunning(containerId, -finished, now);
-  }
-
-  /** The container's own failure to start; the third in a row fails what waits instead of retrying forever. */
-  private recordStartFailure(containerId: string, message: string, error?: SerializedError): void {
-    this.fleet.log(containerId, `a container failed to start: ${message}`);
-    if (!this.startGate.containerFailed(message, this.clock.now())) return;
-    const value = encode(
-      error
-        ? { ...error, message: `containers for ${this.config?.functionName} failed to start ${limits.MAX_START_FAILURES} times: ${error.message}` }
-        : platformError("RemoteError", `containers for ${this.config?.functionName} failed to start ${limits.MAX_START_FAILURES} times: ${message}`),
-    );
-    const now = this.clock.now();
-    for (const input of this.store.inputsOf(null)) {
-      if (input.state !== "pending") continue;
-      this.finish(input, "platform_error", value, now);
-    }
   }
 
   // ---- scaling --------------------------------------------------------------
@@ -595,8 +519,4 @@ export class FunctionPool extends DurableObject<Env> {
 function isDone(call: { kind: CallKind; closed: number; total: number; done: number }): boolean {
   if (call.kind === "spawn" && call.total === 0) return false;
   return call.closed === 1 && call.done >= call.total;
-}
-
-function platformError(name: string, message: string): SerializedError {
-  return { name, message };
 }
