@@ -10,6 +10,7 @@ import { resolveOptions } from "../../sdk/src/wire/options";
 import { encode } from "../../sdk/src/wire/serialization";
 import type { FunctionStats } from "../../sdk/src/wire/api";
 import { BASE, api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
+import { fakeCompute } from "./fake-compute";
 
 function config(): PoolConfig {
   return {
@@ -65,6 +66,8 @@ describe('scaledownWindowMs "auto" through the API', () => {
 
 describe("the pool's rhythm", () => {
   it("records the idle interval when an input arrives at an idle pool, and keeps the histogram through an eviction", async () => {
+    // Its container holds the input: the pool stays busy (unscripted, every start would fail and end the input).
+    fakeCompute.script(config().appName, [], "hold");
     const id = env.POOL.newUniqueId();
     const stub = env.POOL.get(id);
     await stub.configure(config());
