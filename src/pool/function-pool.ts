@@ -1,43 +1,36 @@
 // FunctionPool: one Durable Object per function (or class instance). The
 // single source of truth for its pool: pending and running inputs, outputs,
-// containers and their connections (DESIGN §2). State lives in SQLite, so an
-// eviction loses nothing; every timer is the one alarm.
+// containers and their connections (docs/architecture.md, "The FunctionPool
+// Durable Object"). State lives in SQLite, so an eviction loses nothing;
+// every timer is the one alarm.
+//
+// This class is the shell: its RPC methods (the call ledger) and the alarm.
+// Containers and the runner protocol are the fleet's (fleet.ts); which
+// container gets which input is dispatch.ts, how inputs end or retry
+// outcomes.ts, scaling autoscaler.ts, start holds start-gate.ts, readers'
+// waits waiters.ts, stats metrics.ts, the next wake alarm-timing.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import type { FunctionStats, InputItem, OutputItem, OutputStatus } from "../../sdk/src/wire/api";
-import type { PoolToRunner, RunnerToPool, RunnerOutput, LogLine } from "../../sdk/src/wire/protocol";
-import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
-import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
+import type { FunctionStats, InputItem, OutputItem } from "../../sdk/src/wire/api";
+import { encode } from "../../sdk/src/wire/serialization";
 import { DEFAULTS } from "../../sdk/src/wire/options";
-import { base64urlToBytes } from "../../sdk/src/wire/base64url";
-import { chunkBySize } from "../../sdk/src/wire/chunks";
 import { createBackend, type ComputeBackend } from "../compute";
 import { mintCallId } from "./call-id";
-import { pathOf, ROUTES } from "../../sdk/src/wire/routes";
-import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
 import { planScaling, type ContainerView } from "./autoscaler";
-import { effectiveSettings, settingOrigins, ok, fail, type PoolConfig, type PoolResult } from "./config";
+import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from "./config";
 import { observeLoad, observeStartup, parseRhythm, type PoolRhythm } from "./idle-histogram";
-import { adaptiveStats, autoKeepAlive, scalingConfig } from "./keep-alive";
-import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type CallKind, type RunningInput, type MetricPoint, type HistoryRow } from "./store";
+import { autoKeepAlive, scalingConfig } from "./keep-alive";
+import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type CallKind, type MetricPoint, type HistoryRow } from "./store";
 import * as limits from "./limits";
-import { StartGate, classifyStartError } from "./start-gate";
+import { StartGate } from "./start-gate";
+import { systemClock, type Clock } from "./clock";
+import { ContainerFleet, type Fleet, type FleetHost } from "./fleet";
+import { planDispatch } from "./dispatch";
+import { OutputWaiters } from "./waiters";
+import { InputOutcomes, platformError } from "./outcomes";
+import { MetricsSampler, poolStats } from "./metrics";
+import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
 
-/** A runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
-const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_INTERVAL_MS;
-/** How often the alarm checks heartbeats while containers exist. */
-const HEARTBEAT_CHECK_MS = 5 * HEARTBEAT_INTERVAL_MS;
-/** Expired results are swept this often while calls exist. */
-const SWEEP_INTERVAL_MS = 10 * 60 * 1_000;
-/** ...and this often while a backlog of expired calls remains (a large burst expiring at once). */
-const SWEEP_BACKLOG_INTERVAL_MS = 1_000;
-/** Asking why a container exited: up to 5 tries, 100 ms apart (a process exit is seen within milliseconds of its socket closing). */
-const EXIT_INFO_ATTEMPTS = 5;
-const EXIT_INFO_INTERVAL_MS = 100;
-/** The metrics series gets a point at most this often (and whenever the container count changes). */
-const METRIC_INTERVAL_MS = 2_000;
-/** Inputs sent to a runner in one frame: well under WebSocket message limits, even with large arguments. */
-const MAX_INPUT_FRAME_BYTES = 8 * 1024 * 1024;
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
 
@@ -63,55 +56,73 @@ export interface SpawnDelivery {
   method: string | null;
 }
 
-interface Connection {
-  ws: WebSocket;
-  lastSeenMs: number;
-  /**
-   * Set while a container reconnected after a pool restart has not yet said
-   * which inputs it holds: it gets no new inputs until it has.
-   */
-  resyncSinceMs: number | null;
-}
-
 export class FunctionPool extends DurableObject<Env> {
+  private readonly clock: Clock;
   private readonly store: PoolStore;
   private config: PoolConfig | null;
-  private readonly backend: ComputeBackend;
-  private readonly connections = new Map<string, Connection>();
-  private readonly waiters = new Map<string, Set<() => void>>();
-  /**
-   * Containers where an input timed out while others still run: they finish
-   * those, take no new ones, and are stopped once empty (in memory: after an
-   * eviction such a container serves again, and a hung one times out again).
-   */
-  private readonly draining = new Set<string>();
+  private readonly fleet: Fleet;
+  private readonly waiters = new OutputWaiters();
   /** Whether starts may go out now: the start-failure breaker and the platform's backoff (in memory: an eviction starts afresh). */
   private readonly startGate = new StartGate();
+  private readonly metrics: MetricsSampler;
+  private readonly outcomes: InputOutcomes;
   private alarmAtMs: number | null = null;
   private stopped = false;
-  private completedSincePoint = 0;
-  private failedSincePoint = 0;
-  private lastPoint: MetricPoint | null = null;
   /** The function's idle intervals, for scaledownWindowMs "auto" (kept in meta: it outlives evictions). */
   private rhythm: PoolRhythm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.clock = this.createClock();
     this.store = new PoolStore(ctx.storage.sql);
+    this.metrics = new MetricsSampler(this.store);
     this.config = this.store.getMeta<PoolConfig>("config");
     this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
     this.rhythm = parseRhythm(this.store.getMeta("rhythm"));
-    this.backend = this.createComputeBackend(env);
-    ctx.blockConcurrencyWhile(async () => {
+    this.outcomes = new InputOutcomes({
+      store: this.store,
+      clock: this.clock,
+      metrics: this.metrics,
+      waiters: this.waiters,
+      startGate: this.startGate,
+      fleet: () => this.fleet,
+      config: () => this.config,
+      loadChanged: () => this.onLoadChange(),
+    });
+    // Plain objects, not this class: the parts' callbacks must not become RPC methods.
+    const host: FleetHost = {
+      store: this.store,
+      startGate: this.startGate,
+      clock: this.clock,
+      env,
+      config: () => this.config,
+      startupTimeoutMs: () => this.startupTimeoutMs(),
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      ready: (_id, startupMs) => {
+        if (startupMs !== null) this.setRhythm(observeStartup(this.rhythm, startupMs));
+      },
+      outputs: (id, outputs) => this.outcomes.runnerOutputs(id, outputs),
+      startFailed: (id, message, error) => this.outcomes.startFailed(id, message, error),
+      finish: (input, status, value, now) => this.outcomes.finish(input, status, value, now),
+      loadChanged: () => this.onLoadChange(),
+      reconcile: () => this.reconcile(),
+    };
+    this.fleet = new ContainerFleet(host, this.createComputeBackend(env));
+    void ctx.blockConcurrencyWhile(async () => {
       this.alarmAtMs = await ctx.storage.getAlarm();
     });
     // Containers outlive an eviction of this object: find them again.
-    if (this.store.containers().length > 0) ctx.waitUntil(this.recoverContainers());
+    if (this.store.containers().length > 0) ctx.waitUntil(this.fleet.recover());
   }
 
   /** The compute backend; a test entry overrides this to inject one. */
   protected createComputeBackend(env: Env): ComputeBackend {
     return createBackend(env);
+  }
+
+  /** The pool's clock; a test entry may override this. */
+  protected createClock(): Clock {
+    return systemClock;
   }
 
   /** A container that has not said ready by then (bundle download, import, enter()) is given up on. */
@@ -167,7 +178,7 @@ export class FunctionPool extends DurableObject<Env> {
     const admitted = this.checkAdmission(args.inputs.length);
     if (!admitted.ok) return admitted;
     const callId = mintCallId(this.poolId);
-    const now = Date.now();
+    const now = this.clock.now();
     // One transaction: a call is never left without the inputs it came with.
     this.ctx.storage.transactionSync(() => {
       this.store.createCall(callId, args.kind, args.closed, now, args.requestId);
@@ -199,7 +210,7 @@ export class FunctionPool extends DurableObject<Env> {
     if (!admitted.ok) return admitted;
     const added = this.store.addInputs(callId, "map", fresh.map((i) => ({ ...i, method })));
     if (closed) this.store.closeCall(callId);
-    this.store.touchCall(callId, Date.now());
+    this.store.touchCall(callId, this.clock.now());
     if (added > 0) this.onLoadChange();
     else if (closed) this.notify(callId);
     return ok({ admitted: added });
@@ -209,7 +220,7 @@ export class FunctionPool extends DurableObject<Env> {
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     if (call.value.kind === "map" && cursor > 0) this.store.acknowledge(callId, cursor);
-    this.store.touchCall(callId, Date.now());
+    this.store.touchCall(callId, this.clock.now());
     return ok(await this.readOutputs(callId, cursor, waitMs));
   }
 
@@ -225,11 +236,11 @@ export class FunctionPool extends DurableObject<Env> {
     const missing = callIds.filter((id) => !existing.has(id));
     let rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
     if (rows.length === 0 && known.length > 0 && waitMs > 0) {
-      await this.waitForAny(known, Math.min(waitMs, MAX_WAIT_MS));
+      await this.waiters.waitForAny(known, Math.min(waitMs, MAX_WAIT_MS));
       rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
     }
     // A result read now stays readable for its TTL from now, as with a single call's read.
-    this.store.touchCalls(rows.map((r) => r.callId), Date.now());
+    this.store.touchCalls(rows.map((r) => r.callId), this.clock.now());
     return { results: rows.map((r) => ({ callId: r.callId, output: { idx: r.idx, status: r.status, value: r.value } })), missing };
   }
 
@@ -240,11 +251,11 @@ export class FunctionPool extends DurableObject<Env> {
     const reason = "the call was cancelled";
     if (call.value.kind === "spawn" && call.value.total === 0) {
       // Not delivered from the spawn queue yet: it will never run.
-      this.store.completeUndelivered(callId, encode(platformError("InputCancellation", reason)), Date.now());
+      this.store.completeUndelivered(callId, encode(platformError("InputCancellation", reason)), this.clock.now());
       this.notify(callId);
       return ok({ cancelledInputs: 1 });
     }
-    const cancelled = await this.cancelInputs(this.store.inputsOf(callId), reason);
+    const cancelled = await this.outcomes.cancel(this.store.inputsOf(callId), reason);
     return ok({ cancelledInputs: cancelled });
   }
 
@@ -254,7 +265,7 @@ export class FunctionPool extends DurableObject<Env> {
   admitSpawns(config: PoolConfig, count: number): PoolResult<{ callIds: string[] }> {
     this.configure(config);
     if (this.stopped) return fail({ code: "CONFLICT", message: `app ${config.appName} is stopped; deploy it again to call it` });
-    const counts = this.store.countInputs();
+    const counts = this.store.countInputs(this.clock.now());
     const pending = counts.pendingSpawns + counts.awaitingDelivery;
     if (pending + count > limits.MAX_PENDING_SPAWNS) {
       return fail({
@@ -263,7 +274,7 @@ export class FunctionPool extends DurableObject<Env> {
         retryAfterMs: limits.RETRY_AFTER_MS * 10,
       });
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const callIds: string[] = [];
     for (let i = 0; i < count; i++) {
       const callId = mintCallId(this.poolId);
@@ -299,47 +310,7 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   private currentStats(): FunctionStats {
-    const config = this.config!;
-    const counts = this.store.countInputs();
-    const containers = { starting: 0, idle: 0, busy: 0, total: 0 };
-    for (const c of this.store.containers()) {
-      if (c.state === "stopping") continue;
-      containers.total++;
-      if (c.state === "starting") containers.starting++;
-      else if (c.running > 0) containers.busy++;
-      else containers.idle++;
-    }
-    return {
-      backlog: counts.pendingCalls + counts.pendingSpawns + counts.awaitingDelivery,
-      runningInputs: counts.running,
-      containers,
-      autoscaler: effectiveSettings(config),
-      autoscalerSources: settingOrigins(config),
-      ...adaptiveStats(autoKeepAlive(effectiveSettings(config), this.rhythm, Date.now()), this.rhythm),
-      startsHeldBack: this.startGate.heldBack(Date.now()),
-    };
-  }
-
-  private recordMetrics(now: number): void {
-    const s = this.currentStats();
-    const last = this.lastPoint;
-    const changed = !last || last.starting !== s.containers.starting || last.idle !== s.containers.idle || last.busy !== s.containers.busy || last.backlog !== s.backlog;
-    if (!changed && now - last.ts < METRIC_INTERVAL_MS) return;
-    if (last && !changed && last.running === 0 && s.runningInputs === 0 && this.completedSincePoint === 0 && now - last.ts < 60_000) return;
-    const point: MetricPoint = {
-      ts: now,
-      starting: s.containers.starting,
-      idle: s.containers.idle,
-      busy: s.containers.busy,
-      backlog: s.backlog,
-      running: s.runningInputs,
-      completed: this.completedSincePoint,
-      failed: this.failedSincePoint,
-    };
-    this.store.recordMetric(point);
-    this.lastPoint = point;
-    this.completedSincePoint = 0;
-    this.failedSincePoint = 0;
+    return poolStats(this.store, this.config!, this.rhythm, this.startGate, this.clock.now());
   }
 
   /** Stops every container and cancels every pending and running input (`squall app stop`). */
@@ -350,13 +321,13 @@ export class FunctionPool extends DurableObject<Env> {
     const cancelledValue = encode(platformError("InputCancellation", reason));
     for (const callId of undelivered) {
       // Still in the spawn queue: give it its cancelled result now; a late delivery finds it cancelled.
-      this.store.completeUndelivered(callId, cancelledValue, Date.now());
+      this.store.completeUndelivered(callId, cancelledValue, this.clock.now());
       this.store.markCancelled(callId);
       this.notify(callId);
     }
-    const cancelledInputs = undelivered.length + (await this.cancelInputs(this.store.inputsOf(null), reason));
+    const cancelledInputs = undelivered.length + (await this.outcomes.cancel(this.store.inputsOf(null), reason));
     const containers = this.store.containers();
-    await Promise.all(containers.map((c) => this.stopContainer(c.id, false)));
+    await Promise.all(containers.map((c) => this.fleet.stop(c.id, false)));
     await this.setAlarm(null);
     return { cancelledInputs, stoppedContainers: containers.length };
   }
@@ -364,7 +335,7 @@ export class FunctionPool extends DurableObject<Env> {
   /** Removes the pool for good (an ephemeral app's end). */
   async destroy(): Promise<void> {
     await this.stopAll("the app was removed");
-    this.connections.clear();
+    this.fleet.clear();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.config = null;
@@ -379,41 +350,20 @@ export class FunctionPool extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAtMs = null;
-    const now = Date.now();
-    for (const c of this.store.containers()) {
-      const conn = this.connections.get(c.id);
-      const silentMs = conn ? now - conn.lastSeenMs : 0;
-      if (conn && c.state === "ready" && silentMs > HEARTBEAT_TIMEOUT_MS) {
-        // Synchronous user code blocks a busy runner's heartbeats, so silence
-        // alone does not condemn it; but a killed one may never close its
-        // socket, so ask the backend whether its process is still there.
-        const exit = c.running === 0 ? null : await this.backend.describeExit(c.id).catch(() => null);
-        if (c.running === 0 || exit !== null) {
-          await this.containerLost(c.id, `no heartbeat for ${Math.round(silentMs / 1000)} s`);
-          continue;
-        }
-      }
-      if (conn?.resyncSinceMs != null && now - conn.resyncSinceMs > this.startupTimeoutMs()) {
-        await this.containerLost(c.id, `it did not answer within ${this.startupTimeoutMs() / 1000} s after the pool reconnected`);
-        continue;
-      }
-      if (c.state === "starting" && now - c.startedAt >= this.startupTimeoutMs()) {
-        this.recordStartFailure(c.id, `container did not become ready within ${this.startupTimeoutMs() / 1000} s (startupTimeoutMs)`);
-        await this.stopContainer(c.id, true);
-      }
-    }
-    await this.timeOutOverdue(now);
+    const now = this.clock.now();
+    await this.fleet.checkLiveness(now);
+    await this.outcomes.timeOutOverdue(now);
     const expired = this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS);
     for (const id of expired) {
       // An abandoned map may still have inputs on containers: cancel them there, so each container's count comes back down.
       const running = this.store.inputsOf(id).filter((i) => i.state === "running");
-      if (running.length > 0) await this.cancelInputs(running, "the map call was abandoned: nobody read its outputs for an hour");
+      if (running.length > 0) await this.outcomes.cancel(running, "the map call was abandoned: nobody read its outputs for an hour");
       this.store.deleteCall(id);
     }
     // Inputs whose retry delay has passed are ready now: send them, not only plan for them.
     this.onLoadChange();
     // A full sweep means more are waiting: the next one comes in a second, not in SWEEP_INTERVAL_MS.
-    if (expired.length === EXPIRED_CALLS_PER_SWEEP) await this.setAlarm(Date.now() + SWEEP_BACKLOG_INTERVAL_MS);
+    if (expired.length === EXPIRED_CALLS_PER_SWEEP) await this.setAlarm(this.clock.now() + SWEEP_BACKLOG_INTERVAL_MS);
   }
 
   // ---- admission and outputs ---------------------------------------------
@@ -421,7 +371,7 @@ export class FunctionPool extends DurableObject<Env> {
   private checkAdmission(count: number): PoolResult<true> {
     if (!this.config) return fail({ code: "NOT_FOUND", message: "function not found" });
     if (this.stopped) return fail({ code: "CONFLICT", message: `app ${this.config.appName} is stopped; deploy it again to call it` });
-    const counts = this.store.countInputs();
+    const counts = this.store.countInputs(this.clock.now());
     const name = this.config.functionName;
     if (counts.pendingCalls + count > limits.MAX_PENDING_INPUTS) {
       return fail({
@@ -447,99 +397,22 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   private async readOutputs(callId: string, cursor: number, waitMs: number): Promise<CallOutputs> {
-    const deadline = Date.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
+    const deadline = this.clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
     for (;;) {
       const rows = this.store.readOutputs(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
       const call = this.store.getCall(callId);
       const last = rows.length ? rows[rows.length - 1].seq : cursor;
       const done = !!call && isDone(call) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputSeq(callId));
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.clock.now();
       if (rows.length > 0 || done || !call || remaining <= 0) {
         return { outputs: rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value })), cursor: last, done };
       }
-      await this.waitFor(callId, remaining);
+      await this.waiters.waitFor(callId, remaining);
     }
-  }
-
-  /** An input's final output: stored, counted for the metrics, and its readers woken. */
-  private finish(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number): void {
-    this.store.complete(input, status, value, now, this.config?.options.timeoutMs ?? 0);
-    this.completedSincePoint++;
-    if (status !== "success") this.failedSincePoint++;
-    this.notify(input.callId);
-  }
-
-  private waitFor(callId: string, ms: number): Promise<void> {
-    return this.waitForAny([callId], ms);
-  }
-
-  /** Resolves when any of these calls gets an output (or is done), or after `ms`. */
-  private waitForAny(callIds: readonly string[], ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sets = callIds.map((id) => {
-        let set = this.waiters.get(id);
-        if (!set) this.waiters.set(id, (set = new Set()));
-        return [id, set] as const;
-      });
-      const wake = (): void => {
-        clearTimeout(timer);
-        for (const [id, set] of sets) {
-          set.delete(wake);
-          if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
-        }
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      for (const [, set] of sets) set.add(wake);
-    });
   }
 
   private notify(callId: string): void {
-    const set = this.waiters.get(callId);
-    if (set) for (const wake of [...set]) wake();
-  }
-
-  private async cancelInputs(inputs: Array<RunningInput & { state: string }>, reason: string): Promise<number> {
-    const value = encode(platformError("InputCancellation", reason));
-    const now = Date.now();
-    const byContainer = new Map<string, number[]>();
-    for (const input of inputs) {
-      if (input.state === "running" && input.containerId) {
-        const ids = byContainer.get(input.containerId) ?? [];
-        ids.push(input.id);
-        byContainer.set(input.containerId, ids);
-        this.store.addRunning(input.containerId, -1, now);
-      }
-      this.finish(input, "cancelled", value, now);
-    }
-    for (const [containerId, ids] of byContainer) this.send(containerId, { t: "cancel", ids });
-    if (inputs.length > 0) this.onLoadChange();
-    return inputs.length;
-  }
-
-  private async timeOutOverdue(now: number): Promise<void> {
-    const overdue = this.store.overdue(now);
-    if (!overdue.length || !this.config) return;
-    const timeoutMs = this.config.options.timeoutMs;
-    const value = encode(platformError("FunctionTimeoutError", `${this.config.functionName} timed out: an input ran longer than timeoutMs (${timeoutMs} ms)`));
-    const stuck = new Map<string, number[]>();
-    for (const input of overdue) {
-      this.finish(input, "timeout", value, now);
-      this.store.addRunning(input.containerId, -1, now);
-      stuck.set(input.containerId, [...(stuck.get(input.containerId) ?? []), input.id]);
-    }
-    // The timed-out code may still be running (or hung), so its container goes: at once if it
-    // runs nothing else, or once the other inputs on it finish, so that they do not run twice.
-    const running = new Map(this.store.containers().map((c) => [c.id, c.running]));
-    for (const [id, ids] of stuck) {
-      if ((running.get(id) ?? 0) === 0) {
-        await this.stopContainer(id, true);
-        continue;
-      }
-      this.send(id, { t: "cancel", ids });
-      this.draining.add(id);
-    }
-    if (stuck.size > 0) this.onLoadChange();
+    this.waiters.notify(callId);
   }
 
   // ---- scaling --------------------------------------------------------------
@@ -552,16 +425,16 @@ export class FunctionPool extends DurableObject<Env> {
   /** Runs the autoscaler policy and acts on it, then sets the alarm for the next thing to check. */
   private reconcile(): void {
     if (!this.config) return;
-    const now = Date.now();
+    const now = this.clock.now();
     const settings = effectiveSettings(this.config);
-    const counts = this.store.countInputs();
+    const counts = this.store.countInputs(now);
     const all = this.store.containers();
     // Containers of an older deployment, and draining ones, take no new inputs and go once empty.
-    const retiring = (c: { id: string; deploymentId: string }): boolean => c.deploymentId !== this.config!.deploymentId || this.draining.has(c.id);
+    const retiring = (c: { id: string; deploymentId: string }): boolean => c.deploymentId !== this.config!.deploymentId || this.fleet.draining(c.id);
     const current = all.filter((c) => c.state !== "stopping" && !retiring(c));
 
     for (const c of all) {
-      if (c.state !== "stopping" && retiring(c) && c.running === 0) void this.stopContainer(c.id, true);
+      if (c.state !== "stopping" && retiring(c) && c.running === 0) void this.fleet.stop(c.id, true);
     }
 
     let wakeAtMs: number | null = null;
@@ -584,22 +457,22 @@ export class FunctionPool extends DurableObject<Env> {
       if (plan.start > 0) {
         // The rest go out as requests under way finish (each reconciles), or when a hold ends.
         const allowed = this.startGate.allowed(plan.start, now);
-        for (let i = 0; i < allowed; i++) this.startContainer(now);
+        for (let i = 0; i < allowed; i++) this.fleet.start();
         wakeAtMs = earliest(wakeAtMs, this.startGate.heldBack(now)?.untilMs ?? null);
       }
-      for (const id of plan.stop) void this.stopContainer(id, true);
+      for (const id of plan.stop) void this.fleet.stop(id, true);
     }
 
-    this.recordMetrics(now);
-    const live = this.store.containers().length > 0;
-    const next = earliest(
-      wakeAtMs,
-      this.store.earliestDeadline(),
-      this.store.earliestNotBefore(now),
-      live ? now + HEARTBEAT_CHECK_MS : null,
-      startupDeadlineMs(this.store.earliestStart(), this.startupTimeoutMs()),
-      this.store.hasCalls() ? now + SWEEP_INTERVAL_MS : null,
-    );
+    this.metrics.record(this.currentStats(), now);
+    const next = nextWakeMs(now, {
+      scalingAtMs: wakeAtMs,
+      inputDeadlineMs: this.store.earliestDeadline(),
+      retryReadyAtMs: this.store.earliestNotBefore(now),
+      containersLive: this.store.containers().length > 0,
+      earliestStartMs: this.store.earliestStart(),
+      startupTimeoutMs: this.startupTimeoutMs(),
+      callsExist: this.store.hasCalls(),
+    });
     void this.setAlarm(next);
   }
 
@@ -616,366 +489,35 @@ export class FunctionPool extends DurableObject<Env> {
       }
       return;
     }
-    // Never re-arm for "now": an alarm must be in the future to fire again.
-    const at = Math.max(atMs, Date.now() + 1);
-    if (this.alarmAtMs !== null && this.alarmAtMs <= at && this.alarmAtMs > Date.now()) return;
+    const at = alarmToSet(this.alarmAtMs, atMs, this.clock.now());
+    if (at === null) return;
     this.alarmAtMs = at;
     await this.ctx.storage.setAlarm(at);
   }
 
-  /**
-   * Sends pending inputs to ready containers with free slots: up to
-   * targetInputs each, then bursting to maxInputs. Busiest first, so inputs
-   * pack onto few containers and the spare ones go idle and can scale down.
-   * Only the busiest maxContainers are fed: after maxContainers is lowered,
-   * the rest empty out and the autoscaler stops them, backlog or not.
-   */
+  /** Sends pending inputs to the ready containers dispatch.ts picks. */
   private pump(): void {
     if (!this.config || this.stopped) return;
-    const { targetInputs, maxInputs, timeoutMs } = this.config.options;
-    const { maxContainers } = effectiveSettings(this.config);
+    const config = this.config;
     const ready = this.store
       .containers()
-      .filter((c) => c.state === "ready" && c.deploymentId === this.config!.deploymentId && !this.draining.has(c.id) && this.connections.get(c.id)?.resyncSinceMs === null)
-      .sort((a, b) => b.running - a.running)
-      .slice(0, maxContainers ?? Infinity);
+      .filter((c) => c.state === "ready" && c.deploymentId === config.deploymentId && this.fleet.accepting(c.id));
     if (!ready.length) return;
-    const now = Date.now();
-    for (const perContainer of targetInputs < maxInputs ? [targetInputs, maxInputs] : [maxInputs]) {
-      for (const c of ready) {
-        const inputs = this.store.claimInputs(c.id, perContainer - c.running, now, timeoutMs);
-        if (!inputs.length) continue;
-        c.running += inputs.length;
-        this.store.addRunning(c.id, inputs.length, now);
-        for (const batch of chunkBySize(inputs, (i) => i.args.byteLength, MAX_INPUT_FRAME_BYTES)) {
-          this.send(c.id, { t: "inputs", inputs: batch.map((i) => ({ id: i.id, method: i.method ?? undefined, args: i.args })) });
-        }
-      }
+    const now = this.clock.now();
+    const { targetInputs, maxInputs, timeoutMs } = config.options;
+    const { maxContainers } = effectiveSettings(config);
+    const grants = planDispatch(ready, { targetInputs, maxInputs, maxContainers: maxContainers ?? null }, this.store.countInputs(now).readyNow);
+    for (const grant of grants) {
+      const inputs = this.store.claimInputs(grant.containerId, grant.inputs, now, timeoutMs);
+      if (!inputs.length) continue;
+      this.store.addRunning(grant.containerId, inputs.length, now);
+      this.fleet.sendInputs(grant.containerId, inputs);
     }
   }
 
-  // ---- containers -----------------------------------------------------------
-
-  private startContainer(now: number): void {
-    const config = this.config!;
-    const id = randomId("ct-", 10);
-    // The row goes in now, synchronously: the next reconcile counts this
-    // container as starting, so one burst asks for each container once.
-    this.store.addContainer({ id, deploymentId: config.deploymentId, secret: "", now });
-    const stillStarting = (): boolean => this.store.containers().some((c) => c.id === id && c.state === "starting");
-    const launch = async (): Promise<void> => {
-      this.startGate.requested();
-      try {
-        const key = signingKey(this.env);
-        const secret = await containerSecret(key, config.deploymentId, id);
-        this.store.setContainerSecret(id, secret);
-        try {
-          await this.backend.start(id, {
-            SQUALL_CONTAINER_ID: id,
-            SQUALL_CONTAINER_SECRET: secret,
-            SQUALL_URL: config.publicUrl,
-            SQUALL_TOKEN: await containerToken(key, config.workspaceId),
-            SQUALL_APP: config.appName,
-            SQUALL_FUNCTION: config.functionName,
-          });
-        } finally {
-          this.startGate.settled();
-        }
-        this.startGate.platformAccepted();
-        const ws = await this.backend.connect(id, secret);
-        if (!stillStarting()) {
-          // Stopped while it was starting (app stop, deploy): let it go.
-          ws.close(1000, "no longer wanted");
-          await this.backend.stop(id).catch(() => undefined);
-          return;
-        }
-        this.attach(id, ws);
-        this.sendInit(id);
-      } catch (err) {
-        // Asked before stopping it: a stop would itself make it exit.
-        const failure = stillStarting() ? await classifyStartError(err, () => this.backend.describeExit(id)) : null;
-        void this.backend.stop(id).catch(() => undefined);
-        // The pool stopped it meanwhile (startup timeout, deploy, app stop): not a failure to start.
-        if (!failure || !stillStarting()) return;
-        this.store.removeContainer(id);
-        if (failure.kind === "container") this.recordStartFailure(id, failure.message);
-        else {
-          const line = this.startGate.platformFailed(failure, Date.now());
-          if (line) this.logPoolLine(id, line);
-        }
-      }
-      // A slot for another start request is free.
-      this.reconcile();
-    };
-    this.ctx.waitUntil(launch());
-  }
-
-  private sendInit(id: string): void {
-    const config = this.config!;
-    this.send(id, {
-      t: "init",
-      containerId: id,
-      deploymentId: config.deploymentId,
-      bundleUrl: `${config.publicUrl}${pathOf(ROUTES.bundle, { deploymentId: config.deploymentId })}?container=${encodeURIComponent(id)}`,
-      target: config.kind === "class" && config.params !== null
-        ? { kind: "class", name: config.functionName, params: base64urlToBytes(config.params) }
-        : { kind: "function", name: config.functionName },
-      maxInputs: config.options.maxInputs,
-    });
-  }
-
-  private attach(id: string, ws: WebSocket): void {
-    this.connections.set(id, { ws, lastSeenMs: Date.now(), resyncSinceMs: null });
-    // Binary frames as ArrayBuffers (newer compatibility dates default to Blob).
-    (ws as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
-    ws.addEventListener("message", (event) => {
-      const conn = this.connections.get(id);
-      if (!conn || conn.ws !== ws) return;
-      conn.lastSeenMs = Date.now();
-      void frameBytes(event.data).then((bytes) => {
-        let message: RunnerToPool;
-        try {
-          message = decode<RunnerToPool>(bytes);
-        } catch {
-          console.warn(`container ${id} sent a frame that is not CBOR; ignored`);
-          return;
-        }
-        return this.onRunnerMessage(id, message);
-      }).catch((err: unknown) => {
-        // Unacknowledged outputs stay with the runner, which sends them again on its next connection.
-        console.error(`pool ${this.config?.functionName ?? ""}: a message from container ${id} failed: ${(err as Error).message}`);
-      });
-    });
-    const onClose = (): void => {
-      const conn = this.connections.get(id);
-      if (conn && conn.ws === ws) void this.containerLost(id, "its connection closed");
-    };
-    ws.addEventListener("close", onClose);
-    ws.addEventListener("error", onClose);
-  }
-
-  private send(id: string, message: PoolToRunner): void {
-    const conn = this.connections.get(id);
-    if (!conn) return;
-    try {
-      conn.ws.send(encode(message));
-    } catch {
-      void this.containerLost(id, "sending to it failed");
-    }
-  }
-
-  private async onRunnerMessage(id: string, message: RunnerToPool): Promise<void> {
-    switch (message.t) {
-      case "ready": {
-        const conn = this.connections.get(id);
-        if (conn?.resyncSinceMs != null) {
-          conn.resyncSinceMs = null;
-          this.resync(id, message.holding);
-        }
-        this.startGate.ready();
-        const started = this.store.containers().find((c) => c.id === id && c.state === "starting");
-        if (started) this.setRhythm(observeStartup(this.rhythm, Date.now() - started.startedAt));
-        this.store.markReady(id, Date.now());
-        this.onLoadChange();
-        return;
-      }
-      case "init_failed":
-        this.recordStartFailure(id, `${message.error.name}: ${message.error.message}`, message.error);
-        await this.stopContainer(id, true);
-        this.reconcile();
-        return;
-      case "outputs":
-        this.onOutputs(id, message.outputs);
-        return;
-      case "logs":
-        this.onLogs(id, message.lines);
-        return;
-      case "heartbeat":
-        return;
-    }
-  }
-
-  private onOutputs(containerId: string, outputs: RunnerOutput[]): void {
-    if (!this.config) return;
-    const now = Date.now();
-    const running = this.store.getRunning(outputs.map((o) => o.id), containerId);
-    const retries = this.config.options.retries;
-    let finished = 0;
-    for (const o of outputs) {
-      const input = running.get(o.id);
-      if (!input) continue; // cancelled, timed out, or re-run elsewhere: this result is stale
-      finished++;
-      if (o.status === "failure" && input.failures < retries.maxRetries) {
-        const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
-        this.store.requeue(input, now + delay, { failure: true });
-        continue;
-      }
-      this.finish(input, o.status, o.value, now);
-    }
-    if (finished > 0) this.store.addRunning(containerId, -finished, now);
-    // Stale ones too: the runner holds every output until told the pool has it.
-    this.send(containerId, { t: "ack", ids: outputs.map((o) => o.id) });
-    this.onLoadChange();
-  }
-
-  /**
-   * A container reconnected after this pool restarted: inputs stored as
-   * running on it that it does not hold never reached it (the pool went down
-   * between storing and sending), so they go back to the queue. Those it
-   * finished while the pool was down arrive as outputs it re-sends.
-   */
-  private resync(containerId: string, holding: readonly number[]): void {
-    const held = new Set(holding);
-    const now = Date.now();
-    let missing = 0;
-    for (const input of this.store.runningOn(containerId)) {
-      if (held.has(input.id)) continue;
-      this.store.requeue(input, now, {});
-      missing++;
-    }
-    if (missing > 0) this.store.addRunning(containerId, -missing, now);
-  }
-
-  private onLogs(containerId: string, lines: LogLine[]): void {
-    this.store.appendLogs(
-      lines.map((l) => ({
-        ts: l.ts,
-        containerId,
-        callId: l.inputId === undefined ? null : this.store.callIdOfInput(l.inputId),
-        stream: l.stream,
-        text: l.text,
-      })),
-    );
-  }
-
-  /** The container's own failure to start; the third in a row fails what waits instead of retrying forever. */
-  private recordStartFailure(containerId: string, message: string, error?: SerializedError): void {
-    this.logPoolLine(containerId, `a container failed to start: ${message}`);
-    if (!this.startGate.containerFailed(message, Date.now())) return;
-    const value = encode(
-      error
-        ? { ...error, message: `containers for ${this.config?.functionName} failed to start ${limits.MAX_START_FAILURES} times: ${error.message}` }
-        : platformError("RemoteError", `containers for ${this.config?.functionName} failed to start ${limits.MAX_START_FAILURES} times: ${message}`),
-    );
-    const now = Date.now();
-    for (const input of this.store.inputsOf(null)) {
-      if (input.state !== "pending") continue;
-      this.finish(input, "platform_error", value, now);
-    }
-  }
-
-  /**
-   * A line about starting containers, in the app's logs (`squall logs`) under
-   * the container it concerns: where the app's owner looks, and bounded (the
-   * log keeps a tail), unlike the platform's console for a pool that retries
-   * for minutes.
-   */
-  private logPoolLine(containerId: string, text: string): void {
-    this.store.appendLogs([{ ts: Date.now(), containerId, callId: null, stream: "stderr", text: `[squall] ${text}` }]);
-  }
-
-  /** A container went away without being asked to: its inputs go back to the queue (or fail, if they keep killing containers). */
-  private async containerLost(id: string, reason: string): Promise<void> {
-    const row = this.store.containers().find((c) => c.id === id);
-    this.connections.delete(id);
-    this.draining.delete(id);
-    if (!row || row.state === "stopping") return;
-    this.store.setContainerState(id, "stopping");
-    const exit = await this.exitOf(id);
-    const why = exit ? `${reason}; the container ${exit}` : reason;
-    if (row.state === "starting") this.recordStartFailure(id, `container stopped before it was ready: ${why}`);
-    const now = Date.now();
-    for (const input of this.store.runningOn(id)) {
-      if (input.losses + 1 >= limits.MAX_CONTAINER_LOSSES) {
-        const value = encode(platformError("RemoteError", `the container running this input stopped unexpectedly ${input.losses + 1} times (last: ${why})`));
-        this.finish(input, "platform_error", value, now);
-      } else {
-        this.store.requeue(input, now, { loss: true });
-      }
-    }
-    this.store.removeContainer(id);
-    await this.backend.stop(id).catch(() => undefined);
-    this.onLoadChange();
-  }
-
-  /** Why a container went away. Its connection can close a moment before its process is seen to exit, so ask a few times. */
-  private async exitOf(id: string): Promise<string | null> {
-    for (let attempt = 0; attempt < EXIT_INFO_ATTEMPTS; attempt++) {
-      const exit = await this.backend.describeExit(id).catch(() => null);
-      if (exit) return exit;
-      await new Promise((r) => setTimeout(r, EXIT_INFO_INTERVAL_MS));
-    }
-    return null;
-  }
-
-  /** Stops a container the pool no longer wants. Its running inputs go back to the queue without counting against them. */
-  private async stopContainer(id: string, requeue: boolean): Promise<void> {
-    const row = this.store.containers().find((c) => c.id === id);
-    this.draining.delete(id);
-    if (!row) return;
-    this.store.setContainerState(id, "stopping");
-    if (requeue) {
-      const now = Date.now();
-      for (const input of this.store.runningOn(id)) this.store.requeue(input, now, {});
-    }
-    this.send(id, { t: "shutdown" });
-    const conn = this.connections.get(id);
-    this.connections.delete(id);
-    try {
-      conn?.ws.close(1000, "stopped by pool");
-    } catch {
-      // already closed
-    }
-    await this.backend.stop(id).catch(() => undefined);
-    this.store.removeContainer(id);
-  }
-
-  /** After an eviction: reconnect to containers that are still running, give up on the rest. */
-  private async recoverContainers(): Promise<void> {
-    for (const c of this.store.containers()) {
-      if (this.connections.has(c.id)) continue;
-      if (c.state === "stopping") {
-        await this.backend.stop(c.id).catch(() => undefined);
-        this.store.removeContainer(c.id);
-        continue;
-      }
-      try {
-        const ws = await this.backend.connect(c.id, c.secret);
-        this.attach(c.id, ws);
-        this.connections.get(c.id)!.resyncSinceMs = Date.now();
-        if (this.config) this.sendInit(c.id);
-      } catch {
-        await this.containerLost(c.id, "the pool restarted and could not reach it again");
-      }
-    }
-    this.onLoadChange();
-  }
-
-}
-
-async function frameBytes(data: unknown): Promise<Uint8Array> {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
-  return new TextEncoder().encode(String(data));
 }
 
 function isDone(call: { kind: CallKind; closed: number; total: number; done: number }): boolean {
   if (call.kind === "spawn" && call.total === 0) return false;
   return call.closed === 1 && call.done >= call.total;
 }
-
-function startupDeadlineMs(startedAtMs: number | null, startupTimeoutMs: number): number | null {
-  return startedAtMs === null ? null : startedAtMs + startupTimeoutMs;
-}
-
-function earliest(...times: Array<number | null>): number | null {
-  let best: number | null = null;
-  for (const t of times) if (t !== null && (best === null || t < best)) best = t;
-  return best;
-}
-
-function platformError(name: string, message: string): SerializedError {
-  return { name, message };
-}
-

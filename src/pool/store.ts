@@ -280,9 +280,10 @@ export class PoolStore {
     }
     return added;
   }
-  countInputs(): InputCounts & { readyNow: number } {
+  /** The input counts; `readyNow` counts the pending inputs whose retry delay is over at `now`. */
+  countInputs(now: number): InputCounts & { readyNow: number } {
     // Pending inputs waiting out a retry delay are few: count them by index.
-    const delayed = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > ?", Date.now()).one().n;
+    const delayed = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > ?", now).one().n;
     return { ...this.counts, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
   /** Takes up to `limit` pending inputs that may run now, oldest first, and marks them running on a container. */

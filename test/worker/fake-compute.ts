@@ -6,21 +6,27 @@
 import type { ComputeBackend } from "../../src/compute/backend";
 import { ContainerFailedError } from "../../src/compute/backend";
 import { capacityError } from "../../src/compute/capacity-errors";
-import type { PoolToRunner, RunnerToPool } from "../../sdk/src/wire/protocol";
+import type { PoolToRunner, RunnerOutput, RunnerToPool } from "../../sdk/src/wire/protocol";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 
 /**
  * What one start does:
- * - ok: the runner starts, says ready, and answers each input with its argument squared
+ * - ok: the runner starts, says ready, and answers each input `[x]` with x squared; an input
+ *   `[x, delayMs]` after delayMs (never, if negative); `[x, 0, failures]` fails its first
+ *   `failures` runs in this app (a RemoteError), then succeeds
  * - hold: as ok, but the runner keeps its inputs and never answers them
  * - vanish: as ok, but on its first inputs the process dies without its socket closing (a `docker kill`)
+ * - crash: as ok, but on its first inputs the process dies and its socket closes
+ * - resyncs: holds its inputs unanswered; once the pool reconnects (after a restart) it says it
+ *   holds only the first half of them (the rest "never reached it"), answers those, and from
+ *   then on answers inputs as ok
  * - capacity / unreachable / dropped: the platform refuses or fails the start
  * - start_exits: the host reports the runner exited before listening (the container's failure)
  * - exits_before_ready: the runner listens, then exits while loading the bundle
  * - init_failed: the bundle throws on import
  * - never_ready: the runner never answers init (startupTimeoutMs)
  */
-export type StartBehaviour = "ok" | "hold" | "vanish" | "capacity" | "unreachable" | "dropped" | "start_exits" | "exits_before_ready" | "init_failed" | "never_ready";
+export type StartBehaviour = "ok" | "hold" | "vanish" | "crash" | "resyncs" | "capacity" | "unreachable" | "dropped" | "start_exits" | "exits_before_ready" | "init_failed" | "never_ready";
 
 interface Script {
   /** One per start, in order; once used up, `then` for every start. */
@@ -34,6 +40,21 @@ interface FakeContainer {
   exit: string | null;
   /** Inputs a `hold` runner has been sent. */
   held: number;
+  /** The x of each input it was sent, in order (again when sent again). */
+  received: number[];
+  /** The x of each input it answered with a success. */
+  answered: number[];
+  /** What a `resyncs` runner holds: input id and x. */
+  holding: Array<{ id: number; x: number }>;
+  connections: number;
+}
+
+/** What a test sees of one fake container. */
+export interface FakeContainerView {
+  id: string;
+  exit: string | null;
+  received: number[];
+  answered: number[];
 }
 
 /** Retry-after of the fake platform's capacity errors: short, so tests do not wait long. */
@@ -45,6 +66,8 @@ const containers = new Map<string, FakeContainer>();
 const attempts = new Map<string, StartBehaviour[]>();
 /** Per app, the platform URL (SQUALL_URL) each start was given. */
 const urls = new Map<string, string[]>();
+/** Per app and x, when each run of `[x, ...]` arrived (for retries' backoff). */
+const runs = new Map<string, number[]>();
 
 export const fakeCompute = {
   /** Scripts the starts of `app`'s containers. Apps without a script fail every start as the container's own failure. */
@@ -62,13 +85,27 @@ export const fakeCompute = {
   urls(app: string): string[] {
     return urls.get(app) ?? [];
   },
-  /** Inputs held by `app`'s running `hold` containers. */
+  /** `app`'s containers in the order they started. */
+  containers(app: string): FakeContainerView[] {
+    return [...containers.entries()]
+      .filter(([, c]) => c.app === app)
+      .map(([id, c]) => ({ id, exit: c.exit, received: [...c.received], answered: [...c.answered] }));
+  },
+  /** When each run of the input `[x, ...]` of `app` reached a runner. */
+  runs(app: string, x: number): number[] {
+    return runs.get(`${app}/${x}`) ?? [];
+  },
+  /** Inputs held by `app`'s running `hold` or `resyncs` containers. */
   held(app: string): number {
     let n = 0;
-    for (const c of containers.values()) if (c.app === app && c.exit === null) n += c.held;
+    for (const c of containers.values()) if (c.app === app && c.exit === null) n += c.held + c.holding.length;
     return n;
   },
 };
+
+function fresh(app: string, behaviour: StartBehaviour): FakeContainer {
+  return { app, behaviour, exit: null, held: 0, received: [], answered: [], holding: [], connections: 0 };
+}
 
 function nextBehaviour(app: string): StartBehaviour {
   const script = scripts.get(app);
@@ -90,10 +127,10 @@ export class FakeBackend implements ComputeBackend {
       case "dropped":
         throw new Error("local container host at http://127.0.0.1:9 is not reachable (Network connection lost.); is `npm run dev` running?");
       case "start_exits":
-        containers.set(id, { app, behaviour, exit: "exited with code 2", held: 0 });
+        containers.set(id, { ...fresh(app, behaviour), exit: "exited with code 2" });
         throw new ContainerFailedError(`container ${id} failed to start: runner exited with code 2 before listening: no containers run in this suite`);
     }
-    containers.set(id, { app, behaviour, exit: null, held: 0 });
+    containers.set(id, fresh(app, behaviour));
   }
 
   async stop(id: string): Promise<void> {
@@ -110,6 +147,8 @@ export class FakeBackend implements ComputeBackend {
     pool.accept();
     // Binary frames as ArrayBuffers (newer compatibility dates default to Blob), as the pool asks for its end.
     (runner as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
+    c.connections++;
+    const reconnected = c.connections > 1;
     runner.addEventListener("message", (event) => {
       const message = decode<PoolToRunner>(new Uint8Array(event.data as ArrayBuffer));
       const reply = (m: RunnerToPool): void => runner.send(encode(m));
@@ -119,22 +158,53 @@ export class FakeBackend implements ComputeBackend {
           runner.close(1011, "runner exited");
         } else if (c.behaviour === "init_failed") {
           reply({ t: "init_failed", error: { name: "Error", message: "this bundle only loads outside containers" } });
+        } else if (c.behaviour === "resyncs" && reconnected) {
+          const kept = c.holding.slice(0, Math.ceil(c.holding.length / 2));
+          c.holding = [];
+          c.behaviour = "ok";
+          reply({ t: "ready", containerId: id, holding: kept.map((h) => h.id) });
+          answerAll(kept.map((h) => ({ id: h.id, x: [h.x] })), reply);
         } else if (c.behaviour !== "never_ready") {
           reply({ t: "ready", containerId: id, holding: [] });
         }
       } else if (message.t === "inputs") {
+        for (const input of message.inputs) {
+          const [x] = decode<number[]>(input.args);
+          c.received.push(x);
+          runs.set(`${c.app}/${x}`, [...(runs.get(`${c.app}/${x}`) ?? []), Date.now()]);
+          if (c.behaviour === "resyncs") c.holding.push({ id: input.id, x });
+        }
         if (c.behaviour === "vanish") c.exit = "killed by SIGKILL";
+        if (c.behaviour === "crash") {
+          c.exit = "killed by SIGKILL";
+          runner.close(1011, "runner killed");
+        }
         if (c.behaviour === "hold") c.held += message.inputs.length;
         if (c.behaviour !== "ok") return;
-        reply({
-          t: "outputs",
-          outputs: message.inputs.map((input) => {
-            const [x] = decode<[number]>(input.args);
-            return { id: input.id, status: "success" as const, value: encode(x * x) };
-          }),
-        });
+        answerAll(message.inputs.map((i) => ({ id: i.id, x: decode<number[]>(i.args) })), reply);
       }
     });
+    /** One input's answer as `ok` gives it: returned when due now, else sent once due (unless the container is gone by then). */
+    const answer = (inputId: number, [x, delayMs = 0, failures = 0]: number[], reply: (m: RunnerToPool) => void): RunnerOutput | null => {
+      const output = (): RunnerOutput => {
+        if (fakeCompute.runs(c.app, x).length <= failures) {
+          return { id: inputId, status: "failure", value: encode({ name: "RemoteError", message: `run ${x} failed on purpose` }) };
+        }
+        c.answered.push(x);
+        return { id: inputId, status: "success", value: encode(x * x) };
+      };
+      if (delayMs === 0) return output();
+      if (delayMs > 0) {
+        setTimeout(() => {
+          if (c.exit === null) reply({ t: "outputs", outputs: [output()] });
+        }, delayMs);
+      }
+      return null;
+    };
+    const answerAll = (inputs: Array<{ id: number; x: number[] }>, reply: (m: RunnerToPool) => void): void => {
+      const outputs = inputs.map((i) => answer(i.id, i.x, reply)).filter((o): o is RunnerOutput => o !== null);
+      if (outputs.length > 0) reply({ t: "outputs", outputs });
+    };
     return pool;
   }
 

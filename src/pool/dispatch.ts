@@ -1,0 +1,47 @@
+// Which ready containers get how many of the pending inputs: pure policy, no
+// I/O (like autoscaler.ts). The pool claims and sends what this grants, in order.
+
+export interface DispatchContainer {
+  id: string;
+  /** Inputs it runs now. */
+  running: number;
+}
+
+export interface DispatchLimits {
+  targetInputs: number;
+  maxInputs: number;
+  /** Only this many containers are fed (null: no limit). */
+  maxContainers: number | null;
+}
+
+export interface Grant {
+  containerId: string;
+  inputs: number;
+}
+
+/**
+ * Up to targetInputs per container, then bursting to maxInputs. Busiest first,
+ * so inputs pack onto few containers and the spare ones go idle and can scale
+ * down. Only the busiest maxContainers are fed: after maxContainers is
+ * lowered, the rest empty out and the autoscaler stops them, backlog or not.
+ * A container may get two grants (one per pass), each sent as its own frames.
+ */
+export function planDispatch(ready: readonly DispatchContainer[], limits: DispatchLimits, pending: number): Grant[] {
+  const fed = [...ready]
+    .sort((a, b) => b.running - a.running)
+    .slice(0, limits.maxContainers ?? Infinity)
+    .map((c) => ({ id: c.id, running: c.running }));
+  const grants: Grant[] = [];
+  let left = pending;
+  const passes = limits.targetInputs < limits.maxInputs ? [limits.targetInputs, limits.maxInputs] : [limits.maxInputs];
+  for (const perContainer of passes) {
+    for (const c of fed) {
+      const n = Math.min(perContainer - c.running, left);
+      if (n <= 0) continue;
+      grants.push({ containerId: c.id, inputs: n });
+      c.running += n;
+      left -= n;
+    }
+  }
+  return grants;
+}

@@ -1,0 +1,130 @@
+// How inputs end, or go round again: a runner's results (with retries after
+// their backoff), timeouts (draining the container), cancellations, and the
+// start-failure breaker failing what waits. Each final output is stored,
+// counted for the metrics, and wakes its readers.
+import type { OutputStatus } from "../../sdk/src/wire/api";
+import type { RunnerOutput } from "../../sdk/src/wire/protocol";
+import { encode, type SerializedError } from "../../sdk/src/wire/serialization";
+import type { Clock } from "./clock";
+import type { PoolConfig } from "./config";
+import type { Fleet } from "./fleet";
+import type { MetricsSampler } from "./metrics";
+import type { StartGate } from "./start-gate";
+import type { PoolStore, RunningInput } from "./store";
+import type { OutputWaiters } from "./waiters";
+import * as limits from "./limits";
+
+export interface OutcomeDeps {
+  readonly store: PoolStore;
+  readonly clock: Clock;
+  readonly metrics: MetricsSampler;
+  readonly waiters: OutputWaiters;
+  readonly startGate: StartGate;
+  fleet(): Fleet;
+  config(): PoolConfig | null;
+  /** Inputs or containers changed: dispatch and scale. */
+  loadChanged(): void;
+}
+
+export class InputOutcomes {
+  constructor(private readonly deps: OutcomeDeps) {}
+
+  /** An input's final output: stored, counted for the metrics, and its readers woken. */
+  finish(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number): void {
+    this.deps.store.complete(input, status, value, now, this.deps.config()?.options.timeoutMs ?? 0);
+    this.deps.metrics.finished(status);
+    this.deps.waiters.notify(input.callId);
+  }
+
+  /** Cancels these inputs: each gets a cancelled output, and the runners running them are told. */
+  async cancel(inputs: Array<RunningInput & { state: string }>, reason: string): Promise<number> {
+    const { store } = this.deps;
+    const value = encode(platformError("InputCancellation", reason));
+    const now = this.deps.clock.now();
+    const byContainer = new Map<string, number[]>();
+    for (const input of inputs) {
+      if (input.state === "running" && input.containerId) {
+        const ids = byContainer.get(input.containerId) ?? [];
+        ids.push(input.id);
+        byContainer.set(input.containerId, ids);
+        store.addRunning(input.containerId, -1, now);
+      }
+      this.finish(input, "cancelled", value, now);
+    }
+    for (const [containerId, ids] of byContainer) this.deps.fleet().send(containerId, { t: "cancel", ids });
+    if (inputs.length > 0) this.deps.loadChanged();
+    return inputs.length;
+  }
+
+  async timeOutOverdue(now: number): Promise<void> {
+    const { store } = this.deps;
+    const config = this.deps.config();
+    const overdue = store.overdue(now);
+    if (!overdue.length || !config) return;
+    const fleet = this.deps.fleet();
+    const timeoutMs = config.options.timeoutMs;
+    const value = encode(platformError("FunctionTimeoutError", `${config.functionName} timed out: an input ran longer than timeoutMs (${timeoutMs} ms)`));
+    const stuck = new Map<string, number[]>();
+    for (const input of overdue) {
+      this.finish(input, "timeout", value, now);
+      store.addRunning(input.containerId, -1, now);
+      stuck.set(input.containerId, [...(stuck.get(input.containerId) ?? []), input.id]);
+    }
+    // The timed-out code may still be running (or hung), so its container goes: at once if it
+    // runs nothing else, or once the other inputs on it finish, so that they do not run twice.
+    const running = new Map(store.containers().map((c) => [c.id, c.running]));
+    for (const [id, ids] of stuck) {
+      if ((running.get(id) ?? 0) === 0) {
+        await fleet.stop(id, true);
+        continue;
+      }
+      fleet.send(id, { t: "cancel", ids });
+      fleet.drain(id);
+    }
+    if (stuck.size > 0) this.deps.loadChanged();
+  }
+
+  /** A runner's results: final, or a failure re-queued after its retry delay. (The fleet acknowledges them.) */
+  runnerOutputs(containerId: string, outputs: RunnerOutput[]): void {
+    const config = this.deps.config();
+    if (!config) return;
+    const { store } = this.deps;
+    const now = this.deps.clock.now();
+    const running = store.getRunning(outputs.map((o) => o.id), containerId);
+    const retries = config.options.retries;
+    let finished = 0;
+    for (const o of outputs) {
+      const input = running.get(o.id);
+      if (!input) continue; // cancelled, timed out, or re-run elsewhere: this result is stale
+      finished++;
+      if (o.status === "failure" && input.failures < retries.maxRetries) {
+        const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
+        store.requeue(input, now + delay, { failure: true });
+        continue;
+      }
+      this.finish(input, o.status, o.value, now);
+    }
+    if (finished > 0) store.addRunning(containerId, -finished, now);
+  }
+
+  /** The container's own failure to start; the third in a row fails what waits instead of retrying forever. */
+  startFailed(containerId: string, message: string, error?: SerializedError): void {
+    this.deps.fleet().log(containerId, `a container failed to start: ${message}`);
+    if (!this.deps.startGate.containerFailed(message, this.deps.clock.now())) return;
+    const name = this.deps.config()?.functionName;
+    const value = encode(
+      error
+        ? { ...error, message: `containers for ${name} failed to start ${limits.MAX_START_FAILURES} times: ${error.message}` }
+        : platformError("RemoteError", `containers for ${name} failed to start ${limits.MAX_START_FAILURES} times: ${message}`),
+    );
+    const now = this.deps.clock.now();
+    for (const input of this.deps.store.inputsOf(null)) {
+      if (input.state !== "pending") continue;
+      this.finish(input, "platform_error", value, now);
+    }
+  }
+}
+
+export function platformError(name: string, message: string): SerializedError {
+  return { name, message };
+}

@@ -1,0 +1,58 @@
+import { describe, it, expect } from "vitest";
+import { planDispatch, type DispatchContainer, type DispatchLimits } from "../../../src/pool/dispatch";
+
+const limits = (targetInputs: number, maxInputs: number, maxContainers: number | null = null): DispatchLimits => ({ targetInputs, maxInputs, maxContainers });
+const ct = (id: string, running: number): DispatchContainer => ({ id, running });
+
+describe("dispatch policy", () => {
+  it("fills containers up to targetInputs before any bursts to maxInputs", () => {
+    const grants = planDispatch([ct("a", 0), ct("b", 0)], limits(2, 4), 6);
+    expect(grants).toEqual([
+      { containerId: "a", inputs: 2 },
+      { containerId: "b", inputs: 2 },
+      { containerId: "a", inputs: 2 },
+    ]);
+  });
+
+  it("bursts to maxInputs when the backlog is larger than every container at target", () => {
+    const grants = planDispatch([ct("a", 0), ct("b", 0)], limits(1, 3), 100);
+    expect(grants).toEqual([
+      { containerId: "a", inputs: 1 },
+      { containerId: "b", inputs: 1 },
+      { containerId: "a", inputs: 2 },
+      { containerId: "b", inputs: 2 },
+    ]);
+  });
+
+  it("feeds the busiest container first, so spare ones go idle", () => {
+    const grants = planDispatch([ct("idle", 0), ct("busy", 3), ct("some", 1)], limits(4, 4), 3);
+    expect(grants).toEqual([
+      { containerId: "busy", inputs: 1 },
+      { containerId: "some", inputs: 2 },
+    ]);
+  });
+
+  it("feeds only the busiest maxContainers, backlog or not", () => {
+    const grants = planDispatch([ct("a", 0), ct("b", 2), ct("c", 1)], limits(4, 4, 2), 100);
+    expect(grants).toEqual([
+      { containerId: "b", inputs: 2 },
+      { containerId: "c", inputs: 3 },
+    ]);
+  });
+
+  it("grants nothing to full containers, and nothing without pending inputs", () => {
+    expect(planDispatch([ct("a", 4)], limits(2, 4), 10)).toEqual([]);
+    expect(planDispatch([ct("a", 0)], limits(2, 4), 0)).toEqual([]);
+    expect(planDispatch([], limits(2, 4), 10)).toEqual([]);
+  });
+
+  it("never grants more than maxInputs when targetInputs equals it (one pass)", () => {
+    expect(planDispatch([ct("a", 1)], limits(3, 3), 10)).toEqual([{ containerId: "a", inputs: 2 }]);
+  });
+
+  it("does not change its argument", () => {
+    const ready = [ct("a", 0), ct("b", 1)];
+    planDispatch(ready, limits(2, 4), 10);
+    expect(ready).toEqual([ct("a", 0), ct("b", 1)]);
+  });
+});
