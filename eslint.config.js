@@ -9,7 +9,14 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 // Each TypeScript file is checked with the tsconfig that type-checks it (npm run typecheck); the first that includes it wins.
-const PROJECTS = ["./tsconfig.json", "./src/dashboard/browser/tsconfig.json", "./sdk/tsconfig.json", "./test/worker/tsconfig.json", "./test/tsconfig.json", "./examples/tsconfig.json"];
+const PROJECTS = [
+  "./tsconfig.json",
+  "./src/dashboard/browser/tsconfig.json",
+  "./sdk/tsconfig.json",
+  "./test/worker/tsconfig.json",
+  "./test/tsconfig.json",
+  "./examples/tsconfig.json",
+];
 // TypeScript files no tsconfig includes: linted without type information.
 const UNTYPED = ["drizzle.config.ts", "bench/apps/**"];
 

@@ -16,13 +16,10 @@ export const evaluateModel = app.function(
 );
 
 // One container serves up to 20 inputs at once; the autoscaler plans for 10.
-export const fetchPage = app.function(
-  { concurrent: { maxInputs: 20, targetInputs: 10 }, maxContainers: 2 },
-  async function fetchPage(id: number) {
-    await sleep(200); // stands in for network I/O
-    return `page ${id}`;
-  },
-);
+export const fetchPage = app.function({ concurrent: { maxInputs: 20, targetInputs: 10 }, maxContainers: 2 }, async function fetchPage(id: number) {
+  await sleep(200); // stands in for network I/O
+  return `page ${id}`;
+});
 
 // Each distinct set of params gets its own pool, with its own settings.
 export const Model = app.cls(

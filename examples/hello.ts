@@ -4,16 +4,16 @@ import { App } from "squall";
 
 export const app = new App("hello");
 
-export const square = app.function(
-  { maxContainers: 4, scaledownWindowMs: 10_000 },
-  async function square(x: number) {
-    return x * x;
-  },
-);
+export const square = app.function({ maxContainers: 4, scaledownWindowMs: 10_000 }, async function square(x: number) {
+  return x * x;
+});
 
 class ValidationError extends Error {
   override name = "ValidationError";
-  constructor(message: string, readonly field: string) {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
     super(message);
   }
 }

@@ -31,7 +31,18 @@ app.localEntrypoint(async () => {
   console.log("squares:", (await square.map(range(10)).toArray()).join(", "));
 
   // starmap: each item is an argument list.
-  console.log("sums:", (await add.starmap([[1, 2], [3, 4], [5, 6]]).toArray()).join(", "));
+  console.log(
+    "sums:",
+    (
+      await add
+        .starmap([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ])
+        .toArray()
+    ).join(", "),
+  );
 
   // orderOutputs: false yields each output as soon as it is ready.
   const asCompleted: number[] = [];

@@ -6,14 +6,11 @@ import { App } from "squall";
 
 export const app = new App("scale-out");
 
-export const evaluateModel = app.function(
-  { maxContainers: 10, bufferContainers: 2, scaledownWindowMs: 5_000 },
-  async function evaluateModel(x: number) {
-    // Stands in for a model evaluation that takes a while.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    return x ** 2;
-  },
-);
+export const evaluateModel = app.function({ maxContainers: 10, bufferContainers: 2, scaledownWindowMs: 5_000 }, async function evaluateModel(x: number) {
+  // Stands in for a model evaluation that takes a while.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  return x ** 2;
+});
 
 app.localEntrypoint(async () => {
   const inputs = Array.from({ length: 100 }, (_, i) => i);

@@ -15,19 +15,13 @@ export const inferenceServer = app.function({ scaledownWindowMs: 60_000 }, async
   return x * 2;
 });
 
-export const increaseWarmPool = app.function(
-  { schedule: new Cron("0 6 * * *", { timezone: "America/New_York" }) },
-  async function increaseWarmPool() {
-    await inferenceServer.updateAutoscaler({ minContainers: 4 });
-  },
-);
+export const increaseWarmPool = app.function({ schedule: new Cron("0 6 * * *", { timezone: "America/New_York" }) }, async function increaseWarmPool() {
+  await inferenceServer.updateAutoscaler({ minContainers: 4 });
+});
 
-export const decreaseWarmPool = app.function(
-  { schedule: new Cron("0 22 * * *", { timezone: "America/New_York" }) },
-  async function decreaseWarmPool() {
-    await inferenceServer.updateAutoscaler({ minContainers: 0 });
-  },
-);
+export const decreaseWarmPool = app.function({ schedule: new Cron("0 22 * * *", { timezone: "America/New_York" }) }, async function decreaseWarmPool() {
+  await inferenceServer.updateAutoscaler({ minContainers: 0 });
+});
 
 export const daytimeServer = app.function(
   {

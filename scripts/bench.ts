@@ -86,7 +86,9 @@ async function rotate(run: number, sides: Array<() => Promise<void>>): Promise<v
 }
 
 try {
-  log(`machine: ${results.machine.nproc} CPUs (${results.machine.cpuModel}), ${results.machine.memoryGb} GB, node ${results.machine.node}; ${args.quick ? "quick" : "full"} run, ${args.runs} runs`);
+  log(
+    `machine: ${results.machine.nproc} CPUs (${results.machine.cpuModel}), ${results.machine.memoryGb} GB, node ${results.machine.node}; ${args.quick ? "quick" : "full"} run, ${args.runs} runs`,
+  );
   redis = await startRedis(log);
   results.machine.redis = redis.version;
   log(`redis-server on 127.0.0.1:${redis.port} (${redis.version.split(" ").slice(0, 3).join(" ")})`);
@@ -138,7 +140,9 @@ try {
       ]);
       row.layers = await squall.layers(noop, Math.min(N.rt, 200));
       runs.push(row);
-      log(`round trip run ${r + 1}: p50 squall ${row.squall.p50} ms, bullmq ${row.bullmq.p50} ms, direct ${row.direct.p50} ms; layers ${JSON.stringify(row.layers)}`);
+      log(
+        `round trip run ${r + 1}: p50 squall ${row.squall.p50} ms, bullmq ${row.bullmq.p50} ms, direct ${row.direct.p50} ms; layers ${JSON.stringify(row.layers)}`,
+      );
     }
     results.workloads.roundTrip = { n: N.rt, runs };
   }
@@ -199,7 +203,12 @@ try {
     writeFileSync(file, JSON.stringify(profile));
     log(`isolate CPU profile written to ${file} (open it in Chrome DevTools or VS Code)`);
     results.profile = { n: N.tp, ratePerS: toRate(N.tp, ms), ...summary, shares: attribute(profile) };
-    log(`isolate profile: ${summary.totalMs} ms sampled, ${summary.idleMs} ms idle; inclusive: ${summary.inclusive.slice(0, 15).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+    log(
+      `isolate profile: ${summary.totalMs} ms sampled, ${summary.idleMs} ms idle; inclusive: ${summary.inclusive
+        .slice(0, 15)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`,
+    );
   }
 
   // ---- 4. spawn ---------------------------------------------------------------
@@ -208,16 +217,24 @@ try {
     await spawnNoop.remote(0);
     const bull = await BullSide.start(redis.port, "bench-spawn", "noop");
     closers.push(() => bull.close());
-    const runs: Array<{ squall: { admitPerS: number; drainPerS: number; admitS: number; drainS: number }; bullmq: { admitPerS: number; drainPerS: number } }> = [];
+    const runs: Array<{ squall: { admitPerS: number; drainPerS: number; admitS: number; drainS: number }; bullmq: { admitPerS: number; drainPerS: number } }> =
+      [];
     for (let r = 0; r < args.runs; r++) {
       const s = await squall.spawn(spawnNoop, N.spawn);
       const b = await bull.bulk(N.spawn);
       const row = {
-        squall: { admitPerS: toRate(N.spawn, s.admitMs), drainPerS: toRate(N.spawn, s.drainMs), admitS: round(s.admitMs / 1000, 1), drainS: round(s.drainMs / 1000, 1) },
+        squall: {
+          admitPerS: toRate(N.spawn, s.admitMs),
+          drainPerS: toRate(N.spawn, s.drainMs),
+          admitS: round(s.admitMs / 1000, 1),
+          drainS: round(s.drainMs / 1000, 1),
+        },
         bullmq: { admitPerS: toRate(N.spawn, b.addMs), drainPerS: toRate(N.spawn, b.ms) },
       };
       runs.push(row);
-      log(`spawn run ${r + 1}: squall admitted ${row.squall.admitPerS}/s (${row.squall.admitS} s), drained ${row.squall.drainPerS}/s (${row.squall.drainS} s); bullmq addBulk ${row.bullmq.admitPerS}/s, drained ${row.bullmq.drainPerS}/s`);
+      log(
+        `spawn run ${r + 1}: squall admitted ${row.squall.admitPerS}/s (${row.squall.admitS} s), drained ${row.squall.drainPerS}/s (${row.squall.drainS} s); bullmq addBulk ${row.bullmq.admitPerS}/s, drained ${row.bullmq.drainPerS}/s`,
+      );
     }
     results.workloads.spawn = { n: N.spawn, runs };
   }
@@ -229,22 +246,33 @@ try {
     for (let r = 0; r < args.runs; r++) {
       const row = await squall.burst(burst, N.burst, N.burstContainers);
       runs.push(row);
-      log(`scale-up run ${r + 1}: first container requested after ${row.firstRequestedMs} ms (runner spawned after ${row.firstSpawnedMs} ms), ${row.containers} containers, all ready after ${row.allReadyMs} ms, burst done after ${row.completeMs} ms`);
+      log(
+        `scale-up run ${r + 1}: first container requested after ${row.firstRequestedMs} ms (runner spawned after ${row.firstSpawnedMs} ms), ${row.containers} containers, all ready after ${row.allReadyMs} ms, burst done after ${row.completeMs} ms`,
+      );
     }
-    results.workloads.scaleUp = { n: N.burst, maxContainers: N.burstContainers, idealS: (Math.ceil(N.burst / N.burstContainers) * 2), runs };
+    results.workloads.scaleUp = { n: N.burst, maxContainers: N.burstContainers, idealS: Math.ceil(N.burst / N.burstContainers) * 2, runs };
   }
 
   // ---- 6. memory: client RSS during a big map, pool storage per pending input ----
   if (args.only.has("memory")) {
     log(`client RSS: a ${N.memory.toLocaleString("en")}-input map from a separate process…`);
     const m = await squall.runMapClient(N.memory);
-    results.workloads.clientMemory = { n: m.n, seconds: round(m.ms / 1000, 1), ratePerS: toRate(m.n, m.ms), startRssMb: round(m.startRssMb, 1), peakRssMb: round(m.peakRssMb, 1), samples: thin(m.samples, 60) };
+    results.workloads.clientMemory = {
+      n: m.n,
+      seconds: round(m.ms / 1000, 1),
+      ratePerS: toRate(m.n, m.ms),
+      startRssMb: round(m.startRssMb, 1),
+      peakRssMb: round(m.peakRssMb, 1),
+      samples: thin(m.samples, 60),
+    };
     log(`client RSS: start ${round(m.startRssMb, 1)} MB, peak ${round(m.peakRssMb, 1)} MB over ${round(m.ms / 1000, 1)} s (${toRate(m.n, m.ms)} inputs/s)`);
   }
   if (args.only.has("storage")) {
     const s = await squall.storage(N.storage);
     results.workloads.poolStorage = { n: s.n, bytesPerInput: round(s.bytesPerInput, 0), before: s.before, after: s.after };
-    log(`pool storage: ${round(s.bytesPerInput, 0)} bytes per pending spawned input (${s.n} inputs; logical SQLite size ${s.before.usedBytes} -> ${s.after.usedBytes} bytes)`);
+    log(
+      `pool storage: ${round(s.bytesPerInput, 0)} bytes per pending spawned input (${s.n} inputs; logical SQLite size ${s.before.usedBytes} -> ${s.after.usedBytes} bytes)`,
+    );
   }
   summarize(results);
 } catch (err) {
@@ -313,4 +341,3 @@ function thin<T>(xs: T[], max: number): T[] {
   const step = xs.length / max;
   return Array.from({ length: max }, (_, i) => xs[Math.floor(i * step)]).concat([xs[xs.length - 1]]);
 }
-

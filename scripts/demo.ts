@@ -36,7 +36,9 @@ try {
     const s = await evaluateModel.getCurrentStats();
     peak = Math.max(peak, s.containers.total);
     const t = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-    console.log(`${t}s  containers ${bar(s.containers.total, 10)} ${String(s.containers.total).padStart(2)} (starting ${s.containers.starting}, busy ${s.containers.busy}, idle ${s.containers.idle})  backlog ${String(s.backlog).padStart(3)}  done ${done}/${BURST}`);
+    console.log(
+      `${t}s  containers ${bar(s.containers.total, 10)} ${String(s.containers.total).padStart(2)} (starting ${s.containers.starting}, busy ${s.containers.busy}, idle ${s.containers.idle})  backlog ${String(s.backlog).padStart(3)}  done ${done}/${BURST}`,
+    );
   };
   // A sample that fails is only a line missing from the demo's output.
   const watch = setInterval(() => void sample().catch((err: unknown) => console.log(`stats: ${(err as Error).message}`)), 500);

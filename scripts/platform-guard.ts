@@ -69,11 +69,14 @@ export async function checkPlatformCanStart(port: number, compute: PlatformRecor
   const running = readRecord(recordFile(port));
   if (running) throw new PlatformStartError(`Squall is already running at ${describe(running)}`);
   if (!(await portFree(port, "127.0.0.1"))) {
-    throw new PlatformStartError(`port ${port} on 127.0.0.1 is taken by another program, so the platform cannot start there; stop that program or choose another port (npm run dev -- --port N)`);
+    throw new PlatformStartError(
+      `port ${port} on 127.0.0.1 is taken by another program, so the platform cannot start there; stop that program or choose another port (npm run dev -- --port N)`,
+    );
   }
   if (compute === "containers") {
     const other = readRecord(CONTAINERS_RECORD);
-    if (other) throw new PlatformStartError(`another platform already runs local containers, at ${describe(other)}; one containers-mode platform runs per machine`);
+    if (other)
+      throw new PlatformStartError(`another platform already runs local containers, at ${describe(other)}; one containers-mode platform runs per machine`);
   }
 }
 

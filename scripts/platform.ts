@@ -82,7 +82,8 @@ function run(cmd: string, args: string[], opts: { verbose: boolean; log: (l: str
 async function waitForHealth(url: string, platformId: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}):\n${output().slice(-4000)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}):\n${output().slice(-4000)}`);
     try {
       const res = await fetch(`${url}/v1/health`);
       // Only this platform's Worker counts: another one answering on the port is not a start.
@@ -137,7 +138,15 @@ async function setUpContainers(port: number): Promise<ComputeSetup> {
   const forwarder = await forwardPort(gateway, port);
   return {
     hostUrl: null,
-    wranglerArgs: ["--enable-containers", "--var", "COMPUTE_BACKEND:cloudflare", "--var", "LOCAL_CONTAINER_HOST_URL:", "--var", `SQUALL_PUBLIC_URL:http://${gateway}:${port}`],
+    wranglerArgs: [
+      "--enable-containers",
+      "--var",
+      "COMPUTE_BACKEND:cloudflare",
+      "--var",
+      "LOCAL_CONTAINER_HOST_URL:",
+      "--var",
+      `SQUALL_PUBLIC_URL:http://${gateway}:${port}`,
+    ],
     wranglerEnv: { WRANGLER_DOCKER_BIN: DOCKER_SHIM, MINIFLARE_CONTAINER_EGRESS_IMAGE: EGRESS_IMAGE },
     containerPrefix: CONTAINER_PREFIX,
     async close() {
@@ -156,7 +165,9 @@ function forwardPort(host: string, port: number): Promise<Server> {
     outbound.on("error", () => inbound.destroy());
   });
   return new Promise((resolveListen, reject) => {
-    server.once("error", (err) => reject(new PlatformStartError(`cannot listen on the Docker bridge gateway ${host}:${port} for containers to reach the Worker: ${err.message}`)));
+    server.once("error", (err) =>
+      reject(new PlatformStartError(`cannot listen on the Docker bridge gateway ${host}:${port} for containers to reach the Worker: ${err.message}`)),
+    );
     server.listen(port, host, () => resolveListen(server));
   });
 }
@@ -184,14 +195,34 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     const inspectorPort = await freePort();
     const platformId = randomBytes(8).toString("hex");
     const args = [
-      "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
-      "--persist-to", persistTo, "--show-interactive-dev-session=false", "--test-scheduled", "--log-level", verbose ? "log" : "warn",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      persistTo,
+      "--show-interactive-dev-session=false",
+      "--test-scheduled",
+      "--log-level",
+      verbose ? "log" : "warn",
       ...setup.wranglerArgs,
-      "--var", `SQUALL_PLATFORM_ID:${platformId}`,
-      "--var", `SQUALL_ADMIN_SECRET:${secrets.SQUALL_ADMIN_SECRET}`,
-      "--var", `SQUALL_SIGNING_KEY:${secrets.SQUALL_SIGNING_KEY}`,
+      "--var",
+      `SQUALL_PLATFORM_ID:${platformId}`,
+      "--var",
+      `SQUALL_ADMIN_SECRET:${secrets.SQUALL_ADMIN_SECRET}`,
+      "--var",
+      `SQUALL_SIGNING_KEY:${secrets.SQUALL_SIGNING_KEY}`,
     ];
-    const tether = [join(ROOT, "scripts", "process-tether.mjs"), ...(setup.containerPrefix ? ["--remove-containers", setup.containerPrefix] : []), "--", wrangler, ...args];
+    const tether = [
+      join(ROOT, "scripts", "process-tether.mjs"),
+      ...(setup.containerPrefix ? ["--remove-containers", setup.containerPrefix] : []),
+      "--",
+      wrangler,
+      ...args,
+    ];
     const child = spawn(process.execPath, tether, {
       cwd: ROOT,
       env: { ...process.env, ...setup.wranglerEnv, WRANGLER_SEND_METRICS: "false", CI: "true" },

@@ -52,4 +52,6 @@ if (values.json) {
 }
 console.log(markdownTable(rows));
 const inputs = traces.reduce((n, t) => n + t.pools.reduce((m, p) => m + p.length, 0), 0);
-console.log(`\n${inputs.toLocaleString("en-US")} inputs × ${strategies.length} policies in ${elapsedS.toFixed(1)} s; wrote bench/simulation.md and bench/simulation.svg`);
+console.log(
+  `\n${inputs.toLocaleString("en-US")} inputs × ${strategies.length} policies in ${elapsedS.toFixed(1)} s; wrote bench/simulation.md and bench/simulation.svg`,
+);

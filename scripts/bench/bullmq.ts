@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { Queue, QueueEvents, type Job } from "bullmq";
 import { ROOT } from "../platform";
 
-
 const WORKER = join(ROOT, "scripts", "bench", "bullmq-worker.ts");
 /** Completed events kept in the events stream: more than any workload adds, so the reader never misses one. */
 const EVENTS_MAX_LEN = 2_000_000;
@@ -26,7 +25,10 @@ export class BullSide {
     const queue = new Queue<number, number>(name, { connection, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
     const events = new QueueEvents(name, { connection });
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    const worker = fork(WORKER, [String(port), name, kind, String(concurrency)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    const worker = fork(WORKER, [String(port), name, kind, String(concurrency)], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("exit", (code) => reject(new Error(`the BullMQ worker exited with code ${code}`)));
@@ -90,4 +92,3 @@ export class BullSide {
     await Promise.all([this.events.close(), this.queue.close()]);
   }
 }
-

@@ -53,7 +53,14 @@ export class DirectRunner {
     const secret = randomBytes(16).toString("hex");
     const port = await freePort();
     const child = spawn(process.execPath, [RUNNER], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", SQUALL_CONTAINER_ID: id, SQUALL_CONTAINER_SECRET: secret, PORT: String(port), SQUALL_LISTEN_HOST: "127.0.0.1" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        SQUALL_CONTAINER_ID: id,
+        SQUALL_CONTAINER_SECRET: secret,
+        PORT: String(port),
+        SQUALL_LISTEN_HOST: "127.0.0.1",
+      },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";

@@ -158,7 +158,10 @@ export function summarize(profile: CdpProfile, top = 25): ProfileSummary {
     }
   }
   const sorted = (m: Map<string, number>): Array<[string, number]> =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, Math.round(v)]);
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => [k, Math.round(v)]);
   return { totalMs: Math.round(total), idleMs: Math.round(self.get("(idle)") ?? 0), self: sorted(self), inclusive: sorted(inclusive) };
 }
 

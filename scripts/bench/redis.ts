@@ -31,7 +31,9 @@ export function ensureRedisInstalled(log: (line: string) => void): string {
     execFileSync("apt-get", ["update"], { stdio: "ignore", env });
     execFileSync("apt-get", ["install", "-y", "--no-install-recommends", "redis-server"], { stdio: "ignore", env });
   } catch (err) {
-    throw new Error(`installing redis-server failed (${(err as Error).message}); install it yourself (apt-get install -y redis-server) and run the benchmark again`);
+    throw new Error(
+      `installing redis-server failed (${(err as Error).message}); install it yourself (apt-get install -y redis-server) and run the benchmark again`,
+    );
   }
   const installed = which("redis-server");
   if (!installed) throw new Error("apt-get installed redis-server, but it is not on PATH");

@@ -67,7 +67,10 @@ function installEngine(): void {
   }
   log("installing the Docker engine (Debian's docker.io)…");
   execFileSync("apt-get", ["update"], { stdio: "ignore" });
-  execFileSync("apt-get", ["install", "-y", "--no-install-recommends", "docker.io"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  execFileSync("apt-get", ["install", "-y", "--no-install-recommends", "docker.io"], {
+    stdio: "ignore",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
 }
 
 /** Starts dockerd in the background when it is installed but not running; it outlives this process, like a system service. */
@@ -105,7 +108,9 @@ export function bridgeGateway(): string {
     // reported below
   }
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) {
-    throw new ContainerSetupError("the Docker engine has no `bridge` network with a gateway; local containers need one (start dockerd with --bip, as npm run setup:containers does)");
+    throw new ContainerSetupError(
+      "the Docker engine has no `bridge` network with a gateway; local containers need one (start dockerd with --bip, as npm run setup:containers does)",
+    );
   }
   return gateway;
 }
@@ -134,7 +139,8 @@ function sharedLibraries(binary: string): string[] {
 function buildBaseImage(): void {
   const node = process.execPath;
   const major = Number(process.versions.node.split(".")[0]);
-  if (major !== 20) throw new ContainerSetupError(`the local base image is made from this machine's node, which is ${process.version}; the runner image needs Node 20`);
+  if (major !== 20)
+    throw new ContainerSetupError(`the local base image is made from this machine's node, which is ${process.version}; the runner image needs Node 20`);
   log(`making ${BASE_IMAGE} from this machine's node ${process.version} (no registry is reachable)…`);
   const root = mkdtempSync(join(tmpdir(), "squall-rootfs-"));
   try {
@@ -163,7 +169,9 @@ function buildBaseImage(): void {
 /** The egress sidecar stand-in (shims/egress-proxy), built from the base image. */
 function buildEgressImage(): void {
   log(`building ${EGRESS_IMAGE}…`);
-  execFileSync("docker", ["build", "-q", "--label", STAND_IN_LABEL, "-t", EGRESS_IMAGE, join(SHIMS_DIR, "egress-proxy")], { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync("docker", ["build", "-q", "--label", STAND_IN_LABEL, "-t", EGRESS_IMAGE, join(SHIMS_DIR, "egress-proxy")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
 }
 
 /** Whether the images local containers need are in the engine. */

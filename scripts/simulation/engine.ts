@@ -76,8 +76,7 @@ interface Container {
 }
 
 type SimEvent =
-  | { atMs: number; seq: number; kind: "ready"; container: Container }
-  | { atMs: number; seq: number; kind: "done"; container: Container; input: number };
+  { atMs: number; seq: number; kind: "ready"; container: Container } | { atMs: number; seq: number; kind: "done"; container: Container; input: number };
 
 /** Binary min-heap on (atMs, seq): simultaneous events keep their scheduling order. */
 class EventQueue {
@@ -90,7 +89,7 @@ class EventQueue {
   push(e: SimEvent): void {
     const h = this.heap;
     h.push(e);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!before(h[i]!, h[parent]!)) break;
       [h[i], h[parent]] = [h[parent]!, h[i]!];
@@ -104,7 +103,7 @@ class EventQueue {
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

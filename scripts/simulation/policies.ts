@@ -242,7 +242,7 @@ function oracleBound(trace: PoolTrace, model: PoolModel): PoolResult {
   let running = 0;
   let levels = 0;
   let prevMs = 0;
-  for (let a = 0, e = 0; a < arrivals.length || e < ends.length; ) {
+  for (let a = 0, e = 0; a < arrivals.length || e < ends.length;) {
     const nowMs = Math.min(arrivals[a] ?? Infinity, ends[e] ?? Infinity);
     servingMs += levels * (nowMs - prevMs);
     prevMs = nowMs;

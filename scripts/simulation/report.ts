@@ -15,16 +15,27 @@ const pct = (x: number, digits = 1): string => `${(100 * x).toFixed(digits)} %`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** One row as `npm run simulate -- --json` prints it. */
-export function jsonRow({ trace, policy, metrics: m, costRatio }: ResultRow): { trace: string; policy: string; containerSeconds: number; xOracle: number; coldStartPct: number; p99WaitS: number } {
+export function jsonRow({ trace, policy, metrics: m, costRatio }: ResultRow): {
+  trace: string;
+  policy: string;
+  containerSeconds: number;
+  xOracle: number;
+  coldStartPct: number;
+  p99WaitS: number;
+} {
   const round = (x: number, digits: number): number => Number(x.toFixed(digits));
-  return { trace, policy, containerSeconds: Math.round(m.containerSeconds), xOracle: round(costRatio, 3), coldStartPct: round(100 * m.coldStartFraction, 3), p99WaitS: round(m.p99WaitMs / 1000, 2) };
+  return {
+    trace,
+    policy,
+    containerSeconds: Math.round(m.containerSeconds),
+    xOracle: round(costRatio, 3),
+    coldStartPct: round(100 * m.coldStartFraction, 3),
+    p99WaitS: round(m.p99WaitMs / 1000, 2),
+  };
 }
 
 export function markdownTable(rows: readonly ResultRow[]): string {
-  const lines = [
-    "| trace | policy | container-s | × oracle | idle | cold starts | p50 wait | p99 wait | starts |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|",
-  ];
+  const lines = ["| trace | policy | container-s | × oracle | idle | cold starts | p50 wait | p99 wait | starts |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"];
   for (const { trace, policy, metrics: m, costRatio } of rows) {
     lines.push(
       `| ${trace} | ${policy} | ${Math.round(m.containerSeconds).toLocaleString("en-US")} | ${costRatio.toFixed(2)} | ${pct(m.idleFraction)} | ${pct(m.coldStartFraction, 2)} | ${secs(m.p50WaitMs)} | ${secs(m.p99WaitMs)} | ${m.starts.toLocaleString("en-US")} |`,
@@ -61,16 +72,16 @@ export const FIXED_NAME = "squall (buffer 0)";
  */
 const WHY_MISSED: Record<string, string> = {
   "daily container-seconds":
-    "The daily pool is almost never idle (even at the trough an input comes every 5 s on average), so there is no quiet spell to learn and \"auto\" is the fixed window. " +
+    'The daily pool is almost never idle (even at the trough an input comes every 5 s on average), so there is no quiet spell to learn and "auto" is the fixed window. ' +
     "The cost above the bound is containers started for the day's fluctuations that live 60 s after their last input; releasing them sooner trades cold starts " +
-    "(\"keep-alive 60 s, extras 20 s\" above: cheaper, but more inputs wait for a start). Reaching 1.25× needs a forecast of the load (the daily cycle), not idle times.",
+    '("keep-alive 60 s, extras 20 s" above: cheaper, but more inputs wait for a start). Reaching 1.25× needs a forecast of the load (the daily cycle), not idle times.',
   "population container-seconds":
-    "Every function of the population is a Poisson process: its idle intervals are exponential, without a rhythm, so \"auto\" keeps the fixed window for all of them. " +
+    'Every function of the population is a Poisson process: its idle intervals are exponential, without a rhythm, so "auto" keeps the fixed window for all of them. ' +
     "For exponential idle times, keeping a container from the moment the pool goes idle is the cheapest way to any given cold-start rate (the next input is likeliest right away), " +
-    "so any cheaper keep-alive starts cold more often (\"keep-alive 60 s, extras 20 s\" above).",
+    'so any cheaper keep-alive starts cold more often ("keep-alive 60 s, extras 20 s" above).',
   "bursty container-seconds":
-    "The silences between bursts are exponential (mean 120 s): no rhythm, so \"auto\" keeps the fixed window. The cost is the containers a burst leaves behind; " +
-    "releasing those after 20 s instead of 60 s would meet this target (\"keep-alive 60 s, extras 20 s\" above) but start more inputs cold, which the first target forbids.",
+    'The silences between bursts are exponential (mean 120 s): no rhythm, so "auto" keeps the fixed window. The cost is the containers a burst leaves behind; ' +
+    'releasing those after 20 s instead of 60 s would meet this target ("keep-alive 60 s, extras 20 s" above) but start more inputs cold, which the first target forbids.',
 };
 
 /** The issue's targets for the auto policy, each met or missed by how much. */
@@ -83,7 +94,9 @@ function targets(rows: readonly ResultRow[], oracleName: string): string[] {
     if (!auto || !fixed) continue;
     const a = auto.metrics.coldStartFraction;
     const f = fixed.metrics.coldStartFraction;
-    out.push(`- **${trace}, cold starts** at most the fixed 60 s window's: ${pct(a, 3)} against ${pct(f, 3)}: ${a <= f ? "met" : `missed by ${pct(a - f, 3)}`}.`);
+    out.push(
+      `- **${trace}, cold starts** at most the fixed 60 s window's: ${pct(a, 3)} against ${pct(f, 3)}: ${a <= f ? "met" : `missed by ${pct(a - f, 3)}`}.`,
+    );
   }
   const cost = (trace: string, what: string, limit: (auto: ResultRow) => { bound: number; text: string }): void => {
     const auto = row(trace, AUTO_NAME);
@@ -92,7 +105,9 @@ function targets(rows: readonly ResultRow[], oracleName: string): string[] {
     const s = auto.metrics.containerSeconds;
     const met = s <= bound;
     const verdict = met ? "met" : `missed by ${Math.round(s - bound).toLocaleString("en-US")} container-s (${((s / bound - 1) * 100).toFixed(0)} % over)`;
-    out.push(`- **${trace}, container-seconds** ${text}: ${Math.round(s).toLocaleString("en-US")} against ${Math.round(bound).toLocaleString("en-US")}: ${verdict}.${met ? "" : ` ${WHY_MISSED[`${trace} ${what}`] ?? ""}`}`);
+    out.push(
+      `- **${trace}, container-seconds** ${text}: ${Math.round(s).toLocaleString("en-US")} against ${Math.round(bound).toLocaleString("en-US")}: ${verdict}.${met ? "" : ` ${WHY_MISSED[`${trace} ${what}`] ?? ""}`}`,
+    );
   };
   for (const trace of ["daily", "population"]) {
     cost(trace, "container-seconds", () => ({ bound: 1.25 * row(trace, oracleName)!.metrics.containerSeconds, text: "at most 1.25× the oracle's" }));
@@ -249,7 +264,9 @@ export function svgChart(rows: readonly ResultRow[]): string {
     out.push(`<text x="${PLOT.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#333">${Math.round(v * 100)} %</text>`);
   }
   out.push(`<rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.right - PLOT.left}" height="${PLOT.bottom - PLOT.top}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${(PLOT.left + PLOT.right) / 2}" y="${PLOT.bottom + 44}" text-anchor="middle" font-size="13">container-seconds ÷ oracle's (log scale; 1× = the clairvoyant bound)</text>`);
+  out.push(
+    `<text x="${(PLOT.left + PLOT.right) / 2}" y="${PLOT.bottom + 44}" text-anchor="middle" font-size="13">container-seconds ÷ oracle's (log scale; 1× = the clairvoyant bound)</text>`,
+  );
   const yMid = (PLOT.top + PLOT.bottom) / 2;
   out.push(`<text x="22" y="${yMid}" text-anchor="middle" font-size="13" transform="rotate(-90 22 ${yMid})">inputs that waited for a cold start</text>`);
 

@@ -69,7 +69,15 @@ function serviceTime(rng: Rng, medianMs: number): number {
  * A non-homogeneous Poisson process over [fromMs, toMs) by thinning: draw at
  * the peak rate and keep each arrival with probability rate(t) / peak.
  */
-function poissonArrivals(rng: Rng, fromMs: number, toMs: number, peakPerS: number, ratePerS: (ms: number) => number, medianServiceMs: number, out: TraceInput[]): void {
+function poissonArrivals(
+  rng: Rng,
+  fromMs: number,
+  toMs: number,
+  peakPerS: number,
+  ratePerS: (ms: number) => number,
+  medianServiceMs: number,
+  out: TraceInput[],
+): void {
   const meanGapMs = 1000 / peakPerS;
   for (let t = fromMs + rng.exponential(meanGapMs); t < toMs; t += rng.exponential(meanGapMs)) {
     if (rng.next() * peakPerS < ratePerS(t)) out.push({ arrivalMs: Math.floor(t), serviceMs: serviceTime(rng, medianServiceMs) });
@@ -254,7 +262,13 @@ export function wild(seed: number, o: WildOptions = WILD): Trace {
     const medianServiceMs = logUniform(rng, lo, hi);
     const inputs: TraceInput[] = [];
     if (kind < o.timerShare) {
-      timerArrivals(rng, TIMERS.periodsMs[Math.floor(rng.next() * TIMERS.periodsMs.length)]!, { durationMs: o.durationMs, jitterMs: TIMERS.jitterMs }, medianServiceMs, inputs);
+      timerArrivals(
+        rng,
+        TIMERS.periodsMs[Math.floor(rng.next() * TIMERS.periodsMs.length)]!,
+        { durationMs: o.durationMs, jitterMs: TIMERS.jitterMs },
+        medianServiceMs,
+        inputs,
+      );
     } else if (kind < o.timerShare + o.poissonShare) {
       const ratePerS = 1000 / logUniform(rng, ...o.poissonMeanGapRangeMs);
       poissonArrivals(rng, 0, o.durationMs, ratePerS, () => ratePerS, medianServiceMs, inputs);

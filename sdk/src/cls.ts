@@ -59,7 +59,12 @@ export class ClsHandle<P, T> {
   readonly #methods: readonly string[];
   readonly #localClass: (new (params: P) => T) | null;
 
-  constructor(readonly name: string, methods: readonly string[], resolve: ResolveTarget, localClass: (new (params: P) => T) | null) {
+  constructor(
+    readonly name: string,
+    methods: readonly string[],
+    resolve: ResolveTarget,
+    localClass: (new (params: P) => T) | null,
+  ) {
     this.#methods = methods;
     this.#resolve = resolve;
     this.#localClass = localClass;

@@ -23,8 +23,7 @@ export interface ClientConfig {
   token: string;
 }
 
-const HOW_TO_CONFIGURE =
-  "set SQUALL_URL and SQUALL_TOKEN, or run `npm run dev` to start the local platform and write the active profile to ~/.squall.toml";
+const HOW_TO_CONFIGURE = "set SQUALL_URL and SQUALL_TOKEN, or run `npm run dev` to start the local platform and write the active profile to ~/.squall.toml";
 
 function configPath(): string {
   return process.env.SQUALL_CONFIG_PATH || join(homedir(), ".squall.toml");
@@ -83,7 +82,8 @@ function activeProfile(config: SquallConfig): { name: string; profile: Profile }
   if (active.length > 1) throw new AuthError(`${config.path} marks several profiles active (${active.join(", ")}); keep one, or set SQUALL_PROFILE`);
   if (active.length === 1) return { name: active[0], profile: config.profiles[active[0]] };
   if (names.length === 1) return { name: names[0], profile: config.profiles[names[0]] };
-  if (names.length > 1) throw new AuthError(`${config.path} has several profiles (${names.join(", ")}) and none is active; set SQUALL_PROFILE or mark one with active = true`);
+  if (names.length > 1)
+    throw new AuthError(`${config.path} has several profiles (${names.join(", ")}) and none is active; set SQUALL_PROFILE or mark one with active = true`);
   return null;
 }
 

@@ -23,7 +23,10 @@ export class AuthError extends SquallError {
 /** A limit was hit; try again after `retryAfterMs`. */
 export class ResourceExhaustedError extends SquallError {
   override name = "ResourceExhaustedError";
-  constructor(message: string, readonly retryAfterMs: number) {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
     super(message);
   }
 }

@@ -17,7 +17,10 @@ const GATHER_PAUSE_MS = 100;
 type ResultsOf<T extends readonly FunctionCall<unknown>[]> = { -readonly [K in keyof T]: T[K] extends FunctionCall<infer R> ? R : never };
 
 export class FunctionCall<R = unknown> {
-  constructor(private readonly client: Client, readonly id: string) {}
+  constructor(
+    private readonly client: Client,
+    readonly id: string,
+  ) {}
 
   /** A handle on a call spawned earlier (e.g. in another process). */
   static fromId<R = unknown>(client: Client, id: string): FunctionCall<R> {
@@ -66,10 +69,11 @@ async function readResults(client: Client, positions: Map<string, number[]>, res
   const waiting = new Map(positions);
   while (waiting.size > 0) {
     const callIds = [...waiting.keys()].slice(0, MAX_CALLS_PER_RESULTS_READ);
-    const res = await withRetries(
-      () => http.send(ROUTES.getCallResults, { body: { callIds, waitMs: LONG_POLL_MS }, signal }),
-      { retryTransient: true, waitWhenExhausted: true, signal },
-    );
+    const res = await withRetries(() => http.send(ROUTES.getCallResults, { body: { callIds, waitMs: LONG_POLL_MS }, signal }), {
+      retryTransient: true,
+      waitWhenExhausted: true,
+      signal,
+    });
     if (res.missing.length > 0) throw new NotFoundError(`call ${res.missing[0]} not found`);
     for (const { callId, output } of res.results) {
       const value = resultOf(client, output);

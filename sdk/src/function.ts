@@ -17,7 +17,11 @@ export class FunctionHandle<Args extends unknown[], R> {
   readonly #local: ((...args: Args) => Promise<R>) | null;
 
   /** `name` reads as in messages: `evaluateModel`, or `Model.predict` for a class method. */
-  constructor(readonly name: string, resolve: ResolveTarget, local: ((...args: Args) => Promise<R>) | null) {
+  constructor(
+    readonly name: string,
+    resolve: ResolveTarget,
+    local: ((...args: Args) => Promise<R>) | null,
+  ) {
     this.#resolve = resolve;
     this.#local = local;
   }
@@ -36,10 +40,9 @@ export class FunctionHandle<Args extends unknown[], R> {
       requestId: crypto.randomUUID(),
     };
     // The request id makes a resend after a dropped connection find the call the first send started.
-    const res = await withRetries(
-      () => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }),
-      { retryTransient: true },
-    );
+    const res = await withRetries(() => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }), {
+      retryTransient: true,
+    });
     const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
     return resultOf<R>(target.client, output!);
   }

@@ -33,7 +33,10 @@ export type RouteArgs<R extends Route> = (PathParamName<R["path"]> extends never
   };
 
 export class Http {
-  constructor(readonly url: string, private readonly token: string) {}
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
 
   /** Sends a request on a route of the table: its method, its path with the parameters filled in, its body in the route's encoding. */
   send<R extends Route>(route: R, args: RouteArgs<R>): Promise<ResponseOf<R>> {

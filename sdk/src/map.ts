@@ -9,7 +9,18 @@ import type { CreateCallRequest, GetOutputsResponse, InputItem } from "./wire/ap
 import { InvalidError, RemoteError, UserCodeException } from "./errors.js";
 import { httpOf, withRetries, type Http } from "./http.js";
 import { reportProgress, sizeOf, type MapProgress } from "./progress.js";
-import { LONG_POLL_MS, MAX_ARGS_BYTES, checkArgsSize, checkSerializable, encodeArgs, encodeChecked, outcomeOf, targetFields, type CallTarget, type ResolveTarget } from "./calls.js";
+import {
+  LONG_POLL_MS,
+  MAX_ARGS_BYTES,
+  checkArgsSize,
+  checkSerializable,
+  encodeArgs,
+  encodeChecked,
+  outcomeOf,
+  targetFields,
+  type CallTarget,
+  type ResolveTarget,
+} from "./calls.js";
 import { ROUTES } from "./wire/routes.js";
 
 export const MAP_MAX_IN_FLIGHT = 1_000;
@@ -175,7 +186,10 @@ class MapRun {
   private readonly asCompleted: unknown[] = [];
   private readonly progress: MapProgress;
 
-  constructor(private readonly spec: MapSpec, private readonly target: CallTarget) {
+  constructor(
+    private readonly spec: MapSpec,
+    private readonly target: CallTarget,
+  ) {
     this.http = httpOf(target.client);
     this.source = toAsyncIterator(spec.inputs);
     this.progress = { call: spec.call, done: 0, total: sizeOf(spec.inputs), startedAtMs: Date.now(), finished: false };
@@ -277,7 +291,8 @@ class MapRun {
     try {
       while (batch.length < max) {
         const read = (this.pendingRead ??= this.source.next());
-        const result = batch.length === 0 ? await read : await Promise.race([read, (flush ??= new Promise((r) => (timer = setTimeout(() => r(FLUSH), FLUSH_AFTER_MS))))]);
+        const result =
+          batch.length === 0 ? await read : await Promise.race([read, (flush ??= new Promise((r) => (timer = setTimeout(() => r(FLUSH), FLUSH_AFTER_MS))))]);
         if (result === FLUSH) break;
         this.pendingRead = null;
         if (result.done) {

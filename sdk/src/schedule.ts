@@ -7,7 +7,10 @@ export class Cron {
   readonly timezone: string;
 
   /** `expression` has 5 fields (minute hour day-of-month month day-of-week); `timezone` defaults to UTC. */
-  constructor(readonly expression: string, options: { timezone?: string } = {}) {
+  constructor(
+    readonly expression: string,
+    options: { timezone?: string } = {},
+  ) {
     this.timezone = options.timezone ?? "UTC";
   }
 

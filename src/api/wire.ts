@@ -59,7 +59,10 @@ const FunctionManifestSchema = z.object({
   name: Name,
   kind: z.enum(["function", "class"]),
   options: OptionsSchema,
-  methods: z.array(z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/, "must be a method name")).max(200).optional(),
+  methods: z
+    .array(z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/, "must be a method name"))
+    .max(200)
+    .optional(),
 }) satisfies z.ZodType<wire.FunctionManifest>;
 
 const AppManifestSchema = z.object({
@@ -151,7 +154,10 @@ export const CreateCallRequest = z
     inputs: z.array(InputItem).max(MAX_INPUTS_PER_REQUEST),
     closed: z.boolean(),
     waitMs: z.number().int().min(0).max(60_000).optional(),
-    requestId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8 to 64 letters, digits, - or _").optional(),
+    requestId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8 to 64 letters, digits, - or _")
+      .optional(),
   })
   .openapi("CreateCallRequest") satisfies z.ZodType<wire.CreateCallRequest>;
 
@@ -174,9 +180,7 @@ export const UpdateAutoscalerResponse = AutoscalerSettingsSchema;
 
 export const GetLogsResponse = z
   .object({
-    lines: z.array(
-      z.object({ seq: z.number(), ts: z.number(), containerId: z.string(), callId: z.string().nullable(), stream: z.string(), text: z.string() }),
-    ),
+    lines: z.array(z.object({ seq: z.number(), ts: z.number(), containerId: z.string(), callId: z.string().nullable(), stream: z.string(), text: z.string() })),
     cursor: z.number(),
   })
   .openapi("GetLogsResponse") satisfies z.ZodType<wire.GetLogsResponse>;

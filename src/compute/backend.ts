@@ -22,7 +22,10 @@ export interface ComputeBackend {
 /** The platform has no container capacity now; try again after `retryAfterMs`. */
 export class CapacityError extends Error {
   override name = "CapacityError";
-  constructor(message: string, readonly retryAfterMs: number) {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
     super(message);
   }
 }
@@ -36,4 +39,3 @@ export class CapacityError extends Error {
 export class ContainerFailedError extends Error {
   override name = "ContainerFailedError";
 }
-

@@ -140,7 +140,9 @@ export class CloudflareBackend implements ComputeBackend {
    */
   private async classify(id: string, error: unknown): Promise<unknown> {
     const message = error instanceof Error ? error.message : String(error);
-    const exit = await this.runner(id).exitInfo().catch(() => null);
+    const exit = await this.runner(id)
+      .exitInfo()
+      .catch(() => null);
     if (isContainerFailure(message) || (exit !== null && isContainerFailure(exit))) {
       return new ContainerFailedError(`container ${id} failed to start: ${exit ?? message}`);
     }
@@ -162,4 +164,3 @@ const CONTAINER_FAILURE = /^exited with code|container exited before we could de
 export function isContainerFailure(message: string): boolean {
   return CONTAINER_FAILURE.test(message.replace(/^failed: /, ""));
 }
-

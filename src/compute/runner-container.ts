@@ -136,6 +136,10 @@ export class Runner extends Container<Env> {
 
 /** Env vars hold the container's secret, so storage keeps only a digest to compare against. */
 async function fingerprintOf(envVars: Record<string, string>): Promise<string> {
-  const canonical = JSON.stringify(Object.keys(envVars).sort().map((key) => [key, envVars[key]]));
+  const canonical = JSON.stringify(
+    Object.keys(envVars)
+      .sort()
+      .map((key) => [key, envVars[key]]),
+  );
   return sha256Hex(canonical);
 }

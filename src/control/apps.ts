@@ -56,7 +56,7 @@ function validateManifest(manifest: AppManifest): void {
     }
     if (seen.has(f.name)) throw invalid(`function "${f.name}" is defined twice`);
     seen.add(f.name);
-    if (f.kind === "class" && !(f.methods?.length)) throw invalid(`class "${f.name}" has no methods to call`);
+    if (f.kind === "class" && !f.methods?.length) throw invalid(`class "${f.name}" has no methods to call`);
     if (f.kind === "class" && f.options.schedule !== undefined) {
       throw invalid(`class "${f.name}": option "schedule" is for functions (a schedule runs one function); use scalingSchedule on classes`);
     }

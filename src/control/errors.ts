@@ -16,7 +16,11 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 export class ApiError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly retryAfterMs?: number) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
   }
   get status(): number {

@@ -157,7 +157,10 @@ export async function poolsOf<F extends Pick<FunctionRow, "id" | "kind">>(
   d: Db,
   fns: F[],
 ): Promise<Array<{ fn: F; stub: DurableObjectStub<FunctionPool> }>> {
-  const instances = await classInstancesOf(d, fns.filter((f) => f.kind === "class").map((f) => f.id));
+  const instances = await classInstancesOf(
+    d,
+    fns.filter((f) => f.kind === "class").map((f) => f.id),
+  );
   const byId = new Map(fns.map((f) => [f.id, f]));
   return [
     ...fns.filter((f) => f.kind === "function").map((fn) => ({ fn, stub: poolStub(env, fn.id, "") })),

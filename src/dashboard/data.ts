@@ -45,7 +45,10 @@ export async function appContents(d: Db, workspaceId: string, appName: string): 
   const app = await findApp(d, workspaceId, appName);
   if (!app) return null;
   const fns = (await functionsOfApp(d, app.id)).filter((f) => f.live).sort((a, b) => a.name.localeCompare(b.name));
-  const instances = await classInstancesOf(d, fns.filter((f) => f.kind === "class").map((f) => f.id));
+  const instances = await classInstancesOf(
+    d,
+    fns.filter((f) => f.kind === "class").map((f) => f.id),
+  );
   const functions = fns.map((fn): FunctionEntry => {
     if (fn.kind === "function") return { fn, pools: [{ key: fn.id, functionId: fn.id, instanceKey: "", params: null, paramsText: null }], instanceCount: 0 };
     const own = instances.filter((i) => i.functionId === fn.id).sort((a, b) => b.createdAt - a.createdAt);
@@ -134,13 +137,14 @@ function describeParams(paramsB64: string): string {
   let text: string;
   try {
     const value = decode(base64urlToBytes(paramsB64));
-    text = JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "bigint") return `${v}n`;
-      if (v instanceof Map) return Object.fromEntries(v);
-      if (v instanceof Set) return [...v];
-      if (v instanceof Uint8Array) return `<${v.byteLength} bytes>`;
-      return v;
-    }) ?? "undefined";
+    text =
+      JSON.stringify(value, (_key, v: unknown) => {
+        if (typeof v === "bigint") return `${v}n`;
+        if (v instanceof Map) return Object.fromEntries(v);
+        if (v instanceof Set) return [...v];
+        if (v instanceof Uint8Array) return `<${v.byteLength} bytes>`;
+        return v;
+      }) ?? "undefined";
   } catch {
     text = paramsB64;
   }

@@ -17,10 +17,14 @@ export function Layout(props: { title: string; signedIn: boolean; app?: string; 
       </head>
       <body data-app={props.app}>
         <header class="top">
-          <a href="/" class="brand">Squall</a>
+          <a href="/" class="brand">
+            Squall
+          </a>
           {props.signedIn && (
             <form method="post" action="/dashboard/sign-out">
-              <button type="submit" class="link">Sign out</button>
+              <button type="submit" class="link">
+                Sign out
+              </button>
             </form>
           )}
         </header>
@@ -40,14 +44,20 @@ export function SignInPage(props: { error?: string }) {
     <Layout title="Sign in · Squall" signedIn={false}>
       <section class="sign-in">
         <h1>Sign in</h1>
-        <p>Use a workspace token: the one <code>npm run dev</code> printed, or a new one from <code>npx squall token create</code>.</p>
+        <p>
+          Use a workspace token: the one <code>npm run dev</code> printed, or a new one from <code>npx squall token create</code>.
+        </p>
         <form method="post" action="/dashboard/sign-in">
           <label>
             Token
             <input name="token" type="password" autocomplete="current-password" required autofocus />
           </label>
           <button type="submit">Sign in</button>
-          {props.error && <p class="form-message error" role="alert">{props.error}</p>}
+          {props.error && (
+            <p class="form-message error" role="alert">
+              {props.error}
+            </p>
+          )}
         </form>
       </section>
     </Layout>
@@ -59,7 +69,9 @@ export function NotFoundPage(props: { message: string }) {
     <Layout title="Not found · Squall" signedIn={true}>
       <h1>Not found</h1>
       <p>{props.message}</p>
-      <p><a href="/">All apps</a></p>
+      <p>
+        <a href="/">All apps</a>
+      </p>
     </Layout>
   );
 }

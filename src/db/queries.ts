@@ -40,7 +40,13 @@ export async function createToken(d: Db, workspaceId: string, tokenHash: string)
 }
 
 export async function findApp(d: Db, workspaceId: string, name: string): Promise<AppRow | null> {
-  return (await d.select().from(schema.apps).where(and(eq(schema.apps.workspaceId, workspaceId), eq(schema.apps.name, name))).get()) ?? null;
+  return (
+    (await d
+      .select()
+      .from(schema.apps)
+      .where(and(eq(schema.apps.workspaceId, workspaceId), eq(schema.apps.name, name)))
+      .get()) ?? null
+  );
 }
 
 export interface DeployResult {
@@ -56,13 +62,7 @@ export interface DeployResult {
  * Records a deployment in one batch: the app (created or bumped), the
  * deployment, every function (ids kept across deploys), overrides cleared.
  */
-export async function recordDeployment(
-  d: Db,
-  workspaceId: string,
-  manifest: AppManifest,
-  bundleKey: string,
-  ephemeral: boolean,
-): Promise<DeployResult> {
+export async function recordDeployment(d: Db, workspaceId: string, manifest: AppManifest, bundleKey: string, ephemeral: boolean): Promise<DeployResult> {
   const now = Date.now();
   const existing = await findApp(d, workspaceId, manifest.name);
   const appId = existing?.id ?? randomId("ap-");
@@ -91,15 +91,20 @@ export async function recordDeployment(
 
   const appWrite = existing
     ? d.update(schema.apps).set({ state: "deployed", activeDeploymentId: deploymentId, version, ephemeral }).where(eq(schema.apps.id, appId))
-    : d.insert(schema.apps).values({ id: appId, workspaceId, name: manifest.name, state: "deployed", ephemeral, activeDeploymentId: deploymentId, version, createdAt: now });
+    : d
+        .insert(schema.apps)
+        .values({ id: appId, workspaceId, name: manifest.name, state: "deployed", ephemeral, activeDeploymentId: deploymentId, version, createdAt: now });
   const statements: BatchItem[] = [
     appWrite,
     d.insert(schema.deployments).values({ id: deploymentId, appId, version, bundleKey, manifest, createdAt: now }),
     ...functions.map((f) =>
-      d.insert(schema.functions).values(f).onConflictDoUpdate({
-        target: schema.functions.id,
-        set: { kind: f.kind, deploymentId, options: f.options, methods: f.methods, live: true, configVersion: f.configVersion },
-      }),
+      d
+        .insert(schema.functions)
+        .values(f)
+        .onConflictDoUpdate({
+          target: schema.functions.id,
+          set: { kind: f.kind, deploymentId, options: f.options, methods: f.methods, live: true, configVersion: f.configVersion },
+        }),
     ),
     ...removed.map((f) => d.update(schema.functions).set({ live: false, configVersion: f.configVersion }).where(eq(schema.functions.id, f.id))),
   ];
@@ -112,10 +117,26 @@ export async function recordDeployment(
 export async function listApps(d: Db, workspaceId: string): Promise<Array<AppRow & { deployedAt: number; functions: string[] }>> {
   const apps = await d.select().from(schema.apps).where(eq(schema.apps.workspaceId, workspaceId)).all();
   if (!apps.length) return [];
-  const fns = await d.select({ appId: schema.functions.appId, name: schema.functions.name, live: schema.functions.live })
-    .from(schema.functions).where(inArray(schema.functions.appId, apps.map((a) => a.id))).all();
-  const deps = await d.select({ id: schema.deployments.id, createdAt: schema.deployments.createdAt })
-    .from(schema.deployments).where(inArray(schema.deployments.id, apps.map((a) => a.activeDeploymentId ?? ""))).all();
+  const fns = await d
+    .select({ appId: schema.functions.appId, name: schema.functions.name, live: schema.functions.live })
+    .from(schema.functions)
+    .where(
+      inArray(
+        schema.functions.appId,
+        apps.map((a) => a.id),
+      ),
+    )
+    .all();
+  const deps = await d
+    .select({ id: schema.deployments.id, createdAt: schema.deployments.createdAt })
+    .from(schema.deployments)
+    .where(
+      inArray(
+        schema.deployments.id,
+        apps.map((a) => a.activeDeploymentId ?? ""),
+      ),
+    )
+    .all();
   const deployedAt = new Map(deps.map((x) => [x.id, x.createdAt]));
   return apps.map((a) => ({
     ...a,
@@ -159,7 +180,9 @@ export interface Overrides {
 }
 
 export async function overridesFor(d: Db, functionId: string, instanceKey: string): Promise<Overrides> {
-  const rows = await d.select().from(schema.autoscalerOverrides)
+  const rows = await d
+    .select()
+    .from(schema.autoscalerOverrides)
     .where(and(eq(schema.autoscalerOverrides.functionId, functionId), inArray(schema.autoscalerOverrides.instanceKey, instanceKey ? ["", instanceKey] : [""])))
     .all();
   // An instance inherits the function's overrides and adds its own on top.
@@ -189,10 +212,17 @@ export async function mergeOverride(d: Db, fn: FunctionRow, instanceKey: string,
   const t = schema.autoscalerOverrides;
   // json(?) keeps numbers numbers and null null (a maxContainers of null means no ceiling).
   const setEach = (column: typeof t.settings | typeof t.sources, value: (k: keyof AutoscalerUpdate) => SQL): SQL =>
-    keys.length === 0 ? sql`${column}` : sql`json_set(${column}, ${sql.join(keys.map((k) => sql`${`$.${k}`}, ${value(k)}`), sql`, `)})`;
+    keys.length === 0
+      ? sql`${column}`
+      : sql`json_set(${column}, ${sql.join(
+          keys.map((k) => sql`${`$.${k}`}, ${value(k)}`),
+          sql`, `,
+        )})`;
   const now = Date.now();
   const [, bumped] = await d.batch([
-    d.insert(t).values({ functionId: fn.id, instanceKey, settings, sources, updatedAt: now })
+    d
+      .insert(t)
+      .values({ functionId: fn.id, instanceKey, settings, sources, updatedAt: now })
       .onConflictDoUpdate({
         target: [t.functionId, t.instanceKey],
         set: {
@@ -201,7 +231,10 @@ export async function mergeOverride(d: Db, fn: FunctionRow, instanceKey: string,
           updatedAt: now,
         },
       }),
-    d.update(schema.functions).set({ configVersion: sql`${schema.functions.configVersion} + 1` }).where(eq(schema.functions.id, fn.id))
+    d
+      .update(schema.functions)
+      .set({ configVersion: sql`${schema.functions.configVersion} + 1` })
+      .where(eq(schema.functions.id, fn.id))
       .returning({ version: schema.functions.configVersion }),
   ]);
   return bumped[0]?.version ?? fn.configVersion + 1;

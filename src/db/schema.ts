@@ -14,7 +14,9 @@ export const tokens = sqliteTable(
   "tokens",
   {
     id: text("id").primaryKey(),
-    workspaceId: text("workspace_id").notNull().references(() => workspaces.id),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id),
     hash: text("hash").notNull(),
     createdAt: integer("created_at").notNull(),
   },
@@ -25,7 +27,9 @@ export const apps = sqliteTable(
   "apps",
   {
     id: text("id").primaryKey(),
-    workspaceId: text("workspace_id").notNull().references(() => workspaces.id),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id),
     name: text("name").notNull(),
     state: text("state", { enum: ["deployed", "stopped"] }).notNull(),
     ephemeral: integer("ephemeral", { mode: "boolean" }).notNull(),
@@ -38,7 +42,9 @@ export const apps = sqliteTable(
 
 export const deployments = sqliteTable("deployments", {
   id: text("id").primaryKey(),
-  appId: text("app_id").notNull().references(() => apps.id),
+  appId: text("app_id")
+    .notNull()
+    .references(() => apps.id),
   version: integer("version").notNull(),
   /** Key of the bundle in R2 (content-addressed: bundles/<sha256>.mjs). */
   bundleKey: text("bundle_key").notNull(),
@@ -55,7 +61,9 @@ export const functions = sqliteTable(
   "functions",
   {
     id: text("id").primaryKey(),
-    appId: text("app_id").notNull().references(() => apps.id),
+    appId: text("app_id")
+      .notNull()
+      .references(() => apps.id),
     name: text("name").notNull(),
     kind: text("kind", { enum: ["function", "class"] }).notNull(),
     deploymentId: text("deployment_id").notNull(),
@@ -73,7 +81,9 @@ export const functions = sqliteTable(
 export const classInstances = sqliteTable(
   "class_instances",
   {
-    functionId: text("function_id").notNull().references(() => functions.id),
+    functionId: text("function_id")
+      .notNull()
+      .references(() => functions.id),
     instanceKey: text("instance_key").notNull(),
     params: text("params").notNull(),
     createdAt: integer("created_at").notNull(),
@@ -89,7 +99,9 @@ export const classInstances = sqliteTable(
 export const autoscalerOverrides = sqliteTable(
   "autoscaler_overrides",
   {
-    functionId: text("function_id").notNull().references(() => functions.id),
+    functionId: text("function_id")
+      .notNull()
+      .references(() => functions.id),
     instanceKey: text("instance_key").notNull(),
     settings: text("settings", { mode: "json" }).notNull(),
     sources: text("sources", { mode: "json" }).notNull(),
@@ -103,7 +115,9 @@ export const schedules = sqliteTable(
   "schedules",
   {
     id: text("id").primaryKey(),
-    functionId: text("function_id").notNull().references(() => functions.id),
+    functionId: text("function_id")
+      .notNull()
+      .references(() => functions.id),
     kind: text("kind", { enum: ["run", "scaling"] }).notNull(),
     spec: text("spec", { mode: "json" }).notNull(),
     /** The due time (ms) last fired, so a late or repeated cron run fires each due time once. */

@@ -53,9 +53,7 @@ export function planScaling(config: ScalingConfig, load: PoolLoad, containers: r
   const live = containers.length;
   const start = Math.max(0, desired - live);
 
-  const idle = containers
-    .filter((c) => c.phase === "idle")
-    .sort((a, b) => (a.idleSinceMs ?? nowMs) - (b.idleSinceMs ?? nowMs));
+  const idle = containers.filter((c) => c.phase === "idle").sort((a, b) => (a.idleSinceMs ?? nowMs) - (b.idleSinceMs ?? nowMs));
   const stop: string[] = [];
   let remaining = live;
 

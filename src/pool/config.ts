@@ -58,7 +58,7 @@ export type SettingOrigin = "declared" | "override" | "schedule" | "clamped";
 /** Where each effective setting comes from: the declared options, an override, a scaling schedule, or the min-to-max clamp. */
 export function settingOrigins(config: PoolConfig): Record<keyof AutoscalerSettings, SettingOrigin> {
   const origin = (key: keyof AutoscalerSettings): SettingOrigin =>
-    config.overrides[key] === undefined ? "declared" : config.overrideSources[key] ?? "override";
+    config.overrides[key] === undefined ? "declared" : (config.overrideSources[key] ?? "override");
   return {
     minContainers: minClamped(layered(config)) ? "clamped" : origin("minContainers"),
     maxContainers: origin("maxContainers"),

@@ -182,9 +182,10 @@ export class ContainerFleet implements Fleet {
       containerId: id,
       deploymentId: config.deploymentId,
       bundleUrl: `${config.publicUrl}${pathOf(ROUTES.bundle, { deploymentId: config.deploymentId })}?container=${encodeURIComponent(id)}`,
-      target: config.kind === "class" && config.params !== null
-        ? { kind: "class", name: config.functionName, params: base64urlToBytes(config.params) }
-        : { kind: "function", name: config.functionName },
+      target:
+        config.kind === "class" && config.params !== null
+          ? { kind: "class", name: config.functionName, params: base64urlToBytes(config.params) }
+          : { kind: "function", name: config.functionName },
       maxInputs: config.options.maxInputs,
     });
   }
@@ -197,19 +198,21 @@ export class ContainerFleet implements Fleet {
       const conn = this.connections.get(id);
       if (!conn || conn.ws !== ws) return;
       conn.lastSeenMs = this.now();
-      void frameBytes(event.data).then((bytes) => {
-        let message: RunnerToPool;
-        try {
-          message = decode<RunnerToPool>(bytes);
-        } catch {
-          console.warn(`container ${id} sent a frame that is not CBOR; ignored`);
-          return;
-        }
-        return this.onRunnerMessage(id, message);
-      }).catch((err: unknown) => {
-        // Unacknowledged outputs stay with the runner, which sends them again on its next connection.
-        console.error(`pool ${this.host.config()?.functionName ?? ""}: a message from container ${id} failed: ${(err as Error).message}`);
-      });
+      void frameBytes(event.data)
+        .then((bytes) => {
+          let message: RunnerToPool;
+          try {
+            message = decode<RunnerToPool>(bytes);
+          } catch {
+            console.warn(`container ${id} sent a frame that is not CBOR; ignored`);
+            return;
+          }
+          return this.onRunnerMessage(id, message);
+        })
+        .catch((err: unknown) => {
+          // Unacknowledged outputs stay with the runner, which sends them again on its next connection.
+          console.error(`pool ${this.host.config()?.functionName ?? ""}: a message from container ${id} failed: ${(err as Error).message}`);
+        });
     });
     const onClose = (): void => {
       const conn = this.connections.get(id);
@@ -323,7 +326,10 @@ export class ContainerFleet implements Fleet {
     const now = this.now();
     for (const input of this.store.runningOn(id)) {
       if (input.losses + 1 >= limits.MAX_CONTAINER_LOSSES) {
-        const value = encode({ name: "RemoteError", message: `the container running this input stopped unexpectedly ${input.losses + 1} times (last: ${why})` });
+        const value = encode({
+          name: "RemoteError",
+          message: `the container running this input stopped unexpectedly ${input.losses + 1} times (last: ${why})`,
+        });
         this.host.finish(input, "platform_error", value, now);
       } else {
         this.store.requeue(input, now, { loss: true });

@@ -182,7 +182,11 @@ export class FunctionPool extends DurableObject<Env> {
     // One transaction: a call is never left without the inputs it came with.
     this.ctx.storage.transactionSync(() => {
       this.store.createCall(callId, args.kind, args.closed, now, args.requestId);
-      this.store.addInputs(callId, args.kind, args.inputs.map((i) => ({ ...i, method: args.method })));
+      this.store.addInputs(
+        callId,
+        args.kind,
+        args.inputs.map((i) => ({ ...i, method: args.method })),
+      );
     });
     this.onLoadChange();
     const out = await this.readOutputs(callId, 0, args.waitMs);
@@ -208,7 +212,11 @@ export class FunctionPool extends DurableObject<Env> {
     }
     const admitted = this.checkAdmission(fresh.length);
     if (!admitted.ok) return admitted;
-    const added = this.store.addInputs(callId, "map", fresh.map((i) => ({ ...i, method })));
+    const added = this.store.addInputs(
+      callId,
+      "map",
+      fresh.map((i) => ({ ...i, method })),
+    );
     if (closed) this.store.closeCall(callId);
     this.store.touchCall(callId, this.clock.now());
     if (added > 0) this.onLoadChange();
@@ -229,7 +237,11 @@ export class FunctionPool extends DurableObject<Env> {
    * at once; waits up to waitMs for the first when none is ready. Calls that
    * are not this workspace's are missing, exactly like calls that never existed.
    */
-  async readResults(workspaceId: string, callIds: readonly string[], waitMs: number): Promise<{ results: Array<{ callId: string; output: OutputItem }>; missing: string[] }> {
+  async readResults(
+    workspaceId: string,
+    callIds: readonly string[],
+    waitMs: number,
+  ): Promise<{ results: Array<{ callId: string; output: OutputItem }>; missing: string[] }> {
     const own = this.config !== null && this.config.workspaceId === workspaceId;
     const existing = own ? this.store.existingCalls(callIds) : new Set<string>();
     const known = callIds.filter((id) => existing.has(id));
@@ -240,7 +252,10 @@ export class FunctionPool extends DurableObject<Env> {
       rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
     }
     // A result read now stays readable for its TTL from now, as with a single call's read.
-    this.store.touchCalls(rows.map((r) => r.callId), this.clock.now());
+    this.store.touchCalls(
+      rows.map((r) => r.callId),
+      this.clock.now(),
+    );
     return { results: rows.map((r) => ({ callId: r.callId, output: { idx: r.idx, status: r.status, value: r.value } })), missing };
   }
 
@@ -499,9 +514,7 @@ export class FunctionPool extends DurableObject<Env> {
   private pump(): void {
     if (!this.config || this.stopped) return;
     const config = this.config;
-    const ready = this.store
-      .containers()
-      .filter((c) => c.state === "ready" && c.deploymentId === config.deploymentId && this.fleet.accepting(c.id));
+    const ready = this.store.containers().filter((c) => c.state === "ready" && c.deploymentId === config.deploymentId && this.fleet.accepting(c.id));
     if (!ready.length) return;
     const now = this.clock.now();
     const { targetInputs, maxInputs, timeoutMs } = config.options;
@@ -514,7 +527,6 @@ export class FunctionPool extends DurableObject<Env> {
       this.fleet.sendInputs(grant.containerId, inputs);
     }
   }
-
 }
 
 function isDone(call: { kind: CallKind; closed: number; total: number; done: number }): boolean {

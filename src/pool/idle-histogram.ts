@@ -146,8 +146,11 @@ export function parseRhythm(raw: unknown): PoolRhythm {
   if (
     typeof r.busy !== "boolean" ||
     !(r.idleSinceMs === null || nonNegative(r.idleSinceMs)) ||
-    h === null || typeof h !== "object" ||
-    !Array.isArray(h.counts) || h.counts.length !== BIN_COUNT || !h.counts.every(nonNegative) ||
+    h === null ||
+    typeof h !== "object" ||
+    !Array.isArray(h.counts) ||
+    h.counts.length !== BIN_COUNT ||
+    !h.counts.every(nonNegative) ||
     !nonNegative(h.outOfBounds) ||
     !(r.startupMs === null || nonNegative(r.startupMs))
   ) {

@@ -155,7 +155,10 @@ export function decideKeepAlive({ rhythm, nowMs, startupMs }: KeepAliveInput): K
   const fixedPlan = predict(h, { releaseAtIdle: false, prewarmAfterMs: 0, keepMs: KEEP_ALIVE.fallbackWindowMs, startupMs });
   let rejected = "";
   let chosen: { keepAliveMs: number; prewarmAfterMs: number; why: string } | null = null;
-  for (const [label, { headMs, tailMs }] of [["5th and 99th percentiles", paper], ["shortest and longest", edges(0, 1)]] as const) {
+  for (const [label, { headMs, tailMs }] of [
+    ["5th and 99th percentiles", paper],
+    ["shortest and longest", edges(0, 1)],
+  ] as const) {
     const keepAliveMs = Math.round(tailMs * (1 + KEEP_ALIVE.tailMargin));
     const prewarmAfterMs = Math.round(headMs * (1 - KEEP_ALIVE.headMargin) - startupMs);
     const why = `learned from ${Math.round(samples)} idle intervals (${label} ${seconds(headMs)}, ${seconds(tailMs)})`;
@@ -169,7 +172,11 @@ export function decideKeepAlive({ rhythm, nowMs, startupMs }: KeepAliveInput): K
       `${pct(plan.coldShare)} cold, ${seconds(plan.containerMs)} of container per idle interval; ` +
       `fixed window ${pct(fixedPlan.coldShare)}, ${seconds(fixedPlan.containerMs)}`;
     if (plan.coldShare <= fixedPlan.coldShare && plan.containerMs <= fixedPlan.containerMs) {
-      chosen = { keepAliveMs, prewarmAfterMs, why: `${why}: releases containers when idle, pre-warms one ${seconds(prewarmAfterMs)} later, keeps it until ${seconds(keepAliveMs)} (${versus})` };
+      chosen = {
+        keepAliveMs,
+        prewarmAfterMs,
+        why: `${why}: releases containers when idle, pre-warms one ${seconds(prewarmAfterMs)} later, keeps it until ${seconds(keepAliveMs)} (${versus})`,
+      };
       break;
     }
     rejected ||= `${why}, but pre-warming would not beat the fixed window (${versus})`;

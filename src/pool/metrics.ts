@@ -48,7 +48,8 @@ export class MetricsSampler {
 
   record(s: FunctionStats, now: number): void {
     const last = this.lastPoint;
-    const changed = !last || last.starting !== s.containers.starting || last.idle !== s.containers.idle || last.busy !== s.containers.busy || last.backlog !== s.backlog;
+    const changed =
+      !last || last.starting !== s.containers.starting || last.idle !== s.containers.idle || last.busy !== s.containers.busy || last.backlog !== s.backlog;
     if (!changed && now - last.ts < METRIC_INTERVAL_MS) return;
     if (last && !changed && last.running === 0 && s.runningInputs === 0 && this.completed === 0 && now - last.ts < IDLE_METRIC_INTERVAL_MS) return;
     const point: MetricPoint = {

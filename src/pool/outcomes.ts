@@ -90,7 +90,10 @@ export class InputOutcomes {
     if (!config) return;
     const { store } = this.deps;
     const now = this.deps.clock.now();
-    const running = store.getRunning(outputs.map((o) => o.id), containerId);
+    const running = store.getRunning(
+      outputs.map((o) => o.id),
+      containerId,
+    );
     const retries = config.options.retries;
     let finished = 0;
     for (const o of outputs) {

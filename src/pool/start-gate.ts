@@ -149,4 +149,3 @@ export async function classifyStartError(error: unknown, describeExit: () => Pro
   const exit = await describeExit().catch(() => null);
   return exit ? { kind: "container", message: `${message}; the container ${exit}` } : { kind: "platform", message };
 }
-

@@ -194,8 +194,14 @@ export class PoolStore {
     if (!rows.length) return null;
     const r = rows[0];
     return {
-      id: r.id as string, kind: r.kind as CallKind, closed: r.closed as number, total: r.total as number,
-      done: r.done as number, cancelled: r.cancelled as number, createdAt: r.created_at as number, touchedAt: r.touched_at as number,
+      id: r.id as string,
+      kind: r.kind as CallKind,
+      closed: r.closed as number,
+      total: r.total as number,
+      done: r.done as number,
+      cancelled: r.cancelled as number,
+      createdAt: r.created_at as number,
+      touchedAt: r.touched_at as number,
     };
   }
   closeCall(id: string): void {
@@ -223,7 +229,10 @@ export class PoolStore {
     this.sql.exec("UPDATE calls SET cancelled = 1, closed = 1 WHERE id = ?", id);
   }
   deleteCall(id: string): void {
-    for (const r of this.sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs WHERE call_id = ? GROUP BY state, kind", id)) {
+    for (const r of this.sql.exec<{ state: string; kind: string; n: number }>(
+      "SELECT state, kind, COUNT(*) AS n FROM inputs WHERE call_id = ? GROUP BY state, kind",
+      id,
+    )) {
       this.adjust(r.state, r.kind, -r.n);
     }
     const call = this.getCall(id);
@@ -240,7 +249,10 @@ export class PoolStore {
       .exec<{ id: string }>(
         `SELECT id FROM calls WHERE touched_at < ?1
            AND ((closed = 1 AND done >= total AND touched_at < ?2) OR (kind = 'map' AND touched_at < ?3)) LIMIT ?4`,
-        now - Math.min(resultTtlMs, abandonedMapTtlMs), now - resultTtlMs, now - abandonedMapTtlMs, EXPIRED_CALLS_PER_SWEEP,
+        now - Math.min(resultTtlMs, abandonedMapTtlMs),
+        now - resultTtlMs,
+        now - abandonedMapTtlMs,
+        EXPIRED_CALLS_PER_SWEEP,
       )
       .toArray()
       .map((r) => r.id);
@@ -251,12 +263,17 @@ export class PoolStore {
     if (updated.rowsWritten > 0) this.counts.awaitingDelivery--;
     this.sql.exec(
       "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, 0, 'cancelled', ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
-      callId, blob(value), now,
+      callId,
+      blob(value),
+      now,
     );
   }
   /** Spawned calls admitted but not delivered from the queue yet (they have no input row to cancel). */
   undeliveredSpawns(): string[] {
-    return this.sql.exec<{ id: string }>("SELECT id FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").toArray().map((r) => r.id);
+    return this.sql
+      .exec<{ id: string }>("SELECT id FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0")
+      .toArray()
+      .map((r) => r.id);
   }
   hasCalls(): boolean {
     return this.sql.exec("SELECT 1 FROM calls LIMIT 1").toArray().length > 0;
@@ -269,7 +286,11 @@ export class PoolStore {
     for (const input of inputs) {
       const cursor = this.sql.exec(
         "INSERT INTO inputs (call_id, idx, kind, method, args, state) VALUES (?, ?, ?, ?, ?, 'pending') ON CONFLICT(call_id, idx) DO NOTHING",
-        callId, input.idx, kind, input.method ?? null, blob(input.args),
+        callId,
+        input.idx,
+        kind,
+        input.method ?? null,
+        blob(input.args),
       );
       added += cursor.rowsWritten > 0 ? 1 : 0;
     }
@@ -293,7 +314,8 @@ export class PoolStore {
     const rows = this.sql
       .exec<Record<string, SqlStorageValue>>(
         "SELECT id, call_id, idx, kind, method, args FROM inputs INDEXED BY inputs_queue WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
-        now, limit,
+        now,
+        limit,
       )
       .toArray();
     if (!rows.length) return [];
@@ -306,10 +328,18 @@ export class PoolStore {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
       this.sql.exec(
         `UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE id IN (${chunk.map(() => "?").join(",")})`,
-        containerId, now + timeoutMs, ...chunk,
+        containerId,
+        now + timeoutMs,
+        ...chunk,
       );
     }
-    return rows.map((r) => ({ id: r.id as number, callId: r.call_id as string, idx: r.idx as number, method: (r.method as string | null) ?? null, args: bytes(r.args) }));
+    return rows.map((r) => ({
+      id: r.id as number,
+      callId: r.call_id as string,
+      idx: r.idx as number,
+      method: (r.method as string | null) ?? null,
+      args: bytes(r.args),
+    }));
   }
   getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput> {
     const out = new Map<number, RunningInput>();
@@ -319,7 +349,8 @@ export class PoolStore {
         .exec<Record<string, SqlStorageValue>>(
           `SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs
             WHERE state = 'running' AND container_id = ? AND id IN (${chunk.map(() => "?").join(",")})`,
-          containerId, ...chunk,
+          containerId,
+          ...chunk,
         )
         .toArray();
       for (const r of rows) out.set(r.id as number, toRunning(r));
@@ -328,13 +359,19 @@ export class PoolStore {
   }
   runningOn(containerId: string): RunningInput[] {
     return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND container_id = ?", containerId)
+      .exec<Record<string, SqlStorageValue>>(
+        "SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND container_id = ?",
+        containerId,
+      )
       .toArray()
       .map(toRunning);
   }
   overdue(now: number): RunningInput[] {
     return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND deadline <= ? LIMIT 1000", now)
+      .exec<Record<string, SqlStorageValue>>(
+        "SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND deadline <= ? LIMIT 1000",
+        now,
+      )
       .toArray()
       .map(toRunning);
   }
@@ -343,7 +380,10 @@ export class PoolStore {
     const updated = this.sql.exec(
       `UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ?
          WHERE id = ? AND state = 'running'`,
-      notBefore, counts.failure ? 1 : 0, counts.loss ? 1 : 0, input.id,
+      notBefore,
+      counts.failure ? 1 : 0,
+      counts.loss ? 1 : 0,
+      input.id,
     );
     if (updated.rowsWritten > 0) {
       this.counts.running--;
@@ -353,27 +393,42 @@ export class PoolStore {
   /** Records an input's final output (and its line in the history) and removes the input. */
   complete(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number, timeoutMs = 0): void {
     const row = this.sql
-      .exec<{ container_id: string | null; deadline: number | null; state: string; kind: string }>("SELECT container_id, deadline, state, kind FROM inputs WHERE id = ?", input.id)
+      .exec<{ container_id: string | null; deadline: number | null; state: string; kind: string }>(
+        "SELECT container_id, deadline, state, kind FROM inputs WHERE id = ?",
+        input.id,
+      )
       .toArray()[0];
     if (row) this.adjust(row.state, row.kind, -1);
     this.sql.exec(
       "INSERT INTO history (call_id, idx, status, container_id, started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      input.callId, input.idx, status, row?.container_id ?? null, row?.deadline != null ? row.deadline - timeoutMs : null, now,
+      input.callId,
+      input.idx,
+      status,
+      row?.container_id ?? null,
+      row?.deadline != null ? row.deadline - timeoutMs : null,
+      now,
       status === "success" ? null : blob(value),
     );
     if (++this.historySinceTrim >= HISTORY_ROWS) this.trimHistory();
     this.sql.exec("DELETE FROM inputs WHERE id = ?", input.id);
     this.sql.exec(
       "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
-      input.callId, input.idx, status, blob(value), now,
+      input.callId,
+      input.idx,
+      status,
+      blob(value),
+      now,
     );
     this.sql.exec("UPDATE calls SET done = done + 1, touched_at = ? WHERE id = ?", now, input.callId);
   }
   /** Inputs of a call (or of every call, when null), for cancellation. */
   inputsOf(callId: string | null): Array<RunningInput & { state: InputState }> {
-    const rows = callId === null
-      ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs").toArray()
-      : this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs WHERE call_id = ?", callId).toArray();
+    const rows =
+      callId === null
+        ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs").toArray()
+        : this.sql
+            .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs WHERE call_id = ?", callId)
+            .toArray();
     return rows.map((r) => ({ ...toRunning(r), state: r.state as InputState }));
   }
   earliestNotBefore(now: number): number | null {
@@ -391,7 +446,12 @@ export class PoolStore {
   // ---- outputs ----
   readOutputs(callId: string, afterSeq: number, limit: number): OutputRow[] {
     return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT seq, idx, status, value FROM outputs WHERE call_id = ? AND seq > ? ORDER BY seq LIMIT ?", callId, afterSeq, limit)
+      .exec<Record<string, SqlStorageValue>>(
+        "SELECT seq, idx, status, value FROM outputs WHERE call_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        callId,
+        afterSeq,
+        limit,
+      )
       .toArray()
       .map((r) => ({ seq: r.seq as number, idx: r.idx as number, status: r.status as OutputStatus, value: bytes(r.value) }));
   }
@@ -430,15 +490,26 @@ export class PoolStore {
 
   // ---- containers ----
   addContainer(c: { id: string; deploymentId: string; secret: string; now: number }): void {
-    this.sql.exec("INSERT INTO containers (id, state, deployment_id, secret, started_at) VALUES (?, 'starting', ?, ?, ?)", c.id, c.deploymentId, c.secret, c.now);
+    this.sql.exec(
+      "INSERT INTO containers (id, state, deployment_id, secret, started_at) VALUES (?, 'starting', ?, ?, ?)",
+      c.id,
+      c.deploymentId,
+      c.secret,
+      c.now,
+    );
   }
   containers(): ContainerRow[] {
     return this.sql
       .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers ORDER BY started_at")
       .toArray()
       .map((r) => ({
-        id: r.id as string, state: r.state as ContainerState, deploymentId: r.deployment_id as string, secret: r.secret as string,
-        startedAt: r.started_at as number, idleSince: (r.idle_since as number | null) ?? null, running: r.running as number,
+        id: r.id as string,
+        state: r.state as ContainerState,
+        deploymentId: r.deployment_id as string,
+        secret: r.secret as string,
+        startedAt: r.started_at as number,
+        idleSince: (r.idle_since as number | null) ?? null,
+        running: r.running as number,
       }));
   }
   setContainerSecret(id: string, secret: string): void {
@@ -452,7 +523,10 @@ export class PoolStore {
     this.sql.exec(
       `UPDATE containers SET running = MAX(0, running + ?),
          idle_since = CASE WHEN MAX(0, running + ?) = 0 THEN COALESCE(idle_since, ?) ELSE NULL END WHERE id = ?`,
-      delta, delta, now, id,
+      delta,
+      delta,
+      now,
+      id,
     );
   }
   markReady(id: string, now: number): void {
@@ -470,18 +544,32 @@ export class PoolStore {
   recentHistory(limit: number): HistoryRow[] {
     this.trimHistory();
     return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT call_id, idx, status, container_id, started_at, finished_at, error FROM history ORDER BY seq DESC LIMIT ?", limit)
+      .exec<Record<string, SqlStorageValue>>(
+        "SELECT call_id, idx, status, container_id, started_at, finished_at, error FROM history ORDER BY seq DESC LIMIT ?",
+        limit,
+      )
       .toArray()
       .map((r) => ({
-        callId: r.call_id as string, idx: r.idx as number, status: r.status as OutputStatus,
-        containerId: (r.container_id as string | null) ?? null, startedAt: (r.started_at as number | null) ?? null,
-        finishedAt: r.finished_at as number, error: r.error ? bytes(r.error) : null,
+        callId: r.call_id as string,
+        idx: r.idx as number,
+        status: r.status as OutputStatus,
+        containerId: (r.container_id as string | null) ?? null,
+        startedAt: (r.started_at as number | null) ?? null,
+        finishedAt: r.finished_at as number,
+        error: r.error ? bytes(r.error) : null,
       }));
   }
   recordMetric(p: MetricPoint): void {
     this.sql.exec(
       "INSERT OR REPLACE INTO metrics (ts, starting, idle, busy, backlog, running, completed, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      p.ts, p.starting, p.idle, p.busy, p.backlog, p.running, p.completed, p.failed,
+      p.ts,
+      p.starting,
+      p.idle,
+      p.busy,
+      p.backlog,
+      p.running,
+      p.completed,
+      p.failed,
     );
     this.sql.exec("DELETE FROM metrics WHERE ts < ?", p.ts - METRICS_WINDOW_MS);
   }
@@ -489,7 +577,16 @@ export class PoolStore {
     return this.sql
       .exec<Record<string, number>>("SELECT ts, starting, idle, busy, backlog, running, completed, failed FROM metrics WHERE ts >= ? ORDER BY ts", sinceMs)
       .toArray()
-      .map((r) => ({ ts: r.ts, starting: r.starting, idle: r.idle, busy: r.busy, backlog: r.backlog, running: r.running, completed: r.completed, failed: r.failed }));
+      .map((r) => ({
+        ts: r.ts,
+        starting: r.starting,
+        idle: r.idle,
+        busy: r.busy,
+        backlog: r.backlog,
+        running: r.running,
+        completed: r.completed,
+        failed: r.failed,
+      }));
   }
 
   // ---- logs ----
@@ -501,11 +598,19 @@ export class PoolStore {
   }
   readLogs(afterSeq: number, limit: number): Array<{ seq: number; ts: number; containerId: string; callId: string | null; stream: string; text: string }> {
     return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT seq, ts, container_id, call_id, stream, text FROM logs WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit)
+      .exec<Record<string, SqlStorageValue>>(
+        "SELECT seq, ts, container_id, call_id, stream, text FROM logs WHERE seq > ? ORDER BY seq LIMIT ?",
+        afterSeq,
+        limit,
+      )
       .toArray()
       .map((r) => ({
-        seq: r.seq as number, ts: r.ts as number, containerId: r.container_id as string,
-        callId: (r.call_id as string | null) ?? null, stream: r.stream as string, text: r.text as string,
+        seq: r.seq as number,
+        ts: r.ts as number,
+        containerId: r.container_id as string,
+        callId: (r.call_id as string | null) ?? null,
+        stream: r.stream as string,
+        text: r.text as string,
       }));
   }
   callIdOfInput(id: number): string | null {
@@ -516,7 +621,12 @@ export class PoolStore {
 
 function toRunning(r: Record<string, SqlStorageValue>): RunningInput {
   return {
-    id: r.id as number, callId: r.call_id as string, idx: r.idx as number, kind: r.kind as CallKind,
-    containerId: r.container_id as string, failures: r.failures as number, losses: r.losses as number,
+    id: r.id as number,
+    callId: r.call_id as string,
+    idx: r.idx as number,
+    kind: r.kind as CallKind,
+    containerId: r.container_id as string,
+    failures: r.failures as number,
+    losses: r.losses as number,
   };
 }

@@ -62,12 +62,7 @@ export function latestDueAt(spec: ScheduleSpec, nowMs: number, anchorMs: number)
  * fired, else null. The caller stores dueAtMs as last_due_at with the
  * conditional update described at the top of this file.
  */
-export function dueRun(
-  spec: ScheduleSpec,
-  lastDueAtMs: number | null,
-  nowMs: number,
-  anchorMs: number,
-): { dueAtMs: number } | null {
+export function dueRun(spec: ScheduleSpec, lastDueAtMs: number | null, nowMs: number, anchorMs: number): { dueAtMs: number } | null {
   const dueAtMs = latestDueAt(spec, nowMs, anchorMs);
   if (dueAtMs === null || (lastDueAtMs !== null && dueAtMs <= lastDueAtMs)) return null;
   return { dueAtMs };
@@ -100,10 +95,7 @@ export function nextRuns(spec: ScheduleSpec, fromMs: number, count: number, anch
  * Like dueRun, the caller applies it only if dueAtMs is newer than the
  * stored last_due_at.
  */
-export function activeScalingEntry(
-  entries: ReadonlyArray<{ cron: string; timezone: string }>,
-  nowMs: number,
-): { index: number; dueAtMs: number } | null {
+export function activeScalingEntry(entries: ReadonlyArray<{ cron: string; timezone: string }>, nowMs: number): { index: number; dueAtMs: number } | null {
   let active: { index: number; dueAtMs: number } | null = null;
   for (const [index, entry] of entries.entries()) {
     const dueAtMs = latestCronDue(entry.cron, entry.timezone, nowMs, nowMs - SCALING_LOOKBACK);

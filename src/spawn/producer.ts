@@ -58,9 +58,10 @@ function messagesOf(poolId: string, calls: SpawnDelivery[]): Array<{ body: Spawn
   const messages: Array<{ body: SpawnMessage; bytes: number }> = [];
   let current: { body: SpawnMessage; bytes: number } | null = null;
   for (const call of calls) {
-    const entry: SpawnMessage["calls"][number] = call.args.byteLength > INLINE_ARGS_BYTES
-      ? { callId: call.callId, argsKey: argsKeyOf(call.callId), method: call.method ?? undefined }
-      : { callId: call.callId, args: call.args, method: call.method ?? undefined };
+    const entry: SpawnMessage["calls"][number] =
+      call.args.byteLength > INLINE_ARGS_BYTES
+        ? { callId: call.callId, argsKey: argsKeyOf(call.callId), method: call.method ?? undefined }
+        : { callId: call.callId, args: call.args, method: call.method ?? undefined };
     const size = (entry.args?.byteLength ?? 0) + CALL_OVERHEAD_BYTES;
     if (!current || current.bytes + size > MAX_MESSAGE_BYTES) {
       current = { body: { poolId, calls: [] }, bytes: 0 };
@@ -75,7 +76,7 @@ function messagesOf(poolId: string, calls: SpawnDelivery[]): Array<{ body: Spawn
 /** Messages grouped into sendBatch calls of at most MAX_BATCH_MESSAGES and MAX_BATCH_BYTES. */
 function batchesOf(messages: Array<{ body: SpawnMessage; bytes: number }>): Array<Array<MessageSendRequest<SpawnMessage>>> {
   const batches: Array<Array<MessageSendRequest<SpawnMessage>>> = [];
-  for (let i = 0; i < messages.length; ) {
+  for (let i = 0; i < messages.length;) {
     const batch: Array<MessageSendRequest<SpawnMessage>> = [];
     let bytes = 0;
     while (i < messages.length && batch.length < MAX_BATCH_MESSAGES && bytes + messages[i].bytes <= MAX_BATCH_BYTES) {

@@ -66,7 +66,12 @@ describe("the dashboard", () => {
     const pointsBefore = await chartPoints();
 
     const slowSquare = await client().functions.fromName<[number], number>("dashboard-demo", "slowSquare");
-    const map = slowSquare.map(Array.from({ length: 24 }, (_, i) => i), { returnExceptions: true }).toArray();
+    const map = slowSquare
+      .map(
+        Array.from({ length: 24 }, (_, i) => i),
+        { returnExceptions: true },
+      )
+      .toArray();
     const peak = await eventually("containers on the page", async () => {
       const n = Number(await shown("containers"));
       return n > 0 ? n : undefined;
@@ -122,7 +127,9 @@ describe("the dashboard", () => {
     await form.getByRole("button", { name: "Save" }).click();
     await form.getByText("Saved: scaledownWindowMs.").waitFor();
     await adaptive.waitFor({ state: "visible" });
-    expect(await adaptive.textContent()).toMatch(/^auto: fixed window 60\.0 s · no pre-warm\. Why: learning: \d+ of 6 idle intervals seen: fixed 60\.0 s window\.$/);
+    expect(await adaptive.textContent()).toMatch(
+      /^auto: fixed window 60\.0 s · no pre-warm\. Why: learning: \d+ of 6 idle intervals seen: fixed 60\.0 s window\.$/,
+    );
     expect(await card().locator('[data-field="setting-scaledownWindowMs"]').textContent()).toBe("auto");
 
     await form.locator('input[name="scaledownWindowMs"]').fill("2000");

@@ -55,7 +55,11 @@ describe.skipIf(skipped)("real containers (the Runner container class on Docker)
 
     // scaledownWindowMs is 2 s: the pool stops its containers, and Docker runs none of them.
     await eventually("the pool to scale to zero", async () => ((await fn.getCurrentStats()).containers.total === 0 ? true : undefined), 60_000);
-    await eventually("Docker to run none of the map's containers", async () => ((await runnerContainers()).every((c) => before.has(c.id)) ? true : undefined), 30_000);
+    await eventually(
+      "Docker to run none of the map's containers",
+      async () => ((await runnerContainers()).every((c) => before.has(c.id)) ? true : undefined),
+      30_000,
+    );
   });
 
   it("runs again the inputs of a container killed with `docker kill` mid-map", async () => {

@@ -25,7 +25,9 @@ let dir = "";
 export async function setup(project: TestProject): Promise<void> {
   if (process.env.SQUALL_SKIP_CONTAINERS === "1") {
     const line = "!".repeat(78);
-    console.warn(`\n${line}\n!! SQUALL_SKIP_CONTAINERS=1: the real-container suite (test/containers) is SKIPPED.\n!! Nothing here proves the production compute backend works.\n${line}\n`);
+    console.warn(
+      `\n${line}\n!! SQUALL_SKIP_CONTAINERS=1: the real-container suite (test/containers) is SKIPPED.\n!! Nothing here proves the production compute backend works.\n${line}\n`,
+    );
     project.provide("containersSkipped", true);
     return;
   }

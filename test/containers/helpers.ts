@@ -23,7 +23,9 @@ export async function runnerContainers(): Promise<RunnerContainer[]> {
   const ids = (await docker(["ps", "-q", "--no-trunc", "--filter", "name=^/workerd-squall-Runner-"])).split("\n").filter(Boolean);
   if (ids.length === 0) return [];
   // A container may be gone between the two commands: inspect what is still there.
-  const inspected = await execFileAsync("docker", ["inspect", "--format", "{{.Id}} {{.Name}} {{.HostConfig.NetworkMode}}", ...ids]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }));
+  const inspected = await execFileAsync("docker", ["inspect", "--format", "{{.Id}} {{.Name}} {{.HostConfig.NetworkMode}}", ...ids]).catch(
+    (err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }),
+  );
   return inspected.stdout
     .split("\n")
     .filter(Boolean)

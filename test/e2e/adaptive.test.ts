@@ -61,7 +61,10 @@ describe("adaptive scale-down", () => {
       const where = `call ${LEARNING_CALLS + k + 1}`;
       expect(call.container, `${where} ran on the previous call's container`).not.toBe(previous.container);
       expect(call.loadedAtMs, `${where} waited for its container to start`).toBeLessThan(call.calledAtMs);
-      expect(call.gap.some((s) => s.containers.total === 0), `${where}: the pool kept a container through the gap`).toBe(true);
+      expect(
+        call.gap.some((s) => s.containers.total === 0),
+        `${where}: the pool kept a container through the gap`,
+      ).toBe(true);
       expect(call.gap.at(-1)?.containers.idle, `${where}: no container was ready just before the call`).toBe(1);
     }
   });

@@ -14,7 +14,11 @@ describe("autoscaler", () => {
 
   it("keeps minContainers warm while idle", async () => {
     const warm = await client().functions.fromName("autoscaling", "warm");
-    await until("2 warm containers", () => warm.getCurrentStats(), (s) => s.containers.idle === 2);
+    await until(
+      "2 warm containers",
+      () => warm.getCurrentStats(),
+      (s) => s.containers.idle === 2,
+    );
     // Well past its 2 s scale-down window, the floor holds.
     await sleep(4_000);
     const s = await warm.getCurrentStats();
@@ -37,15 +41,28 @@ describe("autoscaler", () => {
     await sampler;
     expect(new Set(containers).size).toBe(3);
     expect(peak).toBe(3);
-    await until("scale to zero", () => burst.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+    await until(
+      "scale to zero",
+      () => burst.getCurrentStats(),
+      (s) => s.containers.total === 0,
+      20_000,
+    );
   });
 
   it("honours a lowered maxContainers during a burst, not only once the backlog drains", async () => {
     const shrinkable = await client().functions.fromName<[number], string>("autoscaling", "shrinkable");
     const run = shrinkable.map(Array.from({ length: 60 }, () => 500)).toArray();
-    await until("4 containers at work", () => shrinkable.getCurrentStats(), (s) => s.containers.total === 4 && s.backlog > 0);
+    await until(
+      "4 containers at work",
+      () => shrinkable.getCurrentStats(),
+      (s) => s.containers.total === 4 && s.backlog > 0,
+    );
     await shrinkable.updateAutoscaler({ maxContainers: 1 });
-    const shrunk = await until("the pool down to 1 container", () => shrinkable.getCurrentStats(), (s) => s.containers.total <= 1);
+    const shrunk = await until(
+      "the pool down to 1 container",
+      () => shrinkable.getCurrentStats(),
+      (s) => s.containers.total <= 1,
+    );
     expect(shrunk.backlog, "inputs still waiting when the pool got down to 1 container").toBeGreaterThan(0);
     await shrinkable.updateAutoscaler({ maxContainers: 4 });
     expect(await run).toHaveLength(60);
@@ -66,7 +83,11 @@ describe("autoscaler", () => {
   it("fills each container up to targetInputs, then bursts to maxInputs once the pool is at maxContainers", async () => {
     const targeted = await client().functions.fromName<[number], { container: string; alongside: number }>("autoscaling", "targeted");
     await targeted.updateAutoscaler({ minContainers: 2 }); // both containers ready before the inputs arrive
-    await until("2 warm containers", () => targeted.getCurrentStats(), (s) => s.containers.idle === 2);
+    await until(
+      "2 warm containers",
+      () => targeted.getCurrentStats(),
+      (s) => s.containers.idle === 2,
+    );
     const peakPerContainer = (results: { container: string; alongside: number }[]): Map<string, number> => {
       const peaks = new Map<string, number>();
       for (const r of results) peaks.set(r.container, Math.max(peaks.get(r.container) ?? 0, r.alongside));
@@ -82,15 +103,27 @@ describe("autoscaler", () => {
   it("keeps bufferContainers idle containers ready while inputs run, and none once they are done", async () => {
     const buffered = await client().functions.fromName<[number], string>("autoscaling", "buffered");
     const running = buffered.remote(6_000);
-    const during = await until("1 busy and 1 idle buffer container", () => buffered.getCurrentStats(), (s) => s.containers.busy === 1 && s.containers.idle === 1);
+    const during = await until(
+      "1 busy and 1 idle buffer container",
+      () => buffered.getCurrentStats(),
+      (s) => s.containers.busy === 1 && s.containers.idle === 1,
+    );
     expect(during.containers.total).toBe(2);
     expect(during.autoscalerSources?.bufferContainers).toBe("declared");
     await running;
-    await until("scale to zero", () => buffered.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+    await until(
+      "scale to zero",
+      () => buffered.getCurrentStats(),
+      (s) => s.containers.total === 0,
+      20_000,
+    );
   });
 
   it("runs four blocking calls of a synchronous function at once on one container's threads", async () => {
-    const blocking = await client().functions.fromName<[number], { start: number; end: number; threadId: number; container: string }>("autoscaling", "blocking");
+    const blocking = await client().functions.fromName<[number], { start: number; end: number; threadId: number; container: string }>(
+      "autoscaling",
+      "blocking",
+    );
     const spans = await blocking.map([1_500, 1_500, 1_500, 1_500]).toArray();
     expect(new Set(spans.map((s) => s.container)).size).toBe(1);
     expect(new Set(spans.map((s) => s.threadId)).size).toBe(4);
@@ -115,12 +148,21 @@ describe("autoscaler", () => {
     const merged = await tunable.getCurrentStats();
     expect(merged.autoscaler).toMatchObject({ minContainers: 4, maxContainers: 10 });
     expect(merged.autoscalerSources).toMatchObject({ minContainers: "override", maxContainers: "override", bufferContainers: "declared" });
-    await until("4 warm containers", () => tunable.getCurrentStats(), (s) => s.containers.total === 4);
+    await until(
+      "4 warm containers",
+      () => tunable.getCurrentStats(),
+      (s) => s.containers.total === 4,
+    );
 
     await deploy(APP_FILE);
     const reverted = await tunable.getCurrentStats();
     expect(reverted.autoscaler).toMatchObject({ minContainers: 0, maxContainers: 5 });
-    await until("scale back to zero", () => tunable.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+    await until(
+      "scale back to zero",
+      () => tunable.getCurrentStats(),
+      (s) => s.containers.total === 0,
+      20_000,
+    );
   });
 
   it("refuses bad updates naming the problem, and changes nothing", async () => {
@@ -142,7 +184,12 @@ describe("autoscaler", () => {
     await a.updateAutoscaler({ minContainers: 1 });
     expect((await a.getCurrentStats()).autoscaler.minContainers).toBe(1);
     expect((await b.getCurrentStats()).autoscaler.minContainers).toBe(0);
-    await until("instance b back to zero", () => b.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+    await until(
+      "instance b back to zero",
+      () => b.getCurrentStats(),
+      (s) => s.containers.total === 0,
+      20_000,
+    );
     expect((await a.getCurrentStats()).containers.total).toBe(1);
   });
 
@@ -153,13 +200,22 @@ describe("autoscaler", () => {
     const overridden = await instance.getCurrentStats();
     expect(overridden.autoscaler).toMatchObject({ minContainers: 1, bufferContainers: 2 });
     expect(overridden.autoscalerSources).toMatchObject({ minContainers: "override", bufferContainers: "override" });
-    await until("the instance's warm container", () => instance.getCurrentStats(), (s) => s.containers.total === 1);
+    await until(
+      "the instance's warm container",
+      () => instance.getCurrentStats(),
+      (s) => s.containers.total === 1,
+    );
 
     await deploy(APP_FILE);
     const reverted = await Model.instance({ modelVersion: "revert" }).getCurrentStats();
     expect(reverted.autoscaler).toMatchObject({ minContainers: 0, bufferContainers: 0 });
     expect(reverted.autoscalerSources).toMatchObject({ minContainers: "declared", bufferContainers: "declared" });
-    await until("the instance back to zero", () => instance.getCurrentStats(), (s) => s.containers.total === 0, 20_000);
+    await until(
+      "the instance back to zero",
+      () => instance.getCurrentStats(),
+      (s) => s.containers.total === 0,
+      20_000,
+    );
   });
 
   it("examples/autoscaling.ts runs with squall run", async () => {
@@ -177,9 +233,19 @@ describe("autoscaler", () => {
     expect(update.code).toBe(0);
     const stats = await squall(["function", "stats", "autoscaling", "tunable", "--json"]);
     expect((JSON.parse(stats.stdout) as FunctionStats).autoscaler.bufferContainers).toBe(2);
- 
+
     // A class instance named by --params is the SDK's instance whatever the key order.
-    const onInstance = await squall(["function", "update-autoscaler", "autoscaling", "Model", "--params", '{"zone":"eu","modelVersion":"cli"}', "--buffer-containers", "3", "--json"]);
+    const onInstance = await squall([
+      "function",
+      "update-autoscaler",
+      "autoscaling",
+      "Model",
+      "--params",
+      '{"zone":"eu","modelVersion":"cli"}',
+      "--buffer-containers",
+      "3",
+      "--json",
+    ]);
     expect(onInstance.code, onInstance.stderr).toBe(0);
     const Model = await client().cls.fromName("autoscaling", "Model");
     expect((await Model.instance({ modelVersion: "cli", zone: "eu" } as never).getCurrentStats()).autoscaler.bufferContainers).toBe(3);

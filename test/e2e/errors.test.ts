@@ -7,8 +7,13 @@ import { Client, FunctionCall, UserCodeException, failedInputIndex, type Functio
 import { QuotaError } from "./apps/quota-error";
 import { deploy, squall } from "./helpers";
 
-const client = (options: { errors?: Array<typeof QuotaError> } = {}): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken"), ...options });
-const settle = <T>(p: Promise<T>): Promise<T | Error> => p.then((v) => v, (e: Error) => e);
+const client = (options: { errors?: Array<typeof QuotaError> } = {}): Client =>
+  new Client({ url: inject("squallUrl"), token: inject("squallToken"), ...options });
+const settle = <T>(p: Promise<T>): Promise<T | Error> =>
+  p.then(
+    (v) => v,
+    (e: Error) => e,
+  );
 
 /** A TypeError whose cause is a RangeError whose cause is a URIError, each with its message and remote stack. */
 function expectTypeErrorChain(err: unknown): void {

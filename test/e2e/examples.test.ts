@@ -17,7 +17,14 @@ const RUN_ELSEWHERE: Record<string, string> = {
 const RUN_HERE: Array<[string, RegExp[]]> = [
   [
     "examples/parallel.ts",
-    [/squares: 0, 1, 4, 9, 16, 25, 36, 49, 64, 81/, /sums: 3, 7, 11/, /as completed: 1, 9, 25/, /forEach: done/, /gathered: 100, 121, 144/, /first spawned result: 0 \| last: 16/],
+    [
+      /squares: 0, 1, 4, 9, 16, 25, 36, 49, 64, 81/,
+      /sums: 3, 7, 11/,
+      /as completed: 1, 9, 25/,
+      /forEach: done/,
+      /gathered: 100, 121, 144/,
+      /first spawned result: 0 \| last: 16/,
+    ],
   ],
   [
     "examples/exceptions.ts",
@@ -116,8 +123,13 @@ async function appNames(): Promise<string[]> {
 /** `squall ARGS`, killed after `ms` (an example that hangs must fail the test, not outlive it). */
 function squallWithin(ms: number, args: string[], env: NodeJS.ProcessEnv = platformEnv()): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    execFile(process.execPath, [resolve(ROOT, "sdk/bin/squall.js"), ...args], { cwd: ROOT, env, timeout: ms, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolveRun({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [resolve(ROOT, "sdk/bin/squall.js"), ...args],
+      { cwd: ROOT, env, timeout: ms, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolveRun({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }

@@ -5,7 +5,6 @@ import { inject } from "vitest";
 import { Client, NotFoundError, AuthError, FunctionTimeoutError, RemoteError } from "../../sdk/src/index";
 import { client, deploy, node, squall } from "./helpers";
 
-
 describe("deploy and call", () => {
   beforeAll(async () => {
     await deploy("examples/hello.ts");
@@ -82,7 +81,10 @@ describe("faults", () => {
 
   it("a function that kills its process fails with a clear error, and the pool replaces the container", async () => {
     const crash = await client().functions.fromName<[], never>("faults", "crash");
-    const err = await crash.remote().then(() => null, (e: Error) => e);
+    const err = await crash.remote().then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(RemoteError);
     expect(err!.message).toMatch(/stopped unexpectedly 3 times/);
     expect(err!.message).toMatch(/exited with code 1/);
@@ -94,7 +96,10 @@ describe("faults", () => {
     for (const name of ["hang", "spin"]) {
       const f = await client().functions.fromName<[], string>("faults", name);
       const started = Date.now();
-      const err = await f.remote().then(() => null, (e: Error) => e);
+      const err = await f.remote().then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err).toBeInstanceOf(FunctionTimeoutError);
       expect(err!.message).toMatch(/timeoutMs \(2000 ms\)/);
       expect(Date.now() - started).toBeLessThan(30_000);

@@ -32,7 +32,7 @@ export async function setup(project: TestProject): Promise<void> {
   writeFileSync(configPath, `[e2e]\nurl = "${platform.url}"\ntoken = "${token}"\nactive = true\n`);
   project.provide("squallUrl", platform.url);
   project.provide("squallToken", token);
-  if (!platform.hostUrl) throw new Error("the e2e suite needs the local container host (compute \"local\")");
+  if (!platform.hostUrl) throw new Error('the e2e suite needs the local container host (compute "local")');
   project.provide("squallHostUrl", platform.hostUrl);
   project.provide("squallAdminSecret", platform.adminSecret);
   project.provide("squallConfigPath", configPath);

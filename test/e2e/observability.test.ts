@@ -6,7 +6,6 @@ import { resolve } from "node:path";
 import { describe, it, expect, beforeAll } from "vitest";
 import { ROOT, client, eventually, platformEnv, squall } from "./helpers";
 
-
 describe("progress", () => {
   it("squall run reports a map's done/total and rate as plain lines when stderr is not a terminal", async () => {
     const r = await squall(["run", "test/e2e/apps/chatty.ts"]);
@@ -40,7 +39,10 @@ describe("logs and stats", () => {
     expect(line).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z shout ct-[0-9a-f]{20} ${shortCall} shouting hello$`));
 
     const json = await squall(["logs", "chatty", "--json"]);
-    const entries = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { function: string; callId: string; containerId: string; text: string });
+    const entries = json.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { function: string; callId: string; containerId: string; text: string });
     expect(entries.find((e) => e.text === "shouting hello")).toMatchObject({ function: "shout", callId: call.id, containerId: expect.stringMatching(/^ct-/) });
   });
 

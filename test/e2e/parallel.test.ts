@@ -28,7 +28,11 @@ const fn = <A extends unknown[], R>(name: string, app = "parallel"): Promise<Fun
 const unique = (what: string): string => join(tmpdir(), `squall-e2e-${what}-${randomBytes(6).toString("hex")}`);
 
 /** What a promise settles to, errors included, so tests can look at the error itself. */
-const settle = <T>(p: Promise<T>): Promise<T | Error> => p.then((v) => v, (e: Error) => e);
+const settle = <T>(p: Promise<T>): Promise<T | Error> =>
+  p.then(
+    (v) => v,
+    (e: Error) => e,
+  );
 
 // Every request the SDK makes in this process, while recording: to show that
 // maps batch and that a refused argument never leaves the process.
@@ -101,23 +105,31 @@ describe("map, starmap and forEach", () => {
   it("orderOutputs: false yields outputs as they complete", async () => {
     const sleepy = await fn<[number], number>("sleepy");
     await sleepy.remote(0); // a warm container: all three inputs start together
-    const [asCompleted, ordered] = await Promise.all([
-      sleepy.map([1_500, 20, 700], { orderOutputs: false }).toArray(),
-      sleepy.map([1_500, 20, 700]).toArray(),
-    ]);
+    const [asCompleted, ordered] = await Promise.all([sleepy.map([1_500, 20, 700], { orderOutputs: false }).toArray(), sleepy.map([1_500, 20, 700]).toArray()]);
     expect(asCompleted).toEqual([20, 700, 1_500]);
     expect(ordered).toEqual([1_500, 20, 700]);
   });
 
   it("starmap spreads each item as the arguments", async () => {
     const add = await fn<[number, number], number>("add");
-    expect(await add.starmap([[1, 2], [3, 4], [5, 6]]).toArray()).toEqual([3, 7, 11]);
+    expect(
+      await add
+        .starmap([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ])
+        .toArray(),
+    ).toEqual([3, 7, 11]);
     function* pairs(): Generator<[number, number]> {
       for (let i = 0; i < 100; i++) yield [i, 1_000];
     }
-    expect(await add.starmap(pairs(), { orderOutputs: false }).toArray().then((xs) => xs.sort((a, b) => a - b))).toEqual(
-      Array.from({ length: 100 }, (_, i) => i + 1_000),
-    );
+    expect(
+      await add
+        .starmap(pairs(), { orderOutputs: false })
+        .toArray()
+        .then((xs) => xs.sort((a, b) => a - b)),
+    ).toEqual(Array.from({ length: 100 }, (_, i) => i + 1_000));
   });
 
   it("forEach runs every input once and returns nothing; a failure makes it throw", async () => {
@@ -125,7 +137,11 @@ describe("map, starmap and forEach", () => {
     const file = unique("for-each");
     try {
       expect(await tally.forEach(Array.from({ length: 200 }, (_, i) => ({ file, i })))).toBeUndefined();
-      const lines = readFileSync(file, "utf8").trim().split("\n").map(Number).sort((a, b) => a - b);
+      const lines = readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map(Number)
+        .sort((a, b) => a - b);
       expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => i));
     } finally {
       rmSync(file, { force: true });
@@ -285,7 +301,11 @@ describe("exceptions", () => {
     const failSome = await fn<[number], number>("failSome");
     const out = await failSome.map([0, 1, 2, 3, 4, 5, 6], { returnExceptions: true }).toArray();
     expect(out.map((o) => (o instanceof Error ? o.name : o))).toEqual(["UserCodeException", 10, 20, "UserCodeException", 40, 50, "UserCodeException"]);
-    for (const [i, x] of [[0, 0], [3, 3], [6, 6]] as const) {
+    for (const [i, x] of [
+      [0, 0],
+      [3, 3],
+      [6, 6],
+    ] as const) {
       expect(out[i]).toBeInstanceOf(UserCodeException);
       expectInputError((out[i] as Error).cause, x);
     }
@@ -377,7 +397,11 @@ describe("limits", () => {
       // The pool is full: a map is refused (429) and waits, rather than failing.
       const { result: mapped, requests } = await recording(async (requests) => {
         const map = hold.starmap(Array.from({ length: 20 }, (_, i): [string, number] => [gate, n + i])).toArray();
-        await eventually("the map to be told to wait", async () => (requests.some((r) => r.status === 429 && r.path.endsWith("/calls")) ? true : undefined), 30_000);
+        await eventually(
+          "the map to be told to wait",
+          async () => (requests.some((r) => r.status === 429 && r.path.endsWith("/calls")) ? true : undefined),
+          30_000,
+        );
         expect(outcomes.filter((o) => o !== undefined && !(o instanceof ResourceExhaustedError))).toEqual([]); // nothing completed yet
         writeFileSync(gate, "open");
         return map;
@@ -385,7 +409,9 @@ describe("limits", () => {
       await all;
       const refused = outcomes.filter((o): o is ResourceExhaustedError => o instanceof ResourceExhaustedError);
       const succeeded = outcomes.filter((o) => typeof o === "number");
-      console.log(`2 100 remotes: ${admitted} admitted (${succeeded.length} succeeded), ${refused.length} refused; all answered within ${arrivedMs} ms, done after ${Date.now() - started} ms`);
+      console.log(
+        `2 100 remotes: ${admitted} admitted (${succeeded.length} succeeded), ${refused.length} refused; all answered within ${arrivedMs} ms, done after ${Date.now() - started} ms`,
+      );
       expect(admitted).toBeLessThanOrEqual(MAX_PENDING_INPUTS + 1); // 2 000 pending + the one running
       expect(refused.length).toBeGreaterThanOrEqual(n - MAX_PENDING_INPUTS - 1);
       expect(succeeded.length + refused.length).toBe(n); // no other outcome
@@ -415,7 +441,15 @@ describe("bad input", () => {
         [add.remote(1, { when: new Date(), save: () => 0 }), /argument 2 of add\.remote\(\): \.save \(a function\)/],
         [add.spawn(1, Symbol("s")), /argument 2 of add\.spawn\(\)/],
         [square.map([1, 2, new (class Point {})()]).toArray(), /input 2 of square\.map\(\): the value \(an instance of Point/],
-        [add.starmap([[1, 2], [3, () => 4]]).toArray(), /argument 2 of input 1 of add\.starmap\(\)/],
+        [
+          add
+            .starmap([
+              [1, 2],
+              [3, () => 4],
+            ])
+            .toArray(),
+          /argument 2 of input 1 of add\.starmap\(\)/,
+        ],
         [square.spawnMap([1, () => 2]), /input 1 of square\.spawnMap\(\)/],
       ];
       for (const [promise, message] of cases) {
@@ -440,7 +474,9 @@ describe("bad input", () => {
     });
     expect(requests.filter((r) => r.method === "POST")).toEqual([]); // refused before anything was sent
     // A client that skips the SDK's check gets 413 from the API.
-    const lookup = await realFetch(`${inject("squallUrl")}/v1/apps/parallel/functions/byteLength`, { headers: { authorization: `Bearer ${inject("squallToken")}` } });
+    const lookup = await realFetch(`${inject("squallUrl")}/v1/apps/parallel/functions/byteLength`, {
+      headers: { authorization: `Bearer ${inject("squallToken")}` },
+    });
     const { functionId } = (await lookup.json()) as { functionId: string };
     const res = await realFetch(`${inject("squallUrl")}/v1/functions/${functionId}/calls`, {
       method: "POST",
@@ -448,7 +484,9 @@ describe("bad input", () => {
       body: encode({ kind: "remote", inputs: [{ idx: 0, args: encode([tooBig]) }], closed: true }) as BodyInit,
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/input 0: arguments are \d+ bytes; the limit is 2000000 bytes per input/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /input 0: arguments are \d+ bytes; the limit is 2000000 bytes per input/,
+    );
   });
 
   it("arguments up to the 2 MB inline limit are accepted, in remote() and in a map", async () => {

@@ -48,7 +48,11 @@ function npmRunDev(port: number): Dev {
 }
 
 async function runningAt(dev: Dev): Promise<void> {
-  await eventually(`npm run dev to say it runs (it printed: ${JSON.stringify(dev.output().slice(-2000))})`, async () => (dev.output().includes("Squall is running locally") ? true : undefined), 90_000).catch((err: Error) => {
+  await eventually(
+    `npm run dev to say it runs (it printed: ${JSON.stringify(dev.output().slice(-2000))})`,
+    async () => (dev.output().includes("Squall is running locally") ? true : undefined),
+    90_000,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}; it printed:\n${dev.output().slice(-3000)}`);
   });
 }

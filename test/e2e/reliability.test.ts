@@ -154,7 +154,10 @@ describe("a client whose connection drops mid-map", () => {
       const seen = new Map<number, number>();
       const drops: number[] = [];
       // As completed, so the SDK's own bookkeeping is what keeps repeats out (nothing reorders them away).
-      for await (const out of tracked.map(Array.from({ length: n }, (_, i) => ({ i, log, ms: 5 })), { orderOutputs: false })) {
+      for await (const out of tracked.map(
+        Array.from({ length: n }, (_, i) => ({ i, log, ms: 5 })),
+        { orderOutputs: false },
+      )) {
         seen.set(out.i, (seen.get(out.i) ?? 0) + 1);
         expect(out.square).toBe(out.i * out.i);
         if (seen.size === 1_000 || seen.size === 2_500 || seen.size === 3_500) {
@@ -220,7 +223,11 @@ describe("an input that times out on a container running others", () => {
     const container = runsIn(log)[0].container;
     expect(done.map((o) => o.container)).toEqual([container, container]);
     // Each ran once: the timeout did not take their container from under them.
-    expect(runsIn(log).map((r) => r.i).sort()).toEqual([0, 1, 2]);
+    expect(
+      runsIn(log)
+        .map((r) => r.i)
+        .sort(),
+    ).toEqual([0, 1, 2]);
     // The container that held the timed-out code goes once it is empty.
     await eventually(
       "the container to be stopped",
@@ -248,37 +255,48 @@ describe("bundles that cannot start in a container", () => {
     ["throwsOnStart", /failed to start 3 times: .*this bundle only loads outside containers/],
     ["crashesOnStart", /failed to start 3 times: .*exited with code 3/],
     ["hangsOnStart", /failed to start 3 times: container did not become ready within 2 s \(startupTimeoutMs\)/],
-  ])("%s: inputs fail with a clear error after bounded retries, and the pool stops starting containers", async (name, message) => {
-    const fn = await client().functions.fromName<[number], number>("reliability-broken", name);
-    const started = Date.now();
-    const results = await Promise.all([fn.remote(1), ...[2, 3].map((x) => fn.remote(x))].map((p) => p.then(() => null, (e: Error) => e)));
-    for (const err of results) {
-      expect(err).toBeInstanceOf(RemoteError);
-      expect(err!.message).toMatch(message);
-    }
-    expect(Date.now() - started).toBeLessThan(60_000);
-    // A start already under way when the last failure came may still run: wait until the pool has no container at all.
-    await eventually(
-      `${name}'s pool to hold no container`,
-      async () => {
-        const s = await fn.getCurrentStats();
-        return s.containers.total === 0 ? true : undefined;
-      },
-      30_000,
-    );
-    const afterFailure = starts(name);
-    expect(afterFailure).toBeGreaterThanOrEqual(3);
-    expect(afterFailure).toBeLessThanOrEqual(6); // a few at once, not one per retry forever
-    // With nothing left to run, no container is started again (watched for 20 s).
-    const watchUntil = Date.now() + 20_000;
-    while (Date.now() < watchUntil) {
-      expect(starts(name)).toBe(afterFailure);
-      await sleep(1_000);
-    }
-    const stats = await fn.getCurrentStats();
-    expect(stats.containers.total).toBe(0);
-    expect(stats.backlog).toBe(0);
-  }, 120_000);
+  ])(
+    "%s: inputs fail with a clear error after bounded retries, and the pool stops starting containers",
+    async (name, message) => {
+      const fn = await client().functions.fromName<[number], number>("reliability-broken", name);
+      const started = Date.now();
+      const results = await Promise.all(
+        [fn.remote(1), ...[2, 3].map((x) => fn.remote(x))].map((p) =>
+          p.then(
+            () => null,
+            (e: Error) => e,
+          ),
+        ),
+      );
+      for (const err of results) {
+        expect(err).toBeInstanceOf(RemoteError);
+        expect(err!.message).toMatch(message);
+      }
+      expect(Date.now() - started).toBeLessThan(60_000);
+      // A start already under way when the last failure came may still run: wait until the pool has no container at all.
+      await eventually(
+        `${name}'s pool to hold no container`,
+        async () => {
+          const s = await fn.getCurrentStats();
+          return s.containers.total === 0 ? true : undefined;
+        },
+        30_000,
+      );
+      const afterFailure = starts(name);
+      expect(afterFailure).toBeGreaterThanOrEqual(3);
+      expect(afterFailure).toBeLessThanOrEqual(6); // a few at once, not one per retry forever
+      // With nothing left to run, no container is started again (watched for 20 s).
+      const watchUntil = Date.now() + 20_000;
+      while (Date.now() < watchUntil) {
+        expect(starts(name)).toBe(afterFailure);
+        await sleep(1_000);
+      }
+      const stats = await fn.getCurrentStats();
+      expect(stats.containers.total).toBe(0);
+      expect(stats.backlog).toBe(0);
+    },
+    120_000,
+  );
 
   it("a warm pool of a broken bundle backs off instead of starting containers back to back", async () => {
     // minContainers: 1 asks for a container with nothing to run; each start fails at once. It has been at it since the deploy.
@@ -298,7 +316,14 @@ describe("the per-container secret", () => {
   function statusLine(port: number, headers: Record<string, string>): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket = connect(port, "127.0.0.1", () => {
-        const lines = ["GET /connect HTTP/1.1", `Host: 127.0.0.1:${port}`, "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="];
+        const lines = [
+          "GET /connect HTTP/1.1",
+          `Host: 127.0.0.1:${port}`,
+          "Connection: Upgrade",
+          "Upgrade: websocket",
+          "Sec-WebSocket-Version: 13",
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        ];
         for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
         socket.write(lines.join("\r\n") + "\r\n\r\n");
       });
@@ -334,7 +359,9 @@ describe("the per-container secret", () => {
     const list = JSON.parse((await squall(["app", "list", "--json"])).stdout) as { apps: Array<{ name: string; deploymentId: string }> };
     const deploymentId = list.apps.find((a) => a.name === "reliability")!.deploymentId;
     const bundleUrl = `${inject("squallUrl")}/v1/internal/bundles/${deploymentId}?container=${container}`;
-    for (const headers of [{}, { authorization: `Bearer ${inject("squallToken")}` }, { authorization: `Bearer ${"0".repeat(64)}` }] as Array<Record<string, string>>) {
+    for (const headers of [{}, { authorization: `Bearer ${inject("squallToken")}` }, { authorization: `Bearer ${"0".repeat(64)}` }] as Array<
+      Record<string, string>
+    >) {
       const res = await fetch(bundleUrl, { headers });
       expect(res.status).toBe(401);
       expect(await res.text()).not.toMatch(/tracked/);

@@ -116,7 +116,9 @@ describe("a platform restart", () => {
     expect(text).toMatch(/Ready on http/); // ...and wrangler's and the Worker's
     const secrets = JSON.parse(readFileSync(join(platform.persistTo, "squall-secrets.json"), "utf8")) as Record<string, string>;
     // The token containers get for the SDK (the platform hands it to every runner's environment).
-    const { workspaceId } = (await (await fetch(`${platform.url}/v1/tokens`, { method: "POST", headers: { authorization: `Bearer ${token}` } })).json()) as { workspaceId: string };
+    const { workspaceId } = (await (await fetch(`${platform.url}/v1/tokens`, { method: "POST", headers: { authorization: `Bearer ${token}` } })).json()) as {
+      workspaceId: string;
+    };
     const forContainers = await containerToken(secrets.SQUALL_SIGNING_KEY, workspaceId);
     for (const [what, secret] of [
       ["the workspace token", token.slice(3)],

@@ -9,7 +9,6 @@ import { Client } from "../../sdk/src/index";
 import type { FunctionStats } from "../../sdk/src/index";
 import { ROOT, client, deploy, squall, until } from "./helpers";
 
-
 /** Writes an app whose scaling entries sit on minutes relative to now, so one of them falls due during the test. */
 function writeScheduleApp(): string {
   const dir = join(ROOT, "test-artifacts", "apps");
@@ -65,15 +64,33 @@ describe("schedules", () => {
   });
 
   it("fires a * * * * * schedule on its own; the function changes another function's pool through the SDK", async () => {
-    const stats = await until<FunctionStats>("the scheduled function to run", () => target.getCurrentStats(), (s) => s.autoscaler.bufferContainers === 3, 150_000, 1_000);
+    const stats = await until<FunctionStats>(
+      "the scheduled function to run",
+      () => target.getCurrentStats(),
+      (s) => s.autoscaler.bufferContainers === 3,
+      150_000,
+      1_000,
+    );
     expect(stats.autoscalerSources?.bufferContainers).toBe("override");
   }, 180_000);
 
   it("applies a scaling entry at its time with no container started for it", async () => {
-    const stats = await until<FunctionStats>("the scaling entry", () => warm.getCurrentStats(), (s) => s.autoscaler.minContainers === 1, 150_000, 1_000);
+    const stats = await until<FunctionStats>(
+      "the scaling entry",
+      () => warm.getCurrentStats(),
+      (s) => s.autoscaler.minContainers === 1,
+      150_000,
+      1_000,
+    );
     expect(stats.autoscalerSources?.minContainers).toBe("schedule");
     // The warm pool follows the new floor; nothing ran the function itself to get there.
-    const warmed = await until<FunctionStats>("the warm pool", () => warm.getCurrentStats(), (s) => s.containers.total === 1, 30_000, 1_000);
+    const warmed = await until<FunctionStats>(
+      "the warm pool",
+      () => warm.getCurrentStats(),
+      (s) => s.containers.total === 1,
+      30_000,
+      1_000,
+    );
     expect(warmed.runningInputs).toBe(0);
     expect(warmed.backlog).toBe(0);
   }, 180_000);

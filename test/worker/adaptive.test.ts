@@ -76,7 +76,10 @@ describe("the pool's rhythm", () => {
     let learned: PoolRhythm = { ...emptyRhythm(), busy: false, idleSinceMs: nowMs - 20_000 };
     for (let i = 0; i < 9; i++) learned = { ...learned, histogram: recordIdle(learned.histogram, 20_000 + i * 100) };
     await runInDurableObject(stub, (_, state) => {
-      state.storage.sql.exec("INSERT INTO meta (key, value) VALUES ('rhythm', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", JSON.stringify(learned));
+      state.storage.sql.exec(
+        "INSERT INTO meta (key, value) VALUES ('rhythm', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        JSON.stringify(learned),
+      );
     });
     await abortAllDurableObjects();
 
@@ -85,12 +88,20 @@ describe("the pool's rhythm", () => {
     expect(before.value.adaptive).toMatchObject({ representative: true, samples: 9 });
     expect(before.value.adaptive!.prewarmAtMs).toBeGreaterThan(nowMs - 20_000);
 
-    const call = await env.POOL.get(id).createCall(config(), { kind: "remote", method: null, inputs: [{ idx: 0, args: encode([]) }], closed: true, waitMs: 0, requestId: null });
+    const call = await env.POOL.get(id).createCall(config(), {
+      kind: "remote",
+      method: null,
+      inputs: [{ idx: 0, args: encode([]) }],
+      closed: true,
+      waitMs: 0,
+      requestId: null,
+    });
     expect(call.ok).toBe(true);
     await abortAllDurableObjects();
 
-    const stored = await runInDurableObject(env.POOL.get(id), (_, state) =>
-      JSON.parse(state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'rhythm'").one().value) as PoolRhythm,
+    const stored = await runInDurableObject(
+      env.POOL.get(id),
+      (_, state) => JSON.parse(state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'rhythm'").one().value) as PoolRhythm,
     );
     expect(stored.busy).toBe(true);
     expect(weight(stored.histogram)).toBe(10);

@@ -254,7 +254,11 @@ describe("openapi", () => {
   it("has exactly the routes of the SDK's route table, with their methods", async () => {
     const doc = (await (await SELF.fetch(`${BASE}/v1/openapi.json`)).json()) as OpenApiDoc;
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    expect(documented.sort()).toEqual(Object.values(ROUTES).map((r) => `${r.method} ${r.path}`).sort());
+    expect(documented.sort()).toEqual(
+      Object.values(ROUTES)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
   });
 
   it("describes every CBOR body with its schema, byte strings as binary", async () => {
@@ -281,13 +285,18 @@ interface OpenApiSchema {
   required?: string[];
 }
 interface OpenApiDoc {
-  paths: Record<string, Record<string, {
-    requestBody?: { content: Record<string, { schema?: OpenApiSchema }> };
-    responses: Record<string, { content?: Record<string, { schema?: OpenApiSchema }> }>;
-  }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        requestBody?: { content: Record<string, { schema?: OpenApiSchema }> };
+        responses: Record<string, { content?: Record<string, { schema?: OpenApiSchema }> }>;
+      }
+    >
+  >;
   components: { schemas: Record<string, OpenApiSchema> };
 }
-
 
 describe("a deploy that removes a class", () => {
   it("stops the pools of the class's instances (a class has no pool of its own)", async () => {
@@ -295,11 +304,19 @@ describe("a deploy that removes a class", () => {
     const first = await deploy(token, manifest("shrinking", [{ name: "f" }, { name: "Model", kind: "class", methods: ["predict"] }]));
     const modelId = ((await first.json()) as { functions: Array<{ name: string; functionId: string }> }).functions.find((f) => f.name === "Model")!.functionId;
     // An instance is called, so its pool exists.
-    const called = await api(token).cbor(`/v1/functions/${modelId}/calls`, { kind: "map", method: "predict", params: encode({ v: 1 }), inputs: [], closed: false });
+    const called = await api(token).cbor(`/v1/functions/${modelId}/calls`, {
+      kind: "map",
+      method: "predict",
+      params: encode({ v: 1 }),
+      inputs: [],
+      closed: false,
+    });
     expect(called.status).toBe(200);
     const row = await env.DB.prepare("SELECT instance_key AS key FROM class_instances WHERE function_id = ?").bind(modelId).first<{ key: string }>();
     const instancePool = poolStub(env, modelId, row!.key);
-    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?").bind(modelId).first<{ workspaceId: string }>())!;
+    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?")
+      .bind(modelId)
+      .first<{ workspaceId: string }>())!;
     // A config older than the one the pool holds changes nothing, so admitting no spawns with it
     // only asks whether the pool takes calls: a stopped one answers CONFLICT.
     const older = { ...buildConfig((await findFunctionById(db(env.DB), workspaceId, modelId))!, { settings: {}, sources: {} }, null, BASE), version: 0 };
@@ -316,9 +333,14 @@ describe("a deploy that removes a class", () => {
 describe("an autoscaler override from a stale resolution", () => {
   it("does not roll the pool back to the deployment the stale resolution saw", async () => {
     const token = await newWorkspace("stale-override");
-    const first = (await (await deploy(token, manifest("stale", [{ name: "f" }]))).json()) as { deploymentId: string; functions: Array<{ functionId: string }> };
+    const first = (await (await deploy(token, manifest("stale", [{ name: "f" }]))).json()) as {
+      deploymentId: string;
+      functions: Array<{ functionId: string }>;
+    };
     const functionId = first.functions[0].functionId;
-    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?").bind(functionId).first<{ workspaceId: string }>())!;
+    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?")
+      .bind(functionId)
+      .first<{ workspaceId: string }>())!;
     // What an isolate resolved (and cached) before the next deploy.
     const staleFn = (await findFunctionById(db(env.DB), workspaceId, functionId))!;
     const stub = poolStub(env, functionId, "");
@@ -338,7 +360,9 @@ describe("an autoscaler override from a stale resolution", () => {
 describe("class instance params in a query", () => {
   it("name one pool for one byte string however it is spelled, and refuse text that is not base64url", async () => {
     const token = await newWorkspace("params-spelling");
-    const d = (await (await deploy(token, manifest("spelling", [{ name: "Model", kind: "class", methods: ["predict"] }]))).json()) as { functions: Array<{ functionId: string }> };
+    const d = (await (await deploy(token, manifest("spelling", [{ name: "Model", kind: "class", methods: ["predict"] }]))).json()) as {
+      functions: Array<{ functionId: string }>;
+    };
     const modelId = d.functions[0].functionId;
     // "AA", "AB" and "AP" all decode to the single byte 0 (the unused low bits differ).
     for (const spelling of ["AA", "AB", "AP"]) expect((await api(token).get(`/v1/functions/${modelId}/stats?params=${spelling}`)).status).toBe(200);

@@ -168,9 +168,16 @@ describe("concurrent partial overrides", () => {
     const answers = await Promise.all(updates.map((u) => pool.update(u)));
     expect(answers.map((a) => a.status)).toEqual(updates.map(() => 200));
     const expected = { minContainers: 1, maxContainers: 40, bufferContainers: 3, scaledownWindowMs: 7_000 };
-    const stored = await env.DB.prepare("SELECT settings, sources FROM autoscaler_overrides WHERE function_id = ? AND instance_key = ''").bind(fid).first<{ settings: string; sources: string }>();
+    const stored = await env.DB.prepare("SELECT settings, sources FROM autoscaler_overrides WHERE function_id = ? AND instance_key = ''")
+      .bind(fid)
+      .first<{ settings: string; sources: string }>();
     expect(JSON.parse(stored!.settings)).toEqual(expected);
-    expect(JSON.parse(stored!.sources)).toEqual({ minContainers: "override", maxContainers: "override", bufferContainers: "override", scaledownWindowMs: "override" });
+    expect(JSON.parse(stored!.sources)).toEqual({
+      minContainers: "override",
+      maxContainers: "override",
+      bufferContainers: "override",
+      scaledownWindowMs: "override",
+    });
     // The pool holds the merged settings too, not the last writer's view of them.
     const stats = await pool.stats();
     expect(stats.autoscaler).toEqual(expected);

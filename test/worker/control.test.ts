@@ -10,12 +10,17 @@ import { hashToken } from "../../src/auth/crypto";
 import { BASE, BUNDLE, manifest, newWorkspace } from "./helpers";
 
 async function workspaceIdOf(token: string): Promise<string> {
-  const row = await env.DB.prepare("SELECT workspace_id AS id FROM tokens WHERE hash = ?").bind(await hashToken(token)).first<{ id: string }>();
+  const row = await env.DB.prepare("SELECT workspace_id AS id FROM tokens WHERE hash = ?")
+    .bind(await hashToken(token))
+    .first<{ id: string }>();
   return row!.id;
 }
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ApiError);
   return { code: (err as ApiError).code, message: (err as ApiError).message };
 }
@@ -23,7 +28,10 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 describe("the control layer", () => {
   it("deploys, resolves, overrides and stops from plain values", async () => {
     const workspaceId = await workspaceIdOf(await newWorkspace("control"));
-    const functions = [{ name: "f", options: { maxContainers: 4 } }, { name: "Model", kind: "class" as const, methods: ["predict"] }];
+    const functions = [
+      { name: "f", options: { maxContainers: 4 } },
+      { name: "Model", kind: "class" as const, methods: ["predict"] },
+    ];
     const request = { manifest: manifest("plain", functions), bundle: BUNDLE };
     const deployed = await deployApp(env, { workspaceId, appName: "plain", request, publicUrl: BASE });
     const [f, model] = ["f", "Model"].map((name) => deployed.functions.find((x) => x.name === name)!.functionId);

@@ -34,7 +34,10 @@ function dashboard(cookie: string) {
 }
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 async function deployed(token: string, m: ReturnType<typeof manifest>): Promise<Record<string, string>> {
@@ -84,7 +87,11 @@ describe("signing in", () => {
     expect(forged.status).toBe(400); // hono/csrf refuses it; the API speaks 4xx other than 401/413 as INVALID_ARGUMENT
     expect(forged.headers.get("set-cookie")).toBeNull();
 
-    const out = await SELF.fetch(`${BASE}/dashboard/sign-out`, { method: "POST", headers: { ...SAME_ORIGIN, cookie: await session(token) }, redirect: "manual" });
+    const out = await SELF.fetch(`${BASE}/dashboard/sign-out`, {
+      method: "POST",
+      headers: { ...SAME_ORIGIN, cookie: await session(token) },
+      redirect: "manual",
+    });
     expect(out.status).toBe(303);
     expect(out.headers.get("set-cookie")).toMatch(/^squall_session=; Max-Age=0/);
   });
@@ -116,10 +123,13 @@ describe("data routes", () => {
 
   it("an app's overview lists its functions and class instances with stats and setting sources; params are escaped", async () => {
     const token = await newWorkspace("dash-overview");
-    const ids = await deployed(token, manifest("shop", [
-      { name: "f", options: { maxContainers: 3 } },
-      { name: "Model", kind: "class", methods: ["predict"] },
-    ]));
+    const ids = await deployed(
+      token,
+      manifest("shop", [
+        { name: "f", options: { maxContainers: 3 } },
+        { name: "Model", kind: "class", methods: ["predict"] },
+      ]),
+    );
     const params = base64url(encode({ label: "<img src=x onerror=alert(1)>" }));
     // A stats read records the instance, as its first call would.
     expect((await api(token).get(`/v1/functions/${ids.Model}/stats?params=${params}`)).status).toBe(200);
@@ -130,7 +140,11 @@ describe("data routes", () => {
     const body = (await res.json()) as {
       now: number;
       app: { name: string };
-      pools: Array<{ key: string; stats: { containers: { total: number }; autoscaler: { maxContainers: number }; autoscalerSources: Record<string, string> }; recent: unknown[] }>;
+      pools: Array<{
+        key: string;
+        stats: { containers: { total: number }; autoscaler: { maxContainers: number }; autoscalerSources: Record<string, string> };
+        recent: unknown[];
+      }>;
     };
     expect(body.app.name).toBe("shop");
     expect(body.pools).toHaveLength(2);

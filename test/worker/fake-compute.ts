@@ -26,7 +26,19 @@ import { decode, encode } from "../../sdk/src/wire/serialization";
  * - init_failed: the bundle throws on import
  * - never_ready: the runner never answers init (startupTimeoutMs)
  */
-export type StartBehaviour = "ok" | "hold" | "vanish" | "crash" | "resyncs" | "capacity" | "unreachable" | "dropped" | "start_exits" | "exits_before_ready" | "init_failed" | "never_ready";
+export type StartBehaviour =
+  | "ok"
+  | "hold"
+  | "vanish"
+  | "crash"
+  | "resyncs"
+  | "capacity"
+  | "unreachable"
+  | "dropped"
+  | "start_exits"
+  | "exits_before_ready"
+  | "init_failed"
+  | "never_ready";
 
 interface Script {
   /** One per start, in order; once used up, `then` for every start. */
@@ -163,7 +175,10 @@ export class FakeBackend implements ComputeBackend {
           c.holding = [];
           c.behaviour = "ok";
           reply({ t: "ready", containerId: id, holding: kept.map((h) => h.id) });
-          answerAll(kept.map((h) => ({ id: h.id, x: [h.x] })), reply);
+          answerAll(
+            kept.map((h) => ({ id: h.id, x: [h.x] })),
+            reply,
+          );
         } else if (c.behaviour !== "never_ready") {
           reply({ t: "ready", containerId: id, holding: [] });
         }
@@ -181,7 +196,10 @@ export class FakeBackend implements ComputeBackend {
         }
         if (c.behaviour === "hold") c.held += message.inputs.length;
         if (c.behaviour !== "ok") return;
-        answerAll(message.inputs.map((i) => ({ id: i.id, x: decode<number[]>(i.args) })), reply);
+        answerAll(
+          message.inputs.map((i) => ({ id: i.id, x: decode<number[]>(i.args) })),
+          reply,
+        );
       }
     });
     /** One input's answer as `ok` gives it: returned when due now, else sent once due (unless the container is gone by then). */

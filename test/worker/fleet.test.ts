@@ -68,7 +68,11 @@ describe("a container lost mid-input", () => {
   it("its inputs run again on another container", async () => {
     const app = "fleet-loss";
     const pool = await setUp(app, { concurrent: { maxInputs: 3 } }, ["crash"], "ok");
-    expect(valuesOf(await pool.map([[1], [2], [3]]))).toEqual([["success", 1], ["success", 4], ["success", 9]]);
+    expect(valuesOf(await pool.map([[1], [2], [3]]))).toEqual([
+      ["success", 1],
+      ["success", 4],
+      ["success", 9],
+    ]);
     expect(fakeCompute.attempts(app)).toEqual(["crash", "ok"]);
     const [lost, replacement] = fakeCompute.containers(app);
     expect(lost).toMatchObject({ received: [1, 2, 3], answered: [], exit: "killed by SIGKILL" });
@@ -96,7 +100,12 @@ describe("a pool restarted while its container runs inputs", () => {
     await abortAllDurableObjects();
 
     // The runner says it holds inputs 1 and 2 only: 3 and 4 go back to the queue and run on it again.
-    expect(valuesOf(await pool.outputs(callId))).toEqual([["success", 1], ["success", 4], ["success", 9], ["success", 16]]);
+    expect(valuesOf(await pool.outputs(callId))).toEqual([
+      ["success", 1],
+      ["success", 4],
+      ["success", 9],
+      ["success", 16],
+    ]);
     const [container, ...others] = fakeCompute.containers(app);
     expect(others).toEqual([]);
     expect(container.received).toEqual([1, 2, 3, 4, 3, 4]);
@@ -137,7 +146,10 @@ describe("timeouts", () => {
     const pool = await setUp(app, { timeoutMs: 1_000 });
     const [output] = await pool.map([[9, -1]]);
     expect(output.status).toBe("timeout");
-    expect(errorOf(output)).toMatchObject({ name: "FunctionTimeoutError", message: expect.stringMatching(/f timed out: an input ran longer than timeoutMs \(1000 ms\)/) });
+    expect(errorOf(output)).toMatchObject({
+      name: "FunctionTimeoutError",
+      message: expect.stringMatching(/f timed out: an input ran longer than timeoutMs \(1000 ms\)/),
+    });
     await until("the container to be stopped", () => fakeCompute.containers(app)[0].exit !== null);
     expect(fakeCompute.containers(app)[0].exit).toBe("killed by SIGTERM");
     expect(valuesOf(await pool.map([[3]]))).toEqual([["success", 9]]);
@@ -150,7 +162,10 @@ describe("retries", () => {
     const app = "fleet-retries";
     const pool = await setUp(app, { concurrent: { maxInputs: 2 }, retries: { maxRetries: 2, initialDelayMs: 1_000, backoffCoefficient: 2 } });
     // [x, 0, failures]: 7 fails once, 8 more often than it may retry.
-    const outputs = await pool.map([[7, 0, 1], [8, 0, 5]]);
+    const outputs = await pool.map([
+      [7, 0, 1],
+      [8, 0, 5],
+    ]);
     expect(outputs[0].status).toBe("success");
     expect(decode(outputs[0].value)).toBe(49);
     expect(outputs[1].status).toBe("failure");

@@ -55,21 +55,89 @@ interface Spec {
 
 /** Strings no name, id or setting accepts: too long, odd Unicode, control characters, injection attempts. */
 const ODD_STRINGS = [
-  "", " ", "a".repeat(65), "a".repeat(4_000), "ünïcödé", "😀😀", "\u0000", "nul\u0000byte", "\u202eevil", "zero\u200bwidth", "\ud800", "\udfff\ud800",
-  "../..", "a/b", "a.b", "<script>alert(1)</script>", "' OR 1=1 --", "\n\r\t", "null", "__proto__", "constructor", "-leading", "%00", "Ａ全角",
+  "",
+  " ",
+  "a".repeat(65),
+  "a".repeat(4_000),
+  "ünïcödé",
+  "😀😀",
+  "\u0000",
+  "nul\u0000byte",
+  "\u202eevil",
+  "zero\u200bwidth",
+  "\ud800",
+  "\udfff\ud800",
+  "../..",
+  "a/b",
+  "a.b",
+  "<script>alert(1)</script>",
+  "' OR 1=1 --",
+  "\n\r\t",
+  "null",
+  "__proto__",
+  "constructor",
+  "-leading",
+  "%00",
+  "Ａ全角",
 ];
 /** Path segments that are not names or ids: bad percent-escapes, overlong UTF-8, lone surrogates, traversal, sheer length. */
 const ODD_SEGMENTS = [
-  "%ZZ", "%", "%E0%A4%A", "%ED%A0%80", "%C0%AF", "%00", "%FF%FE", "a%2Fb", "%2e%2e", "x".repeat(65), "x".repeat(3_000), "%F0%9F%98%80", "%20",
-  "%u0041", "a%0Ab", "%22%3E%3Cscript%3E", "..%2F..%2Fetc", "-", "_", "ü", "%EF%BB%BF",
+  "%ZZ",
+  "%",
+  "%E0%A4%A",
+  "%ED%A0%80",
+  "%C0%AF",
+  "%00",
+  "%FF%FE",
+  "a%2Fb",
+  "%2e%2e",
+  "x".repeat(65),
+  "x".repeat(3_000),
+  "%F0%9F%98%80",
+  "%20",
+  "%u0041",
+  "a%0Ab",
+  "%22%3E%3Cscript%3E",
+  "..%2F..%2Fetc",
+  "-",
+  "_",
+  "ü",
+  "%EF%BB%BF",
 ];
 /** Values of the wrong type for almost any field. */
 const WRONG_VALUES: unknown[] = [
-  null, true, false, -1, 0.5, 1.5e308, -1.5e308, 2 ** 53 + 2, "", "x", "1", [], [1, 2, 3], {}, { nested: { deeper: [null] } }, "a".repeat(10_000), "\ud800",
+  null,
+  true,
+  false,
+  -1,
+  0.5,
+  1.5e308,
+  -1.5e308,
+  2 ** 53 + 2,
+  "",
+  "x",
+  "1",
+  [],
+  [1, 2, 3],
+  {},
+  { nested: { deeper: [null] } },
+  "a".repeat(10_000),
+  "\ud800",
 ];
 /** The same for CBOR, which can also carry what JSON cannot. */
 const WRONG_CBOR_VALUES: unknown[] = [
-  ...WRONG_VALUES, 2n ** 70n, -(2n ** 64n), NaN, Infinity, -Infinity, undefined, new Date(0), new Map([[1, 2]]), new Set([1]), new Float64Array(2), new Uint8Array(3),
+  ...WRONG_VALUES,
+  2n ** 70n,
+  -(2n ** 64n),
+  NaN,
+  Infinity,
+  -Infinity,
+  undefined,
+  new Date(0),
+  new Map([[1, 2]]),
+  new Set([1]),
+  new Float64Array(2),
+  new Uint8Array(3),
 ];
 
 function oddString(rng: Rng): string {
@@ -166,12 +234,7 @@ function badAuth(rng: Rng, f: Fixture): Record<string, string> {
 }
 
 function badFunctionId(rng: Rng): string {
-  return rng.pick([
-    () => "fn-" + "0".repeat(70),
-    () => "fn-does-not-exist",
-    () => rng.pick(ODD_SEGMENTS),
-    () => "%F0%9F%98%80".repeat(20),
-  ])();
+  return rng.pick([() => "fn-" + "0".repeat(70), () => "fn-does-not-exist", () => rng.pick(ODD_SEGMENTS), () => "%F0%9F%98%80".repeat(20)])();
 }
 
 function badCallId(rng: Rng, f: Fixture): string {
@@ -188,7 +251,10 @@ function badCallId(rng: Rng, f: Fixture): string {
 }
 
 function badAppName(rng: Rng): string {
-  return rng.pick([() => rng.pick(ODD_SEGMENTS), () => encodeURIComponent(rng.pick(ODD_STRINGS.filter((s) => s !== "\ud800" && s !== "\udfff\ud800"))) || "%20"])();
+  return rng.pick([
+    () => rng.pick(ODD_SEGMENTS),
+    () => encodeURIComponent(rng.pick(ODD_STRINGS.filter((s) => s !== "\ud800" && s !== "\udfff\ud800"))) || "%20",
+  ])();
 }
 
 /** A query value that is not a cursor, a wait, a limit or an offset. */
@@ -207,7 +273,16 @@ function malformedJsonBody(rng: Rng, f: Fixture, valid: unknown, invalids: unkno
   if (kind === 0) return { headers: auth(f, { "content-type": "application/json" }), body: brokenJson(rng, json(valid)), note: "broken JSON" };
   if (kind === 1) {
     return {
-      headers: auth(f, rng.pick<Record<string, string>>([{}, { "content-type": "text/plain" }, { "content-type": "application/cbor" }, { "content-type": "application/x-www-form-urlencoded" }, { "content-type": "multipart/form-data; boundary=x" }])),
+      headers: auth(
+        f,
+        rng.pick<Record<string, string>>([
+          {},
+          { "content-type": "text/plain" },
+          { "content-type": "application/cbor" },
+          { "content-type": "application/x-www-form-urlencoded" },
+          { "content-type": "multipart/form-data; boundary=x" },
+        ]),
+      ),
       body: rng.chance(0.5) ? json(valid) : (encode(valid) as BodyInit),
       note: "a valid body with the wrong content type",
     };
@@ -216,12 +291,25 @@ function malformedJsonBody(rng: Rng, f: Fixture, valid: unknown, invalids: unkno
 }
 
 /** A CBOR route's body, malformed; `valid` would be accepted, `mutate` makes a wrong variant of it. */
-function malformedCborBody(rng: Rng, f: Fixture, valid: Record<string, unknown>, mutate: (rng: Rng, v: Record<string, unknown>) => unknown): { headers: Record<string, string>; body: BodyInit; note: string } {
+function malformedCborBody(
+  rng: Rng,
+  f: Fixture,
+  valid: Record<string, unknown>,
+  mutate: (rng: Rng, v: Record<string, unknown>) => unknown,
+): { headers: Record<string, string>; body: BodyInit; note: string } {
   const kind = rng.int(6);
   if (kind === 0) return { headers: auth(f, { "content-type": "application/cbor" }), body: brokenCbor(rng, encode(valid)) as BodyInit, note: "broken CBOR" };
   if (kind === 1) {
     return {
-      headers: auth(f, rng.pick<Record<string, string>>([{}, { "content-type": "application/json" }, { "content-type": "text/plain" }, { "content-type": "application/octet-stream" }])),
+      headers: auth(
+        f,
+        rng.pick<Record<string, string>>([
+          {},
+          { "content-type": "application/json" },
+          { "content-type": "text/plain" },
+          { "content-type": "application/octet-stream" },
+        ]),
+      ),
       body: rng.chance(0.5) ? (encode(valid) as BodyInit) : json({ ...valid, inputs: [] }),
       note: "a valid body with the wrong content type",
     };
@@ -269,12 +357,8 @@ function wrongInputs(rng: Rng, v: Record<string, unknown>, remote: boolean): unk
 }
 
 const ROUTES: Record<string, Gen[]> = {
-  "GET /v1/health": [
-    (rng) => ({ method: rng.pick(["POST", "PUT", "DELETE", "PATCH"]), path: "/v1/health", headers: {}, note: "wrong method" }),
-  ],
-  "GET /v1/openapi.json": [
-    (rng) => ({ method: rng.pick(["POST", "PUT", "DELETE", "PATCH"]), path: "/v1/openapi.json", headers: {}, note: "wrong method" }),
-  ],
+  "GET /v1/health": [(rng) => ({ method: rng.pick(["POST", "PUT", "DELETE", "PATCH"]), path: "/v1/health", headers: {}, note: "wrong method" })],
+  "GET /v1/openapi.json": [(rng) => ({ method: rng.pick(["POST", "PUT", "DELETE", "PATCH"]), path: "/v1/openapi.json", headers: {}, note: "wrong method" })],
   "POST /v1/workspaces": [
     (rng, f) => ({
       method: "POST",
@@ -284,7 +368,16 @@ const ROUTES: Record<string, Gen[]> = {
       note: "not the admin secret",
     }),
     (rng, f) => {
-      const b = malformedJsonBody(rng, { ...f, token: f.adminSecret }, { name: "fine" }, [{}, { name: "" }, { name: "a".repeat(65) }, { name: 5 }, { name: null }, [], "name", { Name: "x" }]);
+      const b = malformedJsonBody(rng, { ...f, token: f.adminSecret }, { name: "fine" }, [
+        {},
+        { name: "" },
+        { name: "a".repeat(65) },
+        { name: 5 },
+        { name: null },
+        [],
+        "name",
+        { Name: "x" },
+      ]);
       return { method: "POST", path: "/v1/workspaces", ...b };
     },
   ],
@@ -307,7 +400,15 @@ const ROUTES: Record<string, Gen[]> = {
         { ...valid, manifest: { ...valid.manifest, functions: "fn" } },
         { ...valid, manifest: { ...valid.manifest, functions: [{ name: badName(rng), kind: "function", options: {} }] } },
         { ...valid, manifest: { ...valid.manifest, functions: [{ name: "fn", kind: rng.pick(["lambda", "", 1, null]), options: {} }] } },
-        { ...valid, manifest: { ...valid.manifest, functions: [{ name: "fn", kind: "function", options: rng.pick(WRONG_VALUES.filter((v) => typeof v !== "object" || v === null || Array.isArray(v))) }] } },
+        {
+          ...valid,
+          manifest: {
+            ...valid.manifest,
+            functions: [
+              { name: "fn", kind: "function", options: rng.pick(WRONG_VALUES.filter((v) => typeof v !== "object" || v === null || Array.isArray(v))) },
+            ],
+          },
+        },
         {
           ...valid,
           manifest: {
@@ -317,9 +418,16 @@ const ROUTES: Record<string, Gen[]> = {
                 name: "fn",
                 kind: "function",
                 options: rng.pick([
-                  { bogus: 1 }, { minContainers: 5, maxContainers: 1 }, { timeoutMs: -5 }, { scaledownWindowMs: 1e12 }, { concurrent: "x" }, { retries: -1 },
-                  { maxContainers: rng.pick([0, -1, 1.5, "2", Infinity, 10_000]) }, { schedule: { type: "cron", expression: oddString(rng), timezone: "UTC" } },
-                  { schedule: { type: "cron", expression: "* * * * *", timezone: oddString(rng) || "Nowhere/Else" } }, { scalingSchedule: [{ cron: "x", set: {} }] },
+                  { bogus: 1 },
+                  { minContainers: 5, maxContainers: 1 },
+                  { timeoutMs: -5 },
+                  { scaledownWindowMs: 1e12 },
+                  { concurrent: "x" },
+                  { retries: -1 },
+                  { maxContainers: rng.pick([0, -1, 1.5, "2", Infinity, 10_000]) },
+                  { schedule: { type: "cron", expression: oddString(rng), timezone: "UTC" } },
+                  { schedule: { type: "cron", expression: "* * * * *", timezone: oddString(rng) || "Nowhere/Else" } },
+                  { scalingSchedule: [{ cron: "x", set: {} }] },
                 ]),
               },
             ],
@@ -340,7 +448,13 @@ const ROUTES: Record<string, Gen[]> = {
       body: json({ manifest: { name: APP, functions: [{ name: "fn", kind: "function", options: {} }] }, bundle: "x" }),
       note: "a bad app name in the path",
     }),
-    (rng, f) => ({ method: "POST", path: `/v1/apps/${APP}/deployments`, headers: { ...badAuth(rng, f), "content-type": "application/json" }, body: "{}", note: "not a token" }),
+    (rng, f) => ({
+      method: "POST",
+      path: `/v1/apps/${APP}/deployments`,
+      headers: { ...badAuth(rng, f), "content-type": "application/json" },
+      body: "{}",
+      note: "not a token",
+    }),
   ],
   "POST /v1/apps/{app}/stop": [
     (rng, f) => ({ method: "POST", path: `/v1/apps/${badAppName(rng)}/stop`, headers: auth(f), note: "a bad app name" }),
@@ -351,7 +465,12 @@ const ROUTES: Record<string, Gen[]> = {
     (rng, f) => ({ method: "DELETE", path: `/v1/apps/${APP}`, headers: badAuth(rng, f), note: "not a token" }),
   ],
   "GET /v1/apps/{app}/functions/{name}": [
-    (rng, f) => ({ method: "GET", path: `/v1/apps/${rng.chance(0.5) ? APP : badAppName(rng)}/functions/${badAppName(rng)}`, headers: auth(f), note: "bad names" }),
+    (rng, f) => ({
+      method: "GET",
+      path: `/v1/apps/${rng.chance(0.5) ? APP : badAppName(rng)}/functions/${badAppName(rng)}`,
+      headers: auth(f),
+      note: "bad names",
+    }),
     (rng, f) => ({ method: "GET", path: `/v1/apps/${APP}/functions/fn`, headers: badAuth(rng, f), note: "not a token" }),
   ],
   "GET /v1/apps/{app}/schedules": [
@@ -400,14 +519,22 @@ const ROUTES: Record<string, Gen[]> = {
       method: "POST",
       path: `/v1/functions/${f.classId}/calls`,
       headers: auth(f, { "content-type": "application/cbor" }),
-      body: encode(rng.pick([
-        { kind: "remote", inputs: [{ idx: 0, args }], closed: true, method: "m" }, // no params
-        { kind: "remote", inputs: [{ idx: 0, args }], closed: true, params: encode({ v: 1 }) }, // no method
-        { kind: "remote", inputs: [{ idx: 0, args }], closed: true, params: encode({ v: 1 }), method: "nope" }, // no such method
-      ])) as BodyInit,
+      body: encode(
+        rng.pick([
+          { kind: "remote", inputs: [{ idx: 0, args }], closed: true, method: "m" }, // no params
+          { kind: "remote", inputs: [{ idx: 0, args }], closed: true, params: encode({ v: 1 }) }, // no method
+          { kind: "remote", inputs: [{ idx: 0, args }], closed: true, params: encode({ v: 1 }), method: "nope" }, // no such method
+        ]),
+      ) as BodyInit,
       note: "a class called wrongly",
     }),
-    (rng, f) => ({ method: "POST", path: `/v1/functions/${f.functionId}/calls`, headers: { ...badAuth(rng, f), "content-type": "application/cbor" }, body: encode({}) as BodyInit, note: "not a token" }),
+    (rng, f) => ({
+      method: "POST",
+      path: `/v1/functions/${f.functionId}/calls`,
+      headers: { ...badAuth(rng, f), "content-type": "application/cbor" },
+      body: encode({}) as BodyInit,
+      note: "not a token",
+    }),
   ],
   "POST /v1/calls/outputs": [
     (rng, f) => {
@@ -435,7 +562,13 @@ const ROUTES: Record<string, Gen[]> = {
       });
       return { method: "POST", path: "/v1/calls/outputs", ...b };
     },
-    (rng, f) => ({ method: "POST", path: "/v1/calls/outputs", headers: { ...badAuth(rng, f), "content-type": "application/cbor" }, body: encode({ callIds: [f.callId] }) as BodyInit, note: "not a token" }),
+    (rng, f) => ({
+      method: "POST",
+      path: "/v1/calls/outputs",
+      headers: { ...badAuth(rng, f), "content-type": "application/cbor" },
+      body: encode({ callIds: [f.callId] }) as BodyInit,
+      note: "not a token",
+    }),
   ],
   "POST /v1/functions/{functionId}/spawns": [
     (rng, f) => {
@@ -456,15 +589,35 @@ const ROUTES: Record<string, Gen[]> = {
   ],
   "GET /v1/functions/{functionId}/stats": [
     (rng, f) => ({ method: "GET", path: `/v1/functions/${badFunctionId(rng)}/stats`, headers: auth(f), note: "a bad function id" }),
-    (rng, f) => ({ method: "GET", path: `/v1/functions/${f.functionId}/stats?params=${rng.chance(0.5) ? f.classParams : badParams(rng)}`, headers: auth(f), note: "params on a function, or bad params" }),
-    (rng, f) => ({ method: "GET", path: `/v1/functions/${f.classId}/stats${rng.chance(0.5) ? "" : `?params=${badParams(rng)}`}`, headers: auth(f), note: "a class without (good) params" }),
+    (rng, f) => ({
+      method: "GET",
+      path: `/v1/functions/${f.functionId}/stats?params=${rng.chance(0.5) ? f.classParams : badParams(rng)}`,
+      headers: auth(f),
+      note: "params on a function, or bad params",
+    }),
+    (rng, f) => ({
+      method: "GET",
+      path: `/v1/functions/${f.classId}/stats${rng.chance(0.5) ? "" : `?params=${badParams(rng)}`}`,
+      headers: auth(f),
+      note: "a class without (good) params",
+    }),
     (rng, f) => ({ method: "GET", path: `/v1/functions/${f.functionId}/stats`, headers: badAuth(rng, f), note: "not a token" }),
   ],
   "PATCH /v1/functions/{functionId}/autoscaler": [
     (rng, f) => {
       const invalids = [
-        { minContainers: 3 }, { maxContainers: 0 }, { maxContainers: -1 }, { bufferContainers: -1 }, { scaledownWindowMs: 1 }, { scaledownWindowMs: 1e12 },
-        { minContainers: "1" }, { minContainers: 1.5 }, { minContainers: Infinity }, { maxContainerz: 1 }, { minContainers: 1, extra: true }, JSON.parse('{"__proto__":{"polluted":1},"x":1}'),
+        { minContainers: 3 },
+        { maxContainers: 0 },
+        { maxContainers: -1 },
+        { bufferContainers: -1 },
+        { scaledownWindowMs: 1 },
+        { scaledownWindowMs: 1e12 },
+        { minContainers: "1" },
+        { minContainers: 1.5 },
+        { minContainers: Infinity },
+        { maxContainerz: 1 },
+        { minContainers: 1, extra: true },
+        JSON.parse('{"__proto__":{"polluted":1},"x":1}'),
         ...WRONG_VALUES.filter((v) => !(typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)),
       ];
       return { method: "PATCH", path: `/v1/functions/${f.functionId}/autoscaler`, ...malformedJsonBody(rng, f, { minContainers: 1 }, invalids) };
@@ -505,7 +658,12 @@ const ROUTES: Record<string, Gen[]> = {
     }),
   ],
   "GET /v1/calls/{callId}/outputs": [
-    (rng, f) => ({ method: "GET", path: `/v1/calls/${f.callId}/outputs?${rng.chance(0.2) ? "waitMs=60001" : `${rng.pick(["cursor", "waitMs"])}=${badNumber(rng)}`}`, headers: auth(f), note: "a bad cursor or wait" }),
+    (rng, f) => ({
+      method: "GET",
+      path: `/v1/calls/${f.callId}/outputs?${rng.chance(0.2) ? "waitMs=60001" : `${rng.pick(["cursor", "waitMs"])}=${badNumber(rng)}`}`,
+      headers: auth(f),
+      note: "a bad cursor or wait",
+    }),
     (rng, f) => ({ method: "GET", path: `/v1/calls/${badCallId(rng, f)}/outputs`, headers: auth(f), note: "a bad call id" }),
     (rng, f) => ({ method: "GET", path: `/v1/calls/${f.callId}/outputs`, headers: badAuth(rng, f), note: "not a token" }),
   ],
@@ -517,20 +675,41 @@ const ROUTES: Record<string, Gen[]> = {
     (rng, f) => ({
       method: "GET",
       path: `/v1/internal/bundles/${rng.chance(0.5) ? f.deploymentId : rng.pick(ODD_SEGMENTS)}${rng.pick(["", "?container=", "?container=ct-1", `?container=${"x".repeat(65)}`, "?container=%00"])}`,
-      headers: rng.pick<Record<string, string>>([{}, { authorization: `Bearer ${f.token}` }, { authorization: `Bearer ${"0".repeat(64)}` }, { authorization: "Bearer" }]),
+      headers: rng.pick<Record<string, string>>([
+        {},
+        { authorization: `Bearer ${f.token}` },
+        { authorization: `Bearer ${"0".repeat(64)}` },
+        { authorization: "Bearer" },
+      ]),
       note: "no or a wrong container secret",
     }),
   ],
   "GET /dashboard/api/apps/:app": [
     // (The dashboard reads `since` with Number(), which takes "" and "0x10" too: harmless, so not asserted here.)
-    (rng, f) => ({ method: "GET", path: `/dashboard/api/apps/${APP}?since=${rng.pick(["-1", "1e400", "abc", "1.5", "Infinity", "NaN", "99999999999999999999", "%00"])}`, headers: { cookie: f.cookie }, note: "a bad since" }),
+    (rng, f) => ({
+      method: "GET",
+      path: `/dashboard/api/apps/${APP}?since=${rng.pick(["-1", "1e400", "abc", "1.5", "Infinity", "NaN", "99999999999999999999", "%00"])}`,
+      headers: { cookie: f.cookie },
+      note: "a bad since",
+    }),
     (rng, f) => ({ method: "GET", path: `/dashboard/api/apps/${badAppName(rng)}`, headers: { cookie: f.cookie }, note: "a bad app name" }),
-    (rng) => ({ method: "GET", path: `/dashboard/api/apps/${APP}`, headers: rng.pick<Record<string, string>>([{}, { cookie: "squall_session=sq_nope" }, { cookie: "squall_session=" }, { cookie: "a=b" }]), note: "not signed in" }),
+    (rng) => ({
+      method: "GET",
+      path: `/dashboard/api/apps/${APP}`,
+      headers: rng.pick<Record<string, string>>([{}, { cookie: "squall_session=sq_nope" }, { cookie: "squall_session=" }, { cookie: "a=b" }]),
+      note: "not signed in",
+    }),
   ],
   "PATCH /dashboard/api/functions/:functionId/autoscaler": [
     (rng, f) => {
       const b = malformedJsonBody(rng, f, { minContainers: 1 }, [{ minContainers: 3 }, { nope: 1 }, { maxContainers: "x" }, [], "x", 5, null]);
-      return { method: "PATCH", path: `/dashboard/api/functions/${f.functionId}/autoscaler`, headers: { ...b.headers, cookie: f.cookie, origin: BASE, authorization: "" }, body: b.body, note: b.note };
+      return {
+        method: "PATCH",
+        path: `/dashboard/api/functions/${f.functionId}/autoscaler`,
+        headers: { ...b.headers, cookie: f.cookie, origin: BASE, authorization: "" },
+        body: b.body,
+        note: b.note,
+      };
     },
     (rng, f) => ({
       method: "PATCH",
@@ -599,7 +778,13 @@ describe("malformed input", () => {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: json({
-          manifest: { name: APP, functions: [{ name: "fn", kind: "function", options: { maxContainers: 2 } }, { name: "Cls", kind: "class", options: {}, methods: ["m"] }] },
+          manifest: {
+            name: APP,
+            functions: [
+              { name: "fn", kind: "function", options: { maxContainers: 2 } },
+              { name: "Cls", kind: "class", options: {}, methods: ["m"] },
+            ],
+          },
           bundle: "export const x = 1;",
         }),
       }),
@@ -609,7 +794,10 @@ describe("malformed input", () => {
     const functionId = d.functions.find((x) => x.name === "fn")!.functionId;
     const classId = d.functions.find((x) => x.name === "Cls")!.functionId;
     const paramsBytes = encode({ v: 1 });
-    const classParams = btoa(String.fromCharCode(...paramsBytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const classParams = btoa(String.fromCharCode(...paramsBytes))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
     // An open map call with no inputs: a real call id whose state stays put (no input, so no container is ever started).
     const created = await fetchWorker(
       new Request(`${BASE}/v1/functions/${functionId}/calls`, {
@@ -676,7 +864,8 @@ describe("malformed input", () => {
         } catch {
           return void failures.push(`${what} (not JSON)`);
         }
-        if (typeof body.error?.code !== "string" || typeof body.error?.message !== "string" || !body.error.message) failures.push(`${what} (not the error shape)`);
+        if (typeof body.error?.code !== "string" || typeof body.error?.message !== "string" || !body.error.message)
+          failures.push(`${what} (not the error shape)`);
         if (a.text.includes(fixture.token) || a.text.includes(fixture.adminSecret)) failures.push(`${what} (echoes a secret)`);
       });
     }

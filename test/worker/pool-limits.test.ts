@@ -46,7 +46,10 @@ describe("pool limits at their real sizes", () => {
     const refused = await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: inputs(MAX_TOTAL_INPUTS, 1), closed: false });
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("1");
-    expect(await errorOf(refused)).toMatchObject({ code: "RESOURCE_EXHAUSTED", message: `function f has ${MAX_TOTAL_INPUTS} inputs pending or running; the limit is ${MAX_TOTAL_INPUTS}` });
+    expect(await errorOf(refused)).toMatchObject({
+      code: "RESOURCE_EXHAUSTED",
+      message: `function f has ${MAX_TOTAL_INPUTS} inputs pending or running; the limit is ${MAX_TOTAL_INPUTS}`,
+    });
     const stats = (await (await api(token).get(`/v1/functions/${functionId}/stats`)).json()) as { backlog: number; runningInputs: number };
     expect(stats).toMatchObject({ backlog: 0, runningInputs: MAX_TOTAL_INPUTS });
   }, 180_000);
@@ -62,7 +65,9 @@ describe("pool limits at their real sizes", () => {
     // Delivered and running: from here every spawned call waiting is one admitted below.
     await until("the first spawned call on a container", () => fakeCompute.held(app) === 1);
     const stub = poolStubOfCall(env, firstCall);
-    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?").bind(functionId).first<{ workspaceId: string }>())!;
+    const { workspaceId } = (await env.DB.prepare("SELECT a.workspace_id AS workspaceId FROM functions f JOIN apps a ON a.id = f.app_id WHERE f.id = ?")
+      .bind(functionId)
+      .first<{ workspaceId: string }>())!;
     // The config the API hands the pool with each call, resolved from D1 as the API does.
     const config = buildConfig((await findFunctionById(db(env.DB), workspaceId, functionId))!, { settings: {}, sources: {} }, null, BASE);
     // The pool's own admission, in large counts through its RPC (the API admits at most 1 000 per request).
@@ -73,6 +78,9 @@ describe("pool limits at their real sizes", () => {
     }
     const refused = await spawn();
     expect(refused.status).toBe(429);
-    expect(await errorOf(refused)).toMatchObject({ code: "RESOURCE_EXHAUSTED", message: `function f has ${MAX_PENDING_SPAWNS} pending spawned calls; the limit is ${MAX_PENDING_SPAWNS}` });
+    expect(await errorOf(refused)).toMatchObject({
+      code: "RESOURCE_EXHAUSTED",
+      message: `function f has ${MAX_PENDING_SPAWNS} pending spawned calls; the limit is ${MAX_PENDING_SPAWNS}`,
+    });
   }, 300_000);
 });

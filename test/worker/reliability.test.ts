@@ -73,7 +73,10 @@ describe("spawn delivery that fails once", () => {
       { poolId: id.toString(), calls: [...callIds.slice(3, 5).map((callId, i) => ({ callId, args: encode([3 + i]) })), { callId: callIds[5], argsKey }] },
     ];
     const batchOf = (attempts: number) =>
-      createMessageBatch<SpawnMessage>("squall-spawn", messages.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })));
+      createMessageBatch<SpawnMessage>(
+        "squall-spawn",
+        messages.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })),
+      );
 
     // First attempt: both messages reach the pool, then cleaning up message 1's R2 reference fails.
     const first = batchOf(1);
@@ -110,7 +113,9 @@ describe("spawn delivery that fails once", () => {
 describe("pool eviction", () => {
   it("an evicted pool comes back from storage: the map call, its inputs and its outputs survive, each output once", async () => {
     const token = await newWorkspace("evict");
-    const d = (await (await deploy(token, manifest("evict", [{ name: "f", options: { maxContainers: 1 } }]))).json()) as { functions: Array<{ functionId: string }> };
+    const d = (await (await deploy(token, manifest("evict", [{ name: "f", options: { maxContainers: 1 } }]))).json()) as {
+      functions: Array<{ functionId: string }>;
+    };
     const functionId = d.functions[0].functionId;
     const inputs = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ idx: from + i, args: encode([from + i]) }));
     const created = await api(token).cbor(`/v1/functions/${functionId}/calls`, { kind: "map", inputs: inputs(0, 3), closed: false });
@@ -168,7 +173,11 @@ describe("resending a map's batches after a lost answer", () => {
   it("a resent closing batch is admitted once, like any resent batch", async () => {
     const token = await newWorkspace("resend-close");
     const d = (await (await deploy(token, manifest("resend", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
-    const created = await api(token).cbor(`/v1/functions/${d.functions[0].functionId}/calls`, { kind: "map", inputs: [{ idx: 0, args: encode([0]) }], closed: false });
+    const created = await api(token).cbor(`/v1/functions/${d.functions[0].functionId}/calls`, {
+      kind: "map",
+      inputs: [{ idx: 0, args: encode([0]) }],
+      closed: false,
+    });
     const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
     const last = { inputs: [{ idx: 1, args: encode([1]) }], closed: true };
     expect((await api(token).cbor(`/v1/calls/${callId}/inputs`, last)).status).toBe(200);
@@ -191,7 +200,13 @@ describe("resending a map's batches after a lost answer", () => {
     const gap = await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [{ idx: 2, args: encode([2]) }], closed: false });
     expect(gap.status).toBe(400);
     expect(await gap.json()).toMatchObject({ error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("expects idx 1 next, not 2") } });
-    const shuffled = await api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [{ idx: 2, args: encode([2]) }, { idx: 1, args: encode([1]) }], closed: false });
+    const shuffled = await api(token).cbor(`/v1/calls/${callId}/inputs`, {
+      inputs: [
+        { idx: 2, args: encode([2]) },
+        { idx: 1, args: encode([1]) },
+      ],
+      closed: false,
+    });
     expect(shuffled.status).toBe(400);
     expect(await shuffled.json()).toMatchObject({ error: { message: expect.stringContaining("count up by one") } });
     // Nothing was admitted by the refused requests.
@@ -230,7 +245,15 @@ describe("a call's request sent again", () => {
     const token = await newWorkspace("request-id");
     const d = (await (await deploy(token, manifest("request-id", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
     const path = `/v1/functions/${d.functions[0].functionId}/calls`;
-    const body = { kind: "map", inputs: [{ idx: 0, args: encode([0]) }, { idx: 1, args: encode([1]) }], closed: false, requestId: "req-0123456789" };
+    const body = {
+      kind: "map",
+      inputs: [
+        { idx: 0, args: encode([0]) },
+        { idx: 1, args: encode([1]) },
+      ],
+      closed: false,
+      requestId: "req-0123456789",
+    };
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await api(token).cbor(path, body);
@@ -258,13 +281,20 @@ describe("reading many calls' results at once", () => {
     const d = (await (await deploy(token, manifest("results", [{ name: "f" }, { name: "g" }]))).json()) as { functions: Array<{ functionId: string }> };
     let next = 0;
     const start = async (): Promise<string> => {
-      const res = await api(token).cbor(`/v1/functions/${d.functions[next++].functionId}/calls`, { kind: "remote", inputs: [{ idx: 0, args: encode([1]) }], closed: true, waitMs: 0 });
+      const res = await api(token).cbor(`/v1/functions/${d.functions[next++].functionId}/calls`, {
+        kind: "remote",
+        inputs: [{ idx: 0, args: encode([1]) }],
+        closed: true,
+        waitMs: 0,
+      });
       return decode<{ callId: string }>(new Uint8Array(await res.arrayBuffer())).callId;
     };
     const read = async (callIds: string[], waitMs: number) => {
       const res = await api(token).cbor("/v1/calls/outputs", { callIds, waitMs });
       expect(res.status).toBe(200);
-      return decode<{ results: Array<{ callId: string; output: { idx: number; status: string } }>; missing: string[] }>(new Uint8Array(await res.arrayBuffer()));
+      return decode<{ results: Array<{ callId: string; output: { idx: number; status: string } }>; missing: string[] }>(
+        new Uint8Array(await res.arrayBuffer()),
+      );
     };
     const a = await start();
     const b = await start();
@@ -323,7 +353,12 @@ describe("spawning when R2 refuses a large argument", () => {
       new Request(`${BASE}/v1/functions/${d.functions[0].functionId}/spawns`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/cbor" },
-        body: encode({ inputs: [{ idx: 0, args: encode([large]) }, { idx: 1, args: encode([1]) }] }) as BodyInit,
+        body: encode({
+          inputs: [
+            { idx: 0, args: encode([large]) },
+            { idx: 1, args: encode([1]) },
+          ],
+        }) as BodyInit,
       }) as Parameters<NonNullable<typeof worker.fetch>>[0],
       { ...env, BUNDLES: bundles },
       createExecutionContext(),

@@ -14,10 +14,8 @@ import type { StateHost } from "./container-entry";
 
 const { STATE_HOST } = env as unknown as { STATE_HOST: DurableObjectNamespace<StateHost> };
 
-const NO_INSTANCE =
-  "There is no Container instance available at this time.\nThis is likely because you have reached your max concurrent instance count.";
-const MAX_INSTANCES =
-  "Maximum number of running container instances exceeded. Try again later, or try configuring a higher value for max_instances";
+const NO_INSTANCE = "There is no Container instance available at this time.\nThis is likely because you have reached your max concurrent instance count.";
+const MAX_INSTANCES = "Maximum number of running container instances exceeded. Try again later, or try configuring a higher value for max_instances";
 const RATE_LIMITED = "You are requesting too many containers per second";
 
 // ---------------------------------------------------------------------------
@@ -105,10 +103,7 @@ function withContainer(state: DurableObjectState, container: FakeContainer): Run
 type RunnerState = ConstructorParameters<typeof Runner>[0];
 
 /** Runs `fn` inside the StateHost object `name` (a fresh one by default), on a Runner built over its storage. */
-function withRunner<T>(
-  fn: (runner: Runner, container: FakeContainer) => Promise<T>,
-  name: string = crypto.randomUUID(),
-): Promise<T> {
+function withRunner<T>(fn: (runner: Runner, container: FakeContainer) => Promise<T>, name: string = crypto.randomUUID()): Promise<T> {
   const stub = STATE_HOST.get(STATE_HOST.idFromName(name));
   return runInDurableObject(stub, async (_host, state) => {
     const container = new FakeContainer();
@@ -272,18 +267,15 @@ describe("Runner", () => {
 
   it("keeps the last exit reason in storage, across instances of the object", async () => {
     const name = crypto.randomUUID();
-    await withRunner(
-      async (runner, container) => {
-        await runner.startRunner(ENV);
-        container.exit(new Error("container exited with unexpected exit code: 1"));
-        // The library reports exits from its alarm loop.
-        await vi.waitFor(async () => {
-          await runner.alarm();
-          expect(await runner.exitInfo()).toBe("exited with code 1");
-        });
-      },
-      name,
-    );
+    await withRunner(async (runner, container) => {
+      await runner.startRunner(ENV);
+      container.exit(new Error("container exited with unexpected exit code: 1"));
+      // The library reports exits from its alarm loop.
+      await vi.waitFor(async () => {
+        await runner.alarm();
+        expect(await runner.exitInfo()).toBe("exited with code 1");
+      });
+    }, name);
     await withRunner(async (runner) => expect(await runner.exitInfo()).toBe("exited with code 1"), name);
   });
 
@@ -312,9 +304,7 @@ describe("Runner", () => {
       container.respond = () => new Response(null, { status: 101, webSocket: runnerSide[0] });
       await runner.startRunner(ENV);
 
-      const response = await runner.fetch(
-        new Request("http://runner/connect", { headers: { Upgrade: "websocket", Authorization: "Bearer s3cret" } }),
-      );
+      const response = await runner.fetch(new Request("http://runner/connect", { headers: { Upgrade: "websocket", Authorization: "Bearer s3cret" } }));
       const ws = response.webSocket;
       expect(response.status).toBe(101);
       expect(ws).not.toBeNull();

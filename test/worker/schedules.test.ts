@@ -43,10 +43,11 @@ describe("schedules", () => {
     ]);
     const deployed = (await (await deploy(token, m)).json()) as { functions: Array<{ functionId: string }> };
     const fid = deployed.functions[0].functionId;
-    const stats = async () => (await (await api(token).get(`/v1/functions/${fid}/stats`)).json()) as {
-      autoscaler: { scaledownWindowMs: number };
-      autoscalerSources: { scaledownWindowMs: string };
-    };
+    const stats = async () =>
+      (await (await api(token).get(`/v1/functions/${fid}/stats`)).json()) as {
+        autoscaler: { scaledownWindowMs: number };
+        autoscalerSources: { scaledownWindowMs: string };
+      };
     const hour = new Date().getUTCHours();
     const daytime = hour >= 6 && hour < 22;
     const first = await stats();
@@ -65,7 +66,10 @@ describe("schedules", () => {
 
   it("refuses a schedule on a class, naming it", async () => {
     const token = await newWorkspace();
-    const res = await deploy(token, manifest("clsched", [{ name: "Model", kind: "class", methods: ["predict"], options: { schedule: { type: "period", seconds: 300 } } }]));
+    const res = await deploy(
+      token,
+      manifest("clsched", [{ name: "Model", kind: "class", methods: ["predict"], options: { schedule: { type: "period", seconds: 300 } } }]),
+    );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/class "Model": option "schedule"/);
   });

@@ -20,7 +20,11 @@ const secrets = new Set<string>([ADMIN, SIGNING_KEY]);
 /** Every response body this file saw, checked for secrets at the end. */
 const seen: Array<{ what: string; status: number; body: string }> = [];
 
-async function call(method: string, path: string, init: { token?: string; json?: unknown; cbor?: unknown; headers?: Record<string, string>; body?: BodyInit } = {}) {
+async function call(
+  method: string,
+  path: string,
+  init: { token?: string; json?: unknown; cbor?: unknown; headers?: Record<string, string>; body?: BodyInit } = {},
+) {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   let body = init.body;
@@ -57,7 +61,10 @@ async function workspace(name: string): Promise<{ workspaceId: string; token: st
 }
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 const logged: string[] = [];
@@ -91,7 +98,9 @@ describe("tokens", () => {
     const { token } = await workspace("hashed");
     const extra = (await call("POST", "/v1/tokens", { token })).json().token as string;
     secrets.add(extra);
-    const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+    const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{
+      name: string;
+    }>();
     expect(tables.results.map((t) => t.name)).toContain("tokens");
     let dump = "";
     for (const { name } of tables.results) dump += JSON.stringify((await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results);
@@ -208,7 +217,9 @@ describe("a token reaches only its own workspace", () => {
     }
     // The walk covered the routes that take ids (a route that escaped it would fail the next test).
     expect(checked.length).toBeGreaterThanOrEqual(14);
-    expect(checked).toEqual(expect.arrayContaining(["GET /v1/calls/{callId}/outputs (class instance)", "PATCH /v1/functions/{functionId}/autoscaler (class instance)"]));
+    expect(checked).toEqual(
+      expect.arrayContaining(["GET /v1/calls/{callId}/outputs (class instance)", "PATCH /v1/functions/{functionId}/autoscaler (class instance)"]),
+    );
   });
 
   it("a foreign id is answered exactly as an id that does not exist (no oracle for what others have)", async () => {
@@ -263,14 +274,12 @@ describe("a token reaches only its own workspace", () => {
   it("every /v1 route the Worker serves is in the OpenAPI document, so the walks above cover it", () => {
     const doc = createApi();
     const served = new Set(
-      doc.routes
-        .filter((r) => r.path.startsWith("/v1/") && r.method !== "ALL")
-        .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+      doc.routes.filter((r) => r.path.startsWith("/v1/") && r.method !== "ALL").map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
     );
     const documented = new Set(
-      Object.entries((doc.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "t", version: "0" } }).paths ?? {}) as Record<string, Record<string, unknown>>).flatMap(
-        ([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
-      ),
+      Object.entries(
+        (doc.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "t", version: "0" } }).paths ?? {}) as Record<string, Record<string, unknown>>,
+      ).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`)),
     );
     served.delete("GET /v1/openapi.json"); // the document itself
     for (const route of served) expect(documented, route).toContain(route);
@@ -281,7 +290,10 @@ describe("a token reaches only its own workspace", () => {
     expect(routes.length).toBeGreaterThan(0);
     const cookie = `squall_session=${intruder.token}`;
     for (const r of routes) {
-      for (const [fn, query] of [[ids.functionId, ""], [ids.classId, `?params=${instanceParams}`]] as const) {
+      for (const [fn, query] of [
+        [ids.functionId, ""],
+        [ids.classId, `?params=${instanceParams}`],
+      ] as const) {
         const path = r.path.replace(/:(\w+)/g, (_, p: string) => {
           const value = { app: "private", functionId: fn, name: "secret" }[p];
           if (!value) throw new Error(`no value for :${p} in dashboard route ${r.method} ${r.path}: teach the walk this route`);
@@ -334,7 +346,11 @@ describe("a token reaches only its own workspace", () => {
     expect((await call("GET", `/v1/functions/${ids.functionId}/stats`, { token: await containerToken(SIGNING_KEY, intruder.workspaceId) })).status).toBe(404);
     // Another workspace's id with this workspace's MAC, or a MAC from another key: 401.
     const mac = ownerContainer.split("_")[2];
-    for (const forged of [`sqc_${intruder.workspaceId}_${mac}`, await containerToken("not-the-key", owner.workspaceId), `sqc_${owner.workspaceId}_${"0".repeat(64)}`]) {
+    for (const forged of [
+      `sqc_${intruder.workspaceId}_${mac}`,
+      await containerToken("not-the-key", owner.workspaceId),
+      `sqc_${owner.workspaceId}_${"0".repeat(64)}`,
+    ]) {
       expect((await call("GET", "/v1/apps", { token: forged })).status).toBe(401);
     }
   });
@@ -375,7 +391,14 @@ describe("per-container secrets", () => {
       ["A's secret for another container", await bundle(deploymentA, "ct-bbbb", secretA)],
       ["a secret made with another key", await bundle(deploymentA, "ct-aaaa", await containerSecret("not-the-key", deploymentA, "ct-aaaa"))],
       ["the admin secret", await bundle(deploymentA, "ct-aaaa", ADMIN)],
-      ["a workspace token", await bundle(deploymentA, "ct-aaaa", [...secrets].find((s) => s.startsWith("sq_"))!)],
+      [
+        "a workspace token",
+        await bundle(
+          deploymentA,
+          "ct-aaaa",
+          [...secrets].find((s) => s.startsWith("sq_"))!,
+        ),
+      ],
     ];
     for (const [what, res] of refusals) {
       expect({ what, status: res.status }).toEqual({ what, status: 401 });
@@ -418,7 +441,23 @@ describe("limits on names and sizes", () => {
     expect((await deployNamed(longest, "f")).status).toBe(201);
     expect((await deployNamed("fn-names", longest)).status).toBe(201);
     expect((await deployNamed("under_score-and-dash9", "F_9-x")).status).toBe(201);
-    const bad = ["a".repeat(65), "", "has space", "dot.ted", "slash/ed", "-leading", "_leading", "ünïcödé", "emoji😀", "tab\t", "nul\u0000", "semi;colon", "quote'", "..", "%2e%2e"];
+    const bad = [
+      "a".repeat(65),
+      "",
+      "has space",
+      "dot.ted",
+      "slash/ed",
+      "-leading",
+      "_leading",
+      "ünïcödé",
+      "emoji😀",
+      "tab\t",
+      "nul\u0000",
+      "semi;colon",
+      "quote'",
+      "..",
+      "%2e%2e",
+    ];
     for (const name of bad) {
       const asApp = await deployNamed(name, "f");
       // "" and ".." never reach the route: /v1/apps//deployments and /v1/apps/../deployments are other paths.
@@ -497,7 +536,13 @@ describe("per-token request rate", () => {
     expect(rateLimitOf(limitedEnv)).toEqual(limit);
     expect(rateLimitOf({})).toEqual(DEFAULT_RATE_LIMIT);
     const limited = (path: string, bearer: string): Promise<Response> =>
-      Promise.resolve(worker.fetch!(new Request(`${BASE}${path}`, { headers: { authorization: `Bearer ${bearer}` } }) as Parameters<NonNullable<typeof worker.fetch>>[0], limitedEnv, createExecutionContext()));
+      Promise.resolve(
+        worker.fetch!(
+          new Request(`${BASE}${path}`, { headers: { authorization: `Bearer ${bearer}` } }) as Parameters<NonNullable<typeof worker.fetch>>[0],
+          limitedEnv,
+          createExecutionContext(),
+        ),
+      );
     const limitedPath = "/v1/calls/not-a-call/outputs"; // cheap: refused (400) right after auth
     let sent = 0;
     let refused: Response | null = null;

@@ -25,10 +25,15 @@ async function setUp(app: string, options: Record<string, unknown> = {}) {
   return {
     stats: async (): Promise<FunctionStats> => (await api(token).get(`/v1/functions/${functionId}/stats`)).json(),
     /** The function's log lines (what `squall logs` shows). */
-    logs: async (): Promise<string[]> => ((await (await api(token).get(`/v1/functions/${functionId}/logs`)).json()) as { lines: Array<{ text: string }> }).lines.map((l) => l.text),
+    logs: async (): Promise<string[]> =>
+      ((await (await api(token).get(`/v1/functions/${functionId}/logs`)).json()) as { lines: Array<{ text: string }> }).lines.map((l) => l.text),
     /** Maps `xs` through `f`; resolves with every output once the call is done. */
     map: async (xs: number[], whileWaiting: () => Promise<void> = async () => {}): Promise<Output[]> => {
-      const created = await api(token).cbor(`/v1/functions/${functionId}/calls`, { kind: "map", inputs: xs.map((x, idx) => ({ idx, args: encode([x]) })), closed: true });
+      const created = await api(token).cbor(`/v1/functions/${functionId}/calls`, {
+        kind: "map",
+        inputs: xs.map((x, idx) => ({ idx, args: encode([x]) })),
+        closed: true,
+      });
       expect(created.status).toBe(200);
       const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
       const outputs: Output[] = [];
@@ -58,7 +63,11 @@ describe("the platform's failures to start a container", () => {
       const held = (await pool.stats()).startsHeldBack;
       if (held) holds.set(held.reason, held);
     });
-    expect(outputs.map((o) => [o.status, decode(o.value)])).toEqual([["success", 1], ["success", 4], ["success", 9]]);
+    expect(outputs.map((o) => [o.status, decode(o.value)])).toEqual([
+      ["success", 1],
+      ["success", 4],
+      ["success", 9],
+    ]);
     expect(fakeCompute.attempts(app)).toEqual(["unreachable", "capacity", "dropped", "capacity", "unreachable", "ok"]);
     // Platform-error holds last half a second or more: the stats showed one, naming the error.
     expect(holds.get("platform_error")?.message).toMatch(/is not reachable/);
@@ -78,20 +87,24 @@ describe("a container's own failures to start", () => {
     never_ready: /container did not become ready within 1 s \(startupTimeoutMs\)/,
   };
 
-  it.each(Object.keys(message) as StartBehaviour[])("%s: the third in a row fails the waiting inputs and holds starts back", async (kind) => {
-    const app = `container-${kind.replace(/_/g, "-")}`;
-    fakeCompute.script(app, [kind, kind, kind]);
-    const pool = await setUp(app, { startupTimeoutMs: 1_000 });
-    const outputs = await pool.map([1, 2]);
-    for (const o of outputs) {
-      expect(o.status).toBe("platform_error");
-      expect(errorOf(o).message).toMatch(/^containers for f failed to start 3 times: /);
-      expect(errorOf(o).message).toMatch(message[kind]);
-    }
-    expect(fakeCompute.attempts(app)).toEqual([kind, kind, kind]);
-    expect((await pool.stats()).startsHeldBack).toMatchObject({ reason: "start_failures", message: expect.stringMatching(message[kind]) });
-    expect((await pool.logs()).filter((l) => l.startsWith("[squall] a container failed to start"))).toHaveLength(3);
-  }, 30_000);
+  it.each(Object.keys(message) as StartBehaviour[])(
+    "%s: the third in a row fails the waiting inputs and holds starts back",
+    async (kind) => {
+      const app = `container-${kind.replace(/_/g, "-")}`;
+      fakeCompute.script(app, [kind, kind, kind]);
+      const pool = await setUp(app, { startupTimeoutMs: 1_000 });
+      const outputs = await pool.map([1, 2]);
+      for (const o of outputs) {
+        expect(o.status).toBe("platform_error");
+        expect(errorOf(o).message).toMatch(/^containers for f failed to start 3 times: /);
+        expect(errorOf(o).message).toMatch(message[kind]);
+      }
+      expect(fakeCompute.attempts(app)).toEqual([kind, kind, kind]);
+      expect((await pool.stats()).startsHeldBack).toMatchObject({ reason: "start_failures", message: expect.stringMatching(message[kind]) });
+      expect((await pool.logs()).filter((l) => l.startsWith("[squall] a container failed to start"))).toHaveLength(3);
+    },
+    30_000,
+  );
 
   it("platform errors between them neither count nor forgive: the third container failure still trips", async () => {
     const app = "mixed-failures";

@@ -18,8 +18,18 @@ const COMMANDS: Command[] = [deploy, run, appList, appStop, functionStats, funct
 // class: errors raised inside an app bundle come from the bundle's own copy
 // of the SDK.
 const EXPECTED_ERRORS = new Set([
-  "SquallError", "NotFoundError", "InvalidError", "AuthError", "ResourceExhaustedError", "FunctionTimeoutError",
-  "InputCancellation", "UserCodeException", "RemoteError", "OptionsError", "CliError", "UsageError",
+  "SquallError",
+  "NotFoundError",
+  "InvalidError",
+  "AuthError",
+  "ResourceExhaustedError",
+  "FunctionTimeoutError",
+  "InputCancellation",
+  "UserCodeException",
+  "RemoteError",
+  "OptionsError",
+  "CliError",
+  "UsageError",
 ]);
 
 /** Runs one CLI invocation; returns the exit code. */

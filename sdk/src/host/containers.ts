@@ -101,7 +101,12 @@ export class ContainerSet {
   private checkRoom(): void {
     const { maxContainers, maxStarts } = this.options;
     if (this.starting.size >= maxStarts) {
-      throw new HostError(429, "RESOURCE_EXHAUSTED", `the local container host is already starting ${this.starting.size} containers (at most ${maxStarts} at once)`, STARTS_RETRY_AFTER_MS);
+      throw new HostError(
+        429,
+        "RESOURCE_EXHAUSTED",
+        `the local container host is already starting ${this.starting.size} containers (at most ${maxStarts} at once)`,
+        STARTS_RETRY_AFTER_MS,
+      );
     }
     let live = this.starting.size;
     for (const [id, p] of this.records) if (p.running && !this.starting.has(id)) live++;

@@ -3,7 +3,12 @@ import type { ErrorBody, ErrorCode } from "../wire/api.js";
 import { CONTAINER_FAILED_STATUS } from "../wire/host.js";
 
 export class HostError extends Error {
-  constructor(readonly status: number, readonly code: ErrorCode, message: string, readonly retryAfterMs?: number) {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
   }
 

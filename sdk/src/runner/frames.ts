@@ -19,5 +19,10 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   if (bytes.byteLength <= maxBytes) return text;
   const note = ` … [${bytes.byteLength - maxBytes} more bytes cut]`;
   // Cutting inside a multi-byte character leaves a replacement character: drop it.
-  return bytes.subarray(0, maxBytes).toString("utf8").replace(/\uFFFD$/, "") + note;
+  return (
+    bytes
+      .subarray(0, maxBytes)
+      .toString("utf8")
+      .replace(/\uFFFD$/, "") + note
+  );
 }

@@ -13,8 +13,7 @@ import { bindApp } from "../binding.js";
 
 export type LoadedTarget =
   /** `bundleFile`: where the bundle was written, so worker threads can import it too (runner/threads.ts). */
-  | { kind: "function"; name: string; fn: UserFunction; bundleFile: string }
-  | { kind: "class"; name: string; instance: object; methods: readonly string[] };
+  { kind: "function"; name: string; fn: UserFunction; bundleFile: string } | { kind: "class"; name: string; instance: object; methods: readonly string[] };
 
 /**
  * A stuck download should end as init_failed, not as a container that never

@@ -33,9 +33,7 @@ export interface AutoscalerSettings {
 
 export type AutoscalerUpdate = Partial<AutoscalerSettings>;
 
-export type ScheduleSpec =
-  | { type: "cron"; expression: string; timezone: string }
-  | { type: "period"; seconds: number };
+export type ScheduleSpec = { type: "cron"; expression: string; timezone: string } | { type: "period"; seconds: number };
 
 export interface ScalingScheduleEntry {
   cron: string;
@@ -103,16 +101,23 @@ export class OptionsError extends Error {
 
 export function checkName(kind: string, name: unknown): string {
   if (typeof name !== "string" || !NAME_RE.test(name)) {
-    throw new OptionsError(
-      `${kind} name ${JSON.stringify(name)} is invalid: use 1 to 64 letters, digits, "-" or "_", starting with a letter or digit`,
-    );
+    throw new OptionsError(`${kind} name ${JSON.stringify(name)} is invalid: use 1 to 64 letters, digits, "-" or "_", starting with a letter or digit`);
   }
   return name;
 }
 
 const OPTION_KEYS = new Set([
-  "maxContainers", "minContainers", "bufferContainers", "scaledownWindowMs", "concurrent",
-  "timeoutMs", "startupTimeoutMs", "retries", "schedule", "scalingSchedule", "name",
+  "maxContainers",
+  "minContainers",
+  "bufferContainers",
+  "scaledownWindowMs",
+  "concurrent",
+  "timeoutMs",
+  "startupTimeoutMs",
+  "retries",
+  "schedule",
+  "scalingSchedule",
+  "name",
 ]);
 const AUTOSCALER_KEYS = new Set(["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs"]);
 
@@ -146,9 +151,10 @@ export function resolveOptions(functionName: string, raw: unknown): ResolvedOpti
     }
   }
   const timeoutMs = o.timeoutMs === undefined ? DEFAULTS.timeoutMs : int(where, "timeoutMs", o.timeoutMs, BOUNDS.timeoutMs.min, BOUNDS.timeoutMs.max);
-  const startupTimeoutMs = o.startupTimeoutMs === undefined
-    ? DEFAULTS.startupTimeoutMs
-    : int(where, "startupTimeoutMs", o.startupTimeoutMs, BOUNDS.startupTimeoutMs.min, BOUNDS.startupTimeoutMs.max);
+  const startupTimeoutMs =
+    o.startupTimeoutMs === undefined
+      ? DEFAULTS.startupTimeoutMs
+      : int(where, "startupTimeoutMs", o.startupTimeoutMs, BOUNDS.startupTimeoutMs.min, BOUNDS.startupTimeoutMs.max);
   const retries = resolveRetries(where, o.retries);
   const schedule = o.schedule === undefined ? null : resolveSchedule(where, o.schedule);
   const scalingSchedule = o.scalingSchedule === undefined ? [] : resolveScalingSchedule(where, o.scalingSchedule, settings);
@@ -211,12 +217,13 @@ function resolveRetries(where: string, raw: unknown): Required<RetryPolicy> {
   }
   const policy = {
     maxRetries: int(where, "retries.maxRetries", r.maxRetries, 0, BOUNDS.maxRetries),
-    backoffCoefficient: r.backoffCoefficient === undefined ? base.backoffCoefficient
-      : num(where, "retries.backoffCoefficient", r.backoffCoefficient, BOUNDS.backoffCoefficient.min, BOUNDS.backoffCoefficient.max),
-    initialDelayMs: r.initialDelayMs === undefined ? base.initialDelayMs
-      : int(where, "retries.initialDelayMs", r.initialDelayMs, BOUNDS.delayMs.min, BOUNDS.delayMs.max),
-    maxDelayMs: r.maxDelayMs === undefined ? base.maxDelayMs
-      : int(where, "retries.maxDelayMs", r.maxDelayMs, BOUNDS.delayMs.min, BOUNDS.delayMs.max),
+    backoffCoefficient:
+      r.backoffCoefficient === undefined
+        ? base.backoffCoefficient
+        : num(where, "retries.backoffCoefficient", r.backoffCoefficient, BOUNDS.backoffCoefficient.min, BOUNDS.backoffCoefficient.max),
+    initialDelayMs:
+      r.initialDelayMs === undefined ? base.initialDelayMs : int(where, "retries.initialDelayMs", r.initialDelayMs, BOUNDS.delayMs.min, BOUNDS.delayMs.max),
+    maxDelayMs: r.maxDelayMs === undefined ? base.maxDelayMs : int(where, "retries.maxDelayMs", r.maxDelayMs, BOUNDS.delayMs.min, BOUNDS.delayMs.max),
   };
   return policy;
 }

@@ -11,9 +11,7 @@ export const RUNNER_HEALTH_PATH = "/healthz";
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 
 /** What the container runs: a function, or a class instance with its constructor params. */
-export type RunnerTarget =
-  | { kind: "function"; name: string }
-  | { kind: "class"; name: string; params: Uint8Array };
+export type RunnerTarget = { kind: "function"; name: string } | { kind: "class"; name: string; params: Uint8Array };
 
 export interface InitMessage {
   t: "init";

@@ -31,7 +31,10 @@ export function checkInputOrder(inputs: ReadonlyArray<{ idx: number }>): void {
 export function checkInputSizes(inputs: Array<{ idx: number; args: Uint8Array }>): void {
   for (const input of inputs) {
     if (input.args.byteLength > MAX_ARGS_BYTES) {
-      throw new ApiError("PAYLOAD_TOO_LARGE", `input ${input.idx}: arguments are ${input.args.byteLength} bytes; the limit is ${MAX_ARGS_BYTES} bytes per input`);
+      throw new ApiError(
+        "PAYLOAD_TOO_LARGE",
+        `input ${input.idx}: arguments are ${input.args.byteLength} bytes; the limit is ${MAX_ARGS_BYTES} bytes per input`,
+      );
     }
   }
   const seen = new Set<number>();
@@ -87,7 +90,12 @@ functions.openapi(
     const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null));
     const method = checkMethod(pool.resolved, body.method);
     const ordered = [...body.inputs].sort((a, b) => a.idx - b.idx);
-    const spawned = await spawnCalls(c.env, pool, ordered.map((i) => i.args), method);
+    const spawned = await spawnCalls(
+      c.env,
+      pool,
+      ordered.map((i) => i.args),
+      method,
+    );
     if (!spawned.ok) throw fromPoolError(spawned.error);
     const response: SpawnResponse = { callIds: spawned.value.callIds };
     return cborResponse(response);
@@ -153,7 +161,11 @@ functions.openapi(
     ...routeOf(ROUTES.updateAutoscaler),
     summary: "Override autoscaler settings now (merged field by field; cleared by the next deploy)",
     security: [{ bearer: [] }],
-    request: { params: FunctionIdParam, query: InstanceQuery, body: { content: { "application/json": { schema: wire.UpdateAutoscalerRequest } }, required: true } },
+    request: {
+      params: FunctionIdParam,
+      query: InstanceQuery,
+      body: { content: { "application/json": { schema: wire.UpdateAutoscalerRequest } }, required: true },
+    },
     responses: { 200: json(StatsSchema.shape.autoscaler, "The settings now in effect"), ...errorResponses },
   }),
   async (c) => {
@@ -183,6 +195,6 @@ functions.openapi(
     const logs = await pool.stub.readLogs(c.get("workspaceId"), after ?? 0, limit ?? 500);
     if (!logs.ok) throw fromPoolError(logs.error);
     const lines = logs.value;
-    return c.json({ lines, cursor: lines.length ? lines[lines.length - 1].seq : after ?? 0 }, 200);
+    return c.json({ lines, cursor: lines.length ? lines[lines.length - 1].seq : (after ?? 0) }, 200);
   },
 );

@@ -57,7 +57,11 @@ export function dashboardApp(): void {
   const SETTINGS: readonly Setting[] = ["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs"];
   const SVG = "http://www.w3.org/2000/svg";
   // The chart is drawn at the size it is shown (height fixed by the stylesheet), so its text stays legible on a phone.
-  const H = 180, LEFT = 34, RIGHT = 40, TOP = 12, BOTTOM = 20;
+  const H = 180,
+    LEFT = 34,
+    RIGHT = 40,
+    TOP = 12,
+    BOTTOM = 20;
 
   // The page is rendered with every element this script looks up; one missing is a bug in pages.tsx.
   function find<E extends Element = HTMLElement>(root: ParentNode, selector: string): E {
@@ -81,16 +85,25 @@ export function dashboardApp(): void {
 
   async function poll(): Promise<void> {
     // One request at a time: a save or a returning tab asks for a refresh, which runs once the current one ends.
-    if (polling) { pollAgain = true; return; }
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
     polling = true;
     clearTimeout(timer);
     try {
       const res = await fetch("/dashboard/api/apps/" + encodeURIComponent(appName) + "?since=" + since, { headers: { accept: "application/json" } });
-      if (res.status === 401) { location.href = "/"; return; }
+      if (res.status === 401) {
+        location.href = "/";
+        return;
+      }
       const body = (await res.json()) as Overview & ErrorBody;
       if (!res.ok) throw new Error(body.error ? body.error.message : "HTTP " + res.status);
       // A deploy added or removed a function, or a class got a new instance: render the page anew.
-      if (body.pools.length !== cards.size || body.pools.some((p) => !cards.has(p.key))) { location.reload(); return; }
+      if (body.pools.length !== cards.size || body.pools.some((p) => !cards.has(p.key))) {
+        location.reload();
+        return;
+      }
       serverNow = body.now;
       since = body.now - OVERLAP_MS;
       for (const p of body.pools) update(cards.get(p.key)!, p);
@@ -100,7 +113,10 @@ export function dashboardApp(): void {
     } finally {
       polling = false;
     }
-    if (pollAgain) { pollAgain = false; return poll(); }
+    if (pollAgain) {
+      pollAgain = false;
+      return poll();
+    }
     if (!document.hidden) timer = setTimeout(poll, POLL_MS);
   }
 
@@ -111,7 +127,11 @@ export function dashboardApp(): void {
     card.stats = s;
     const el = card.el;
     setField(el, "containers", s ? s.containers.total : "–");
-    setField(el, "containers-detail", s ? s.containers.starting + " starting · " + s.containers.idle + " idle · " + s.containers.busy + " busy" : "not started yet");
+    setField(
+      el,
+      "containers-detail",
+      s ? s.containers.starting + " starting · " + s.containers.idle + " idle · " + s.containers.busy + " busy" : "not started yet",
+    );
     setField(el, "backlog", s ? s.backlog : "–");
     setField(el, "running", s ? s.runningInputs : "–");
     setField(el, "rate", p.inputsPerSecond < 10 ? p.inputsPerSecond.toFixed(1) : p.inputsPerSecond.toFixed(0));
@@ -182,8 +202,10 @@ export function dashboardApp(): void {
     const x = (ts: number): number => LEFT + ((ts - start) / rangeMs) * (W - LEFT - RIGHT);
     const yOf =
       (max: number) =>
-      (v: number): number => H - BOTTOM - (v / max) * (H - TOP - BOTTOM);
-    const yC = yOf(maxC), yB = yOf(maxB);
+      (v: number): number =>
+        H - BOTTOM - (v / max) * (H - TOP - BOTTOM);
+    const yC = yOf(maxC),
+      yB = yOf(maxB);
 
     svg.replaceChildren();
     line(svg, LEFT, yC(0), W - RIGHT, yC(0), "grid");
@@ -244,14 +266,22 @@ export function dashboardApp(): void {
       tbody.replaceChildren(row(["no calls yet", "", "", "", "", ""], "none"));
       return;
     }
-    tbody.replaceChildren(...recent.map((r) => row([
-      new Date(r.finishedAt).toLocaleTimeString(),
-      "fc-…" + r.callId.slice(-8) + (r.idx ? " #" + r.idx : ""),
-      r.status,
-      r.durationMs === null ? "–" : r.durationMs < 1000 ? r.durationMs + " ms" : (r.durationMs / 1000).toFixed(1) + " s",
-      r.containerId || "–",
-      r.error ? r.error.name + ": " + r.error.message : "",
-    ], r.status, r.callId)));
+    tbody.replaceChildren(
+      ...recent.map((r) =>
+        row(
+          [
+            new Date(r.finishedAt).toLocaleTimeString(),
+            "fc-…" + r.callId.slice(-8) + (r.idx ? " #" + r.idx : ""),
+            r.status,
+            r.durationMs === null ? "–" : r.durationMs < 1000 ? r.durationMs + " ms" : (r.durationMs / 1000).toFixed(1) + " s",
+            r.containerId || "–",
+            r.error ? r.error.name + ": " + r.error.message : "",
+          ],
+          r.status,
+          r.callId,
+        ),
+      ),
+    );
   }
   function row(cells: string[], state: string, callId?: string): HTMLTableRowElement {
     const tr = document.createElement("tr");

@@ -21,10 +21,10 @@ export const square = app.function({}, async function square(x: number): Promise
 });
 
 /** Holds each input a while, so a map needs several containers and a container can be killed mid-map. */
-export const slowSquare = app.function(
-  { maxContainers: 3, scaledownWindowMs: 2_000, timeoutMs: 120_000 },
-  async function slowSquare(x: number): Promise<{ value: number; where: Where }> {
-    await new Promise((r) => setTimeout(r, 400));
-    return { value: x * x, where: where() };
-  },
-);
+export const slowSquare = app.function({ maxContainers: 3, scaledownWindowMs: 2_000, timeoutMs: 120_000 }, async function slowSquare(x: number): Promise<{
+  value: number;
+  where: Where;
+}> {
+  await new Promise((r) => setTimeout(r, 400));
+  return { value: x * x, where: where() };
+});

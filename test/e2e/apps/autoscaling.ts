@@ -17,16 +17,13 @@ export const burst = app.function({ maxContainers: 3, scaledownWindowMs: 2_000 }
 
 let inFlight = 0;
 let peak = 0;
-export const concurrent = app.function(
-  { maxContainers: 1, concurrent: { maxInputs: 10 }, scaledownWindowMs: 2_000 },
-  async function concurrent(ms: number) {
-    inFlight++;
-    peak = Math.max(peak, inFlight);
-    await sleep(ms);
-    inFlight--;
-    return peak;
-  },
-);
+export const concurrent = app.function({ maxContainers: 1, concurrent: { maxInputs: 10 }, scaledownWindowMs: 2_000 }, async function concurrent(ms: number) {
+  inFlight++;
+  peak = Math.max(peak, inFlight);
+  await sleep(ms);
+  inFlight--;
+  return peak;
+});
 
 /** A long scale-down window: containers go early only when maxContainers is lowered. */
 export const shrinkable = app.function({ maxContainers: 4, scaledownWindowMs: 60_000 }, async function shrinkable(ms: number) {

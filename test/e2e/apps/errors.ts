@@ -41,7 +41,8 @@ export const relay = app.function({ maxContainers: 1 }, async function relay(use
 
 /** Under `squall run`, the entrypoint and the functions share one bundle: QuotaError comes back as itself. */
 app.localEntrypoint(async () => {
-  const describe = (e: unknown): string => `${e instanceof QuotaError} ${(e as QuotaError).used} ${(e as QuotaError).overBy} ${(e as Error).cause instanceof RangeError}`;
+  const describe = (e: unknown): string =>
+    `${e instanceof QuotaError} ${(e as QuotaError).used} ${(e as QuotaError).overBy} ${(e as Error).cause instanceof RangeError}`;
   try {
     await useQuota.remote(12);
   } catch (err) {

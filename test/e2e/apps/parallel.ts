@@ -42,7 +42,11 @@ export const waitLong = app.function({ maxContainers: 1, concurrent: { maxInputs
 
 export class InputError extends Error {
   override name = "InputError";
-  constructor(message: string, readonly input: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly input: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

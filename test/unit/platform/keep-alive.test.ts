@@ -1,7 +1,21 @@
 import { describe, it, expect } from "vitest";
 import {
-  BIN_COUNT, DECAY_AT_WEIGHT, RANGE_MS, binOf, emptyHistogram, emptyRhythm, lowerEdgeMs, observeLoad, observeStartup, parseRhythm,
-  percentileBin, recordIdle, upperEdgeMs, weight, type IdleHistogram, type PoolRhythm,
+  BIN_COUNT,
+  DECAY_AT_WEIGHT,
+  RANGE_MS,
+  binOf,
+  emptyHistogram,
+  emptyRhythm,
+  lowerEdgeMs,
+  observeLoad,
+  observeStartup,
+  parseRhythm,
+  percentileBin,
+  recordIdle,
+  upperEdgeMs,
+  weight,
+  type IdleHistogram,
+  type PoolRhythm,
 } from "../../../src/pool/idle-histogram";
 import { KEEP_ALIVE, adaptiveStats, autoKeepAlive, decideKeepAlive, plannedStartupMs, scalingConfig } from "../../../src/pool/keep-alive";
 import { planScaling } from "../../../src/pool/autoscaler";
@@ -76,7 +90,10 @@ describe("idle-interval histogram", () => {
   });
 
   it.each([
-    ["nothing", null], ["a string", "rhythm"], ["an empty object", {}], ["busy not a boolean", { ...emptyRhythm(), busy: "no" }],
+    ["nothing", null],
+    ["a string", "rhythm"],
+    ["an empty object", {}],
+    ["busy not a boolean", { ...emptyRhythm(), busy: "no" }],
     ["too few bins", { ...emptyRhythm(), histogram: { counts: [1, 2, 3], outOfBounds: 0 } }],
     ["negative counts", { ...emptyRhythm(), histogram: { counts: new Array(BIN_COUNT).fill(-1), outOfBounds: 0 } }],
     ["a non-numeric idle start", { ...emptyRhythm(), idleSinceMs: "yesterday" }],
@@ -104,7 +121,12 @@ describe("keep-alive decision", () => {
     expect(prewarmAfterMs).toBeGreaterThan(14_000);
     expect(released.keepAliveMs).toBeGreaterThanOrEqual(20_200);
     expect(released.keepAliveMs).toBeLessThan(23_000);
-    expect(released).toMatchObject({ scaledownWindowMs: 0, warmContainers: 0, prewarmAtMs: idleSinceMs + prewarmAfterMs, wakeAtMs: idleSinceMs + prewarmAfterMs });
+    expect(released).toMatchObject({
+      scaledownWindowMs: 0,
+      warmContainers: 0,
+      prewarmAtMs: idleSinceMs + prewarmAfterMs,
+      wakeAtMs: idleSinceMs + prewarmAfterMs,
+    });
 
     expect(at(idleSinceMs + prewarmAfterMs)).toMatchObject({ warmContainers: 1, scaledownWindowMs: 0, wakeAtMs: idleSinceMs + released.keepAliveMs });
     expect(at(idleSinceMs + released.keepAliveMs)).toMatchObject({ warmContainers: 0, prewarmAtMs: null, wakeAtMs: null });
@@ -112,7 +134,11 @@ describe("keep-alive decision", () => {
 
   it("while the pool has work, containers follow the fixed window", () => {
     expect(decideKeepAlive({ rhythm: rhythmOf(every20s, null), nowMs: 0, startupMs: STARTUP_MS })).toMatchObject({
-      representative: true, scaledownWindowMs: 60_000, warmContainers: 0, wakeAtMs: null, prewarmAtMs: null,
+      representative: true,
+      scaledownWindowMs: 60_000,
+      warmContainers: 0,
+      wakeAtMs: null,
+      prewarmAtMs: null,
     });
   });
 
@@ -120,7 +146,11 @@ describe("keep-alive decision", () => {
     ["Poisson arrivals (no rhythm)", Array.from({ length: 40 }, (_, i) => Math.round(-Math.log((i + 0.5) / 40) * 30_000)), /spread from/],
     ["mostly beyond 4.5 h", [...every20s.slice(0, 3), ...Array.from({ length: 7 }, () => RANGE_MS * 2)], /70 % of idle intervals exceed/],
     ["a rhythm faster than a release and restart", Array.from({ length: 10 }, () => 4_000), /too soon to release/],
-    ["an hourly rhythm (warm longer than the fixed window would be)", Array.from({ length: 10 }, (_, i) => 3_600_000 + i * 1_000), /would not beat the fixed window/],
+    [
+      "an hourly rhythm (warm longer than the fixed window would be)",
+      Array.from({ length: 10 }, (_, i) => 3_600_000 + i * 1_000),
+      /would not beat the fixed window/,
+    ],
   ])("falls back to the fixed window for %s", (_, intervals, reason) => {
     const d = decideKeepAlive({ rhythm: rhythmOf(intervals, 0), nowMs: 1, startupMs: STARTUP_MS });
     expect(d).toMatchObject({ representative: false, scaledownWindowMs: KEEP_ALIVE.fallbackWindowMs, warmContainers: 0, prewarmAtMs: null });
@@ -128,7 +158,14 @@ describe("keep-alive decision", () => {
   });
 
   it("a 10 min rhythm is worth pre-warming: ready before the input, warm for less than the fixed window before it", () => {
-    const d = decideKeepAlive({ rhythm: rhythmOf(Array.from({ length: 10 }, (_, i) => 600_000 + i * 100), 0), nowMs: 1, startupMs: STARTUP_MS });
+    const d = decideKeepAlive({
+      rhythm: rhythmOf(
+        Array.from({ length: 10 }, (_, i) => 600_000 + i * 100),
+        0,
+      ),
+      nowMs: 1,
+      startupMs: STARTUP_MS,
+    });
     expect(d.representative).toBe(true);
     expect(d.prewarmAfterMs! + STARTUP_MS).toBeLessThanOrEqual(600_000);
     expect(600_900 - d.prewarmAfterMs!).toBeLessThan(60_000);
@@ -161,7 +198,12 @@ describe("auto in planScaling: minContainers, maxContainers and bufferContainers
     const floor = planScaling(scalingConfig({ ...auto, minContainers: 1 }, 1, learned(now)), { pending: 0, running: 0 }, [idleContainer], now);
     expect(floor.stop).toEqual([]);
     const prewarmAtMs = learned(now).prewarmAtMs!;
-    const capped = planScaling(scalingConfig({ ...auto, maxContainers: 1 }, 1, learned(prewarmAtMs)), { pending: 1, running: 0 }, [{ id: "c2", phase: "starting", idleSinceMs: null }], prewarmAtMs);
+    const capped = planScaling(
+      scalingConfig({ ...auto, maxContainers: 1 }, 1, learned(prewarmAtMs)),
+      { pending: 1, running: 0 },
+      [{ id: "c2", phase: "starting", idleSinceMs: null }],
+      prewarmAtMs,
+    );
     expect(capped.start).toBe(0);
   });
 

@@ -50,34 +50,51 @@ describe("cron due times across DST", () => {
 
   it("handles the Europe/London changes the same way", () => {
     // 2026-03-29: 01:00 GMT jumps to 02:00 BST, so 01:30 fires at 02:00 BST (01:00Z).
-    expect(nextRuns(cron("30 1 * * *", LONDON), at("2026-03-28T12:00:00Z"), 2, DEPLOYED).map(iso))
-      .toEqual(["2026-03-29T01:00:00.000Z", "2026-03-30T00:30:00.000Z"]);
+    expect(nextRuns(cron("30 1 * * *", LONDON), at("2026-03-28T12:00:00Z"), 2, DEPLOYED).map(iso)).toEqual([
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-30T00:30:00.000Z",
+    ]);
     // 2026-10-25: 02:00 BST falls back to 01:00 GMT; 01:30 runs at 01:30 BST (00:30Z), not again at 01:30Z.
-    expect(nextRuns(cron("30 1 * * *", LONDON), at("2026-10-24T12:00:00Z"), 2, DEPLOYED).map(iso))
-      .toEqual(["2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"]);
+    expect(nextRuns(cron("30 1 * * *", LONDON), at("2026-10-24T12:00:00Z"), 2, DEPLOYED).map(iso)).toEqual([
+      "2026-10-25T00:30:00.000Z",
+      "2026-10-26T01:30:00.000Z",
+    ]);
     expect(latestDueAt(cron("30 1 * * *", LONDON), at("2026-10-25T01:45:00Z"), DEPLOYED)).toBe(at("2026-10-25T00:30:00Z"));
-    expect(nextRuns(cron("0 6 * * *", LONDON), at("2026-03-28T00:00:00Z"), 2, DEPLOYED).map(iso))
-      .toEqual(["2026-03-28T06:00:00.000Z", "2026-03-29T05:00:00.000Z"]);
-    expect(nextRuns(cron("0 6 * * *", LONDON), at("2026-10-24T00:00:00Z"), 2, DEPLOYED).map(iso))
-      .toEqual(["2026-10-24T05:00:00.000Z", "2026-10-25T06:00:00.000Z"]);
+    expect(nextRuns(cron("0 6 * * *", LONDON), at("2026-03-28T00:00:00Z"), 2, DEPLOYED).map(iso)).toEqual([
+      "2026-03-28T06:00:00.000Z",
+      "2026-03-29T05:00:00.000Z",
+    ]);
+    expect(nextRuns(cron("0 6 * * *", LONDON), at("2026-10-24T00:00:00Z"), 2, DEPLOYED).map(iso)).toEqual([
+      "2026-10-24T05:00:00.000Z",
+      "2026-10-25T06:00:00.000Z",
+    ]);
   });
 
   it("merges several skipped times into one run and never goes back in time inside the repeated hour", () => {
     const spec = cron("*/30 * * * *", NY);
     // 02:00 and 02:30 EST do not exist; both fall on 03:00 EDT, which also matches itself.
-    expect(nextRuns(spec, at("2026-03-08T01:00:00-05:00"), 4, DEPLOYED).map(iso))
-      .toEqual(["2026-03-08T06:30:00.000Z", "2026-03-08T07:00:00.000Z", "2026-03-08T07:30:00.000Z", "2026-03-08T08:00:00.000Z"]);
+    expect(nextRuns(spec, at("2026-03-08T01:00:00-05:00"), 4, DEPLOYED).map(iso)).toEqual([
+      "2026-03-08T06:30:00.000Z",
+      "2026-03-08T07:00:00.000Z",
+      "2026-03-08T07:30:00.000Z",
+      "2026-03-08T08:00:00.000Z",
+    ]);
     // Asked from 01:10 EST (the second pass), the next run is 02:00 EST, not the 01:30 EDT that already passed.
-    expect(nextRuns(spec, at("2026-11-01T01:10:00-05:00"), 2, DEPLOYED).map(iso))
-      .toEqual(["2026-11-01T07:00:00.000Z", "2026-11-01T07:30:00.000Z"]);
+    expect(nextRuns(spec, at("2026-11-01T01:10:00-05:00"), 2, DEPLOYED).map(iso)).toEqual(["2026-11-01T07:00:00.000Z", "2026-11-01T07:30:00.000Z"]);
     // Documented consequence of "first occurrence only": the repeated hour has no runs of its own.
-    expect(nextRuns(spec, at("2026-11-01T00:45:00-04:00"), 3, DEPLOYED).map(iso))
-      .toEqual(["2026-11-01T05:00:00.000Z", "2026-11-01T05:30:00.000Z", "2026-11-01T07:00:00.000Z"]);
+    expect(nextRuns(spec, at("2026-11-01T00:45:00-04:00"), 3, DEPLOYED).map(iso)).toEqual([
+      "2026-11-01T05:00:00.000Z",
+      "2026-11-01T05:30:00.000Z",
+      "2026-11-01T07:00:00.000Z",
+    ]);
   });
 
   it("agrees with nextRuns minute by minute across both New York nights", () => {
     const spec = cron("*/20 0-3 * * *", NY);
-    for (const [from, to] of [["2026-03-08T04:00:00Z", "2026-03-08T09:00:00Z"], ["2026-11-01T03:00:00Z", "2026-11-01T09:00:00Z"]]) {
+    for (const [from, to] of [
+      ["2026-03-08T04:00:00Z", "2026-03-08T09:00:00Z"],
+      ["2026-11-01T03:00:00Z", "2026-11-01T09:00:00Z"],
+    ]) {
       const runs = nextRuns(spec, at(from), 50, DEPLOYED).filter((t) => t <= at(to));
       let expected = latestDueAt(spec, at(from), DEPLOYED);
       for (let t = at(from); t <= at(to); t += 60_000) {
@@ -133,8 +150,7 @@ describe("dueRun", () => {
     const last = at("2026-06-10T12:08:00Z");
     expect(dueRun(period, last, at("2026-06-10T12:12:30Z"), deployed)).toBeNull();
     expect(dueRun(period, last, at("2026-06-10T12:31:00Z"), deployed)).toEqual({ dueAtMs: at("2026-06-10T12:28:00Z") });
-    expect(nextRuns(period, deployed, 3, deployed).map(iso))
-      .toEqual(["2026-06-10T12:08:00.000Z", "2026-06-10T12:13:00.000Z", "2026-06-10T12:18:00.000Z"]);
+    expect(nextRuns(period, deployed, 3, deployed).map(iso)).toEqual(["2026-06-10T12:08:00.000Z", "2026-06-10T12:13:00.000Z", "2026-06-10T12:18:00.000Z"]);
     expect(nextRuns(period, at("2026-06-10T12:13:00Z"), 1, deployed)).toEqual([at("2026-06-10T12:18:00Z")]);
     expect(nextRuns(period, at("2026-06-10T11:00:00Z"), 1, deployed)).toEqual([at("2026-06-10T12:08:00Z")]);
   });
@@ -168,7 +184,10 @@ describe("activeScalingEntry", () => {
   });
 
   it("lets the later entry win a tie", () => {
-    const tie = [{ cron: "0 6 * * *", timezone: "UTC" }, { cron: "0 6 * * *", timezone: "UTC" }];
+    const tie = [
+      { cron: "0 6 * * *", timezone: "UTC" },
+      { cron: "0 6 * * *", timezone: "UTC" },
+    ];
     expect(activeScalingEntry(tie, at("2026-07-01T07:00:00Z"))).toEqual({ index: 1, dueAtMs: at("2026-07-01T06:00:00Z") });
   });
 });
@@ -176,8 +195,11 @@ describe("activeScalingEntry", () => {
 describe("nextRuns", () => {
   it("lists the UTC instants of a New York schedule across the spring-forward weekend", () => {
     const weekdays9 = cron("0 9 * * 1-5", NY);
-    expect(nextRuns(weekdays9, at("2026-03-05T09:00:00-05:00"), 3, DEPLOYED).map(iso))
-      .toEqual(["2026-03-06T14:00:00.000Z", "2026-03-09T13:00:00.000Z", "2026-03-10T13:00:00.000Z"]);
+    expect(nextRuns(weekdays9, at("2026-03-05T09:00:00-05:00"), 3, DEPLOYED).map(iso)).toEqual([
+      "2026-03-06T14:00:00.000Z",
+      "2026-03-09T13:00:00.000Z",
+      "2026-03-10T13:00:00.000Z",
+    ]);
   });
 
   it("starts no earlier than the deploy", () => {

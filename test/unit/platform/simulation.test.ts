@@ -20,9 +20,7 @@ function shortTraces(seed: number): Trace[] {
 const seed = 7;
 const traces = shortTraces(seed);
 const strategies = standardStrategies();
-const results = new Map<string, Map<string, Metrics>>(
-  traces.map((t) => [t.name, new Map(strategies.map((s) => [s.name, runStrategy(t, s, model)]))]),
-);
+const results = new Map<string, Map<string, Metrics>>(traces.map((t) => [t.name, new Map(strategies.map((s) => [s.name, runStrategy(t, s, model)]))]));
 const metrics = (trace: string, policy: string): Metrics => results.get(trace)!.get(policy)!;
 
 describe("autoscaler simulator", () => {
@@ -61,9 +59,21 @@ describe("autoscaler simulator", () => {
 
   it("the oracle bridges a gap shorter than a cold start and reboots for a longer one", () => {
     const bound = oracle("oracle");
-    const near = bound.simulate([{ arrivalMs: 0, serviceMs: 1_000 }, { arrivalMs: 2_000, serviceMs: 1_000 }], model);
+    const near = bound.simulate(
+      [
+        { arrivalMs: 0, serviceMs: 1_000 },
+        { arrivalMs: 2_000, serviceMs: 1_000 },
+      ],
+      model,
+    );
     expect(near).toMatchObject({ containerMs: 5_000, idleMs: 1_000, bootMs: 2_000, starts: 1 });
-    const far = bound.simulate([{ arrivalMs: 0, serviceMs: 1_000 }, { arrivalMs: 6_000, serviceMs: 1_000 }], model);
+    const far = bound.simulate(
+      [
+        { arrivalMs: 0, serviceMs: 1_000 },
+        { arrivalMs: 6_000, serviceMs: 1_000 },
+      ],
+      model,
+    );
     expect(far).toMatchObject({ containerMs: 6_000, idleMs: 0, bootMs: 4_000, starts: 2 });
   });
 
@@ -116,7 +126,12 @@ describe("autoscaler simulator", () => {
 
   it("draws one marker per policy per trace", () => {
     const rows: ResultRow[] = traces.flatMap((t) =>
-      strategies.map((s) => ({ trace: t.name, policy: s.name, metrics: metrics(t.name, s.name), costRatio: metrics(t.name, s.name).containerSeconds / metrics(t.name, ORACLE_NAME).containerSeconds })),
+      strategies.map((s) => ({
+        trace: t.name,
+        policy: s.name,
+        metrics: metrics(t.name, s.name),
+        costRatio: metrics(t.name, s.name).containerSeconds / metrics(t.name, ORACLE_NAME).containerSeconds,
+      })),
     );
     const svg = svgChart(rows);
     expect(svg.startsWith("<svg")).toBe(true);

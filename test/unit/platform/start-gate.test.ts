@@ -94,13 +94,26 @@ describe("classifying a failed start", () => {
   const noExit = async () => null;
 
   it("capacity errors, also flattened by RPC, are capacity", async () => {
-    expect(await classifyStartError(capacityError("host full", 2_000), noExit)).toEqual({ kind: "capacity", message: "host full (capacity; retry after 2000 ms)", retryAfterMs: 2_000 });
-    expect(await classifyStartError(new Error("There is no Container instance available at this time"), noExit)).toMatchObject({ kind: "capacity", retryAfterMs: 5_000 });
+    expect(await classifyStartError(capacityError("host full", 2_000), noExit)).toEqual({
+      kind: "capacity",
+      message: "host full (capacity; retry after 2000 ms)",
+      retryAfterMs: 2_000,
+    });
+    expect(await classifyStartError(new Error("There is no Container instance available at this time"), noExit)).toMatchObject({
+      kind: "capacity",
+      retryAfterMs: 5_000,
+    });
   });
 
   it("a ContainerFailedError, or any error while the container has exited, is the container's", async () => {
-    expect(await classifyStartError(new ContainerFailedError("runner exited with code 2 before listening"), noExit)).toEqual({ kind: "container", message: "runner exited with code 2 before listening" });
-    expect(await classifyStartError(new Error("refused the connection"), async () => "exited with code 1")).toEqual({ kind: "container", message: "refused the connection; the container exited with code 1" });
+    expect(await classifyStartError(new ContainerFailedError("runner exited with code 2 before listening"), noExit)).toEqual({
+      kind: "container",
+      message: "runner exited with code 2 before listening",
+    });
+    expect(await classifyStartError(new Error("refused the connection"), async () => "exited with code 1")).toEqual({
+      kind: "container",
+      message: "refused the connection; the container exited with code 1",
+    });
   });
 
   it("anything else is the platform's, also when asking about the container fails", async () => {

@@ -38,7 +38,10 @@ describe("container host", () => {
     const list = (await hostRequest(host.url, "GET", "/containers")).body as { containers: HostedContainer[] };
     expect(list.containers).toContainEqual(c.info);
     // The runner's own output comes through, prefixed with the container.
-    await waitUntil(() => lines.includes(`[container ${c.id.slice(0, 8)}] [squall runner] container ${c.id} listening on 127.0.0.1:${c.info.port}`), "the runner's start line");
+    await waitUntil(
+      () => lines.includes(`[container ${c.id.slice(0, 8)}] [squall runner] container ${c.id} listening on 127.0.0.1:${c.info.port}`),
+      "the runner's start line",
+    );
   });
 
   it("refuses a second container with a running id, and bad bodies naming the field", async () => {
@@ -78,7 +81,10 @@ describe("container host", () => {
     expect((await pool.init(c, bundle.url, { kind: "function", name: "exitNow" })).t).toBe("ready");
     pool.send({ t: "inputs", inputs: [{ id: 1, args: encode([1]) }] });
     await pool.waitClosed();
-    await waitUntil(async () => ((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body as HostedContainer).state === "exited", "the host to see the exit");
+    await waitUntil(
+      async () => ((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body as HostedContainer).state === "exited",
+      "the host to see the exit",
+    );
     expect((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body).toMatchObject({ exitCode: 1, signal: null });
   });
 
@@ -130,7 +136,9 @@ describe("container host limits", () => {
     const machine = { cores: 2, memoryBytes: 24 * GiB };
     expect(resolveLimits({}, { SQUALL_LOCAL_MAX_CONTAINERS: "100", SQUALL_LOCAL_MAX_STARTS: "3" }, machine)).toEqual({ maxContainers: 100, maxStarts: 3 });
     expect(resolveLimits({ maxContainers: 5 }, { SQUALL_LOCAL_MAX_CONTAINERS: "100" }, machine)).toEqual({ maxContainers: 5, maxStarts: 8 });
-    expect(() => resolveLimits({}, { SQUALL_LOCAL_MAX_CONTAINERS: "lots" }, machine)).toThrow(/SQUALL_LOCAL_MAX_CONTAINERS must be a whole number of at least 1, not "lots"/);
+    expect(() => resolveLimits({}, { SQUALL_LOCAL_MAX_CONTAINERS: "lots" }, machine)).toThrow(
+      /SQUALL_LOCAL_MAX_CONTAINERS must be a whole number of at least 1, not "lots"/,
+    );
   });
 
   it("refuses a start past maxContainers with 429 and a retry-after, and takes one again once a container stops", async () => {
@@ -140,7 +148,9 @@ describe("container host limits", () => {
       await startContainer(small.url);
       const refused = await hostRequest(small.url, "POST", "/containers", { id: "ct-one-too-many", env: {} });
       expect(refused.status).toBe(429);
-      expect(refused.body).toMatchObject({ error: { code: "RESOURCE_EXHAUSTED", message: "the local container host runs 2 containers, its limit (2)", retryAfterMs: 2_000 } });
+      expect(refused.body).toMatchObject({
+        error: { code: "RESOURCE_EXHAUSTED", message: "the local container host runs 2 containers, its limit (2)", retryAfterMs: 2_000 },
+      });
       expect(refused.headers.get("retry-after")).toBe("2");
       expect((await hostRequest(small.url, "DELETE", `/containers/${a.id}`)).status).toBe(200);
       await startContainer(small.url);
@@ -152,7 +162,14 @@ describe("container host limits", () => {
   it("refuses starts past maxStarts while others are still starting", async () => {
     const { host: small } = await startTestHost({ maxStarts: 2 });
     try {
-      const results = await Promise.all(Array.from({ length: 5 }, () => startContainer(small.url).then(() => 201, (e: Error) => e.message)));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          startContainer(small.url).then(
+            () => 201,
+            (e: Error) => e.message,
+          ),
+        ),
+      );
       expect(results.filter((r) => r === 201).length).toBeGreaterThanOrEqual(2);
       const refusals = results.filter((r) => r !== 201);
       expect(refusals.length).toBeGreaterThan(0);

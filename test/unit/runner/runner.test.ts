@@ -6,7 +6,17 @@ import WebSocket from "ws";
 import type { ContainerHost } from "../../../sdk/src/host/index.js";
 import type { SerializedError } from "../../../sdk/src/wire/serialization.js";
 import { decode, encode } from "../../../sdk/src/wire/serialization.js";
-import { PoolClient, serveFixtureBundle, startContainer, startTestHost, valueOf, waitUntil, hostRequest, type BundleServer, type TestContainer } from "../fixtures/harness.js";
+import {
+  PoolClient,
+  serveFixtureBundle,
+  startContainer,
+  startTestHost,
+  valueOf,
+  waitUntil,
+  hostRequest,
+  type BundleServer,
+  type TestContainer,
+} from "../fixtures/harness.js";
 import type { HostedContainer } from "../../../sdk/src/wire/host.js";
 import { sleep } from "../../fixtures/wait";
 
@@ -25,7 +35,10 @@ afterAll(async () => {
 });
 
 /** A fresh container with a pool connected and initialized for `target`. */
-async function ready(target: Parameters<PoolClient["init"]>[2] = { kind: "function", name: "square" }, maxInputs = 10): Promise<{ c: TestContainer; pool: PoolClient }> {
+async function ready(
+  target: Parameters<PoolClient["init"]>[2] = { kind: "function", name: "square" },
+  maxInputs = 10,
+): Promise<{ c: TestContainer; pool: PoolClient }> {
   const c = await startContainer(host.url);
   const pool = await PoolClient.connect(c.info.port, c.secret);
   const answer = await pool.init(c, bundle.url, target, maxInputs);
@@ -43,7 +56,10 @@ describe("runner", () => {
 
   it("runs inputs and sends their results back, batched", async () => {
     const { pool } = await ready();
-    const outputs = await pool.run(Array.from({ length: 200 }, (_, i) => [i]), 1);
+    const outputs = await pool.run(
+      Array.from({ length: 200 }, (_, i) => [i]),
+      1,
+    );
     expect([...outputs.values()].map(valueOf)).toEqual(Array.from({ length: 200 }, (_, i) => i * i));
     // 200 results that finish together travel in a few frames, not one each.
     expect(pool.received.filter((m) => m.t === "outputs").length).toBeLessThan(10);
@@ -71,12 +87,18 @@ describe("runner", () => {
 
   it("runs async inputs concurrently, up to maxInputs", async () => {
     const { pool } = await ready({ kind: "function", name: "nap" }, 5);
-    const outputs = await pool.run(Array.from({ length: 5 }, () => [300]), 1);
+    const outputs = await pool.run(
+      Array.from({ length: 5 }, () => [300]),
+      1,
+    );
     const spans = [...outputs.values()].map((o) => valueOf(o) as { start: number; end: number });
     // All five were running at one moment: the last start comes before the first end.
     expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(Math.min(...spans.map((s) => s.end)));
     // A sixth input waits for a free slot instead of running beside them.
-    const more = await pool.run(Array.from({ length: 6 }, () => [200]), 10);
+    const more = await pool.run(
+      Array.from({ length: 6 }, () => [200]),
+      10,
+    );
     const laterSpans = [...more.values()].map((o) => valueOf(o) as { start: number; end: number }).sort((a, b) => a.start - b.start);
     expect(laterSpans[5].start).toBeGreaterThanOrEqual(Math.min(...laterSpans.slice(0, 5).map((s) => s.end)));
     pool.close();
@@ -113,7 +135,11 @@ describe("runner", () => {
     expect([...outputs.values()].map(valueOf)).toEqual(["v3:1:entered=1", "v3:2:entered=1"]);
     const logged = pool.received.flatMap((m) => (m.t === "logs" ? m.lines : []));
     expect(logged).toEqual(expect.arrayContaining([expect.objectContaining({ text: "entered v3" })]));
-    for (const [id, method] of [[10, "enter"], [11, "toString"], [12, "nope"]] as const) {
+    for (const [id, method] of [
+      [10, "enter"],
+      [11, "toString"],
+      [12, "nope"],
+    ] as const) {
       const failed = (await pool.run([[1]], id, method)).get(id)!;
       expect(failed.status).toBe("failure");
       expect(decode<SerializedError>(failed.value).message).toBe(`Model.${method} is not a method that can be called remotely (methods: predict)`);

@@ -138,7 +138,9 @@ describe("other commands", () => {
     expect((await squall("function", "stats", "tuned", "f")).out).not.toContain("held back");
     fake.stats.startsHeldBack = { reason: "capacity", message: "the local container host runs 32 containers, its limit (32)", untilMs: Date.now() + 1_500 };
     const held = await squall("function", "stats", "tuned", "f");
-    expect(held.out).toMatch(/^starts held back: no room for containers on the platform, next try in [12] s \(the local container host runs 32 containers, its limit \(32\)\)$/m);
+    expect(held.out).toMatch(
+      /^starts held back: no room for containers on the platform, next try in [12] s \(the local container host runs 32 containers, its limit \(32\)\)$/m,
+    );
     fake.stats.startsHeldBack = null;
     const update = await squall("function", "update-autoscaler", "tuned", "f", "--min-containers", "2", "--max-containers", "10");
     expect(update.code).toBe(0);
@@ -148,7 +150,7 @@ describe("other commands", () => {
     expect(bad).toMatchObject({ code: 1, err: 'error: --min-containers must be a whole number, got "two"' });
   });
 
-  it('update-autoscaler takes --scaledown-window-ms auto; stats shows what an auto pool learned', async () => {
+  it("update-autoscaler takes --scaledown-window-ms auto; stats shows what an auto pool learned", async () => {
     fake.define("rhythmic", { f: () => 1 });
     const update = await squall("function", "update-autoscaler", "rhythmic", "f", "--scaledown-window-ms", "auto");
     expect(update.code).toBe(0);
@@ -158,7 +160,14 @@ describe("other commands", () => {
     expect(bad).toMatchObject({ code: 1, err: 'error: --scaledown-window-ms must be a whole number, got "soon"' });
 
     const reason = "learned from 12 idle intervals (5th and 99th percentiles 19.3 s, 20.2 s): releases containers when idle, pre-warms one 14.3 s later";
-    fake.stats.adaptive = { representative: true, reason, keepAliveMs: 21_200, prewarmAfterMs: 14_300, prewarmAtMs: Date.UTC(2026, 10, 30, 19, 0, 14, 300), samples: 12 };
+    fake.stats.adaptive = {
+      representative: true,
+      reason,
+      keepAliveMs: 21_200,
+      prewarmAfterMs: 14_300,
+      prewarmAtMs: Date.UTC(2026, 10, 30, 19, 0, 14, 300),
+      samples: 12,
+    };
     try {
       const stats = await squall("function", "stats", "rhythmic", "f");
       expect(stats.out).toMatch(/histogram\s+representative \(12 idle intervals\)/);

@@ -10,7 +10,6 @@ class ValueError extends Error {
   override name = "ValueError";
 }
 
-
 let fake: FakeApi;
 let client: Client;
 
@@ -72,7 +71,12 @@ describe("map()", () => {
     const f = await client.functions.fromName<[[number, number]], number>("maps", "reversed");
     // starmap spreads each item as the argument list
     expect(await f.starmap(range(n).map((x) => [x, n] as never)).toArray()).toEqual(range(n));
-    const unordered = await f.starmap(range(n).map((x) => [x, n] as never), { orderOutputs: false }).toArray();
+    const unordered = await f
+      .starmap(
+        range(n).map((x) => [x, n] as never),
+        { orderOutputs: false },
+      )
+      .toArray();
     expect(unordered).toEqual(range(n).reverse());
   });
 
@@ -104,7 +108,10 @@ describe("map()", () => {
 
   it("throws the remote error itself, marked with its input, and cancels the call", async () => {
     const f = await client.functions.fromName("maps", "oddFails");
-    const err = await f.map([0, 2, 4, 5, 6]).toArray().catch((e: unknown) => e);
+    const err = await f
+      .map([0, 2, 4, 5, 6])
+      .toArray()
+      .catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(UserCodeException);
     expect((err as Error).name).toBe("ValueError");
     expect((err as Error).message).toBe("odd input 5");
@@ -116,7 +123,10 @@ describe("map()", () => {
   it("with the client's error classes, a map throws an instance of the remote error's class", async () => {
     const typed = new Client({ url: fake.url, token: fake.token, errors: [ValueError] });
     const f = await typed.functions.fromName("maps", "oddFails");
-    const err = await f.map([1]).toArray().catch((e: unknown) => e);
+    const err = await f
+      .map([1])
+      .toArray()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValueError);
     expect(failedInputIndex(err)).toBe(0);
   });
@@ -211,7 +221,10 @@ describe("map()", () => {
 
   it("refuses an unserializable input, naming its position, and forEach drains", async () => {
     const f = await client.functions.fromName("maps", "square");
-    const err = await f.map([1, 2, { cb: () => 1 }]).toArray().catch((e: unknown) => e);
+    const err = await f
+      .map([1, 2, { cb: () => 1 }])
+      .toArray()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidError);
     expect((err as Error).message).toBe("input 2 of square.map(): .cb (a function) cannot be serialized");
     await expect(f.forEach(range(10))).resolves.toBeUndefined();

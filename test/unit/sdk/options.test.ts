@@ -5,8 +5,16 @@ describe("function options", () => {
   it("fills in the documented defaults", () => {
     const o = resolveOptions("f", {});
     expect(o).toMatchObject({
-      minContainers: 0, maxContainers: null, bufferContainers: 0, scaledownWindowMs: 60_000,
-      maxInputs: 1, targetInputs: 1, timeoutMs: 300_000, startupTimeoutMs: 120_000, schedule: null, scalingSchedule: [],
+      minContainers: 0,
+      maxContainers: null,
+      bufferContainers: 0,
+      scaledownWindowMs: 60_000,
+      maxInputs: 1,
+      targetInputs: 1,
+      timeoutMs: 300_000,
+      startupTimeoutMs: 120_000,
+      schedule: null,
+      scalingSchedule: [],
     });
     expect(o.retries.maxRetries).toBe(0);
   });
@@ -27,7 +35,10 @@ describe("function options", () => {
     [{ timeoutMs: "5s" }, /"timeoutMs" must be a whole number/],
     [{ startupTimeoutMs: 500 }, /"startupTimeoutMs" must be between 1000 and 3600000/],
     [{ retries: { maxRetries: 2, jitter: true } }, /unknown option "retries.jitter"/],
-    [{ scalingSchedule: [{ cron: "0 6 * * *", set: { minContainers: 9 } }], maxContainers: 2 }, /scalingSchedule\[0\]\.set.*"minContainers" \(9\) must not exceed/],
+    [
+      { scalingSchedule: [{ cron: "0 6 * * *", set: { minContainers: 9 } }], maxContainers: 2 },
+      /scalingSchedule\[0\]\.set.*"minContainers" \(9\) must not exceed/,
+    ],
     [{ scalingSchedule: [{ cron: "0 6 * *", set: { minContainers: 1 } }] }, /must have 5 fields/],
     [{ schedule: { type: "period", seconds: 0 } }, /schedule \(Period\)" must be between 60/],
     [{ minContainer: 1 }, /unknown option "minContainer" \(did you mean "minContainers"\?\)/],
@@ -73,7 +84,9 @@ describe('scaledownWindowMs "auto"', () => {
     const message = /option "scaledownWindowMs" must be a whole number of milliseconds or "auto", got /;
     expect(() => resolveOptions("f", { scaledownWindowMs: value })).toThrow(message);
     expect(() => checkAutoscalerUpdate("updateAutoscaler on f", { scaledownWindowMs: value })).toThrow(message);
-    expect(() => resolveOptions("f", { scalingSchedule: [{ cron: "0 6 * * *", set: { scaledownWindowMs: value } }] })).toThrow(/scalingSchedule\[0\]\.set.*scaledownWindowMs/);
+    expect(() => resolveOptions("f", { scalingSchedule: [{ cron: "0 6 * * *", set: { scaledownWindowMs: value } }] })).toThrow(
+      /scalingSchedule\[0\]\.set.*scaledownWindowMs/,
+    );
   });
 
   it("still bounds a number", () => {
@@ -81,4 +94,3 @@ describe('scaledownWindowMs "auto"', () => {
     expect(() => checkAutoscalerUpdate("f", { scaledownWindowMs: 2.5e3 + 0.5 })).toThrow(/must be a whole number/);
   });
 });
-

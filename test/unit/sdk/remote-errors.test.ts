@@ -27,7 +27,10 @@ function roundTrip(err: unknown, lookup: ErrorClassLookup = none): Error {
 class QuotaError extends Error {
   override name = "QuotaError";
   static constructed = 0;
-  constructor(readonly used: number, readonly limit: number) {
+  constructor(
+    readonly used: number,
+    readonly limit: number,
+  ) {
     super(`used ${used} of ${limit}`);
     QuotaError.constructed++;
   }
@@ -138,7 +141,10 @@ describe("user error classes", () => {
     const crafted: SerializedError = {
       name: "QuotaError",
       message: "m",
-      props: JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "prototype": 1, "used": 1}') as Record<string, unknown>,
+      props: JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "prototype": 1, "used": 1}') as Record<
+        string,
+        unknown
+      >,
     };
     for (const lookup of [none, lookupOf(QuotaError)]) {
       const err = rebuildError(crafted, lookup) as Error & { used?: number; polluted?: unknown };
@@ -177,7 +183,9 @@ describe("Client({ errors })", () => {
   });
 
   it("refuses what is not an Error class, by position", () => {
-    expect(() => new Client({ ...config, errors: [Map as unknown as ErrorClass] })).toThrow(new InvalidError("errors[0] of the Client options is not a class that extends Error"));
+    expect(() => new Client({ ...config, errors: [Map as unknown as ErrorClass] })).toThrow(
+      new InvalidError("errors[0] of the Client options is not a class that extends Error"),
+    );
     class QuotaErrorCopy extends Error {}
     Object.defineProperty(QuotaErrorCopy, "name", { value: "QuotaError" });
     expect(() => attachErrorClasses({}, [QuotaError, QuotaErrorCopy])).toThrow(/two classes named QuotaError/);

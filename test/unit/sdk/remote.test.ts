@@ -10,12 +10,14 @@ import { sleep } from "../../fixtures/wait";
 
 class ValidationError extends Error {
   override name = "ValidationError";
-  constructor(message: string, readonly field: string) {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
     super(message);
     this.stack = `ValidationError: ${message}\n    at validateOnContainer (remote-app.ts:12:7)`;
   }
 }
-
 
 let fake: FakeApi;
 let client: Client;
@@ -23,28 +25,32 @@ let client: Client;
 beforeAll(async () => {
   fake = await new FakeApi().start();
   client = new Client({ url: fake.url, token: fake.token });
-  fake.define("my-app", {
-    square: ({ args }) => (args[0] as number) ** 2,
-    slowSquare: async ({ args }) => {
-      await sleep(150);
-      return (args[0] as number) ** 2;
+  fake.define(
+    "my-app",
+    {
+      square: ({ args }) => (args[0] as number) ** 2,
+      slowSquare: async ({ args }) => {
+        await sleep(150);
+        return (args[0] as number) ** 2;
+      },
+      validate: ({ args }) => {
+        throw new ValidationError(`age must be positive, got ${(args[0] as { age: number }).age}`, "age");
+      },
+      sleepy: () => {
+        throw new FakeOutcome("timeout", "evaluateModel ran longer than its timeoutMs (1000 ms)");
+      },
+      stopped: () => {
+        throw new FakeOutcome("cancelled", "app my-app was stopped");
+      },
+      broken: () => {
+        throw new FakeOutcome("platform_error", "container failed to start");
+      },
+      echo: ({ args }) => args,
     },
-    validate: ({ args }) => {
-      throw new ValidationError(`age must be positive, got ${(args[0] as { age: number }).age}`, "age");
+    {
+      Model: { methods: ["predict"], impl: ({ args, method, params }) => ({ method, params, x: args[0] }) },
     },
-    sleepy: () => {
-      throw new FakeOutcome("timeout", "evaluateModel ran longer than its timeoutMs (1000 ms)");
-    },
-    stopped: () => {
-      throw new FakeOutcome("cancelled", "app my-app was stopped");
-    },
-    broken: () => {
-      throw new FakeOutcome("platform_error", "container failed to start");
-    },
-    echo: ({ args }) => args,
-  }, {
-    Model: { methods: ["predict"], impl: ({ args, method, params }) => ({ method, params, x: args[0] }) },
-  });
+  );
 });
 
 afterAll(() => fake.close());
@@ -144,7 +150,9 @@ describe("handles of app.function", () => {
       expect(fake.requestsTo("GET", /\/v1\/apps\/my-app\/functions\/square$/)).toHaveLength(1);
 
       fake.define("my-app-run-abc123", { square: ({ args }) => (args[0] as number) * 1000 });
-      const registered = registeredApps().filter((a) => a.name === "my-app").at(-1)!;
+      const registered = registeredApps()
+        .filter((a) => a.name === "my-app")
+        .at(-1)!;
       bindApp(registered, { appName: "my-app-run-abc123", client: { url: fake.url, token: fake.token } });
       expect(await square.remote(5)).toBe(5000);
       expect(fake.requestsTo("POST", /fn-my-app-run-abc123-square\/calls$/)).toHaveLength(1);
@@ -158,7 +166,15 @@ describe("handles of app.function", () => {
 
   it("app.function refuses an unnamed function", () => {
     const app = new App("unnamed");
-    expect(() => app.function({}, (() => async () => 1)())).toThrow(InvalidError);
+    expect(() =>
+      app.function(
+        {},
+        (
+          () => async () =>
+            1
+        )(),
+      ),
+    ).toThrow(InvalidError);
   });
 });
 
@@ -174,14 +190,22 @@ describe("classes", () => {
     expect(decode(Buffer.from(update.params!, "base64url"))).toEqual({ modelVersion: "3.5" });
     const stats = await m.getCurrentStats();
     expect(stats.containers.total).toBe(3);
-    expect(fake.requestsTo("GET", /\/stats$/).at(-1)!.query.get("params")).toBe(update.params);
+    expect(
+      fake
+        .requestsTo("GET", /\/stats$/)
+        .at(-1)!
+        .query.get("params"),
+    ).toBe(update.params);
   });
 
   it("names the same pool for equal params whatever their key order", async () => {
     const Model = await client.cls.fromName<{ a: number; b: { c: number; d: number } }>("my-app", "Model");
     await Model.instance({ a: 1, b: { c: 2, d: 3 } }).getCurrentStats();
     await Model.instance({ b: { d: 3, c: 2 }, a: 1 }).getCurrentStats();
-    const [first, second] = fake.requestsTo("GET", /\/stats$/).slice(-2).map((r) => r.query.get("params"));
+    const [first, second] = fake
+      .requestsTo("GET", /\/stats$/)
+      .slice(-2)
+      .map((r) => r.query.get("params"));
     expect(second).toBe(first);
   });
 
@@ -200,7 +224,9 @@ describe("classes", () => {
         }
       },
     );
-    const registered = registeredApps().filter((a) => a.name === "cls-app").at(-1)!;
+    const registered = registeredApps()
+      .filter((a) => a.name === "cls-app")
+      .at(-1)!;
     expect(registered.functions.get("Model")).toMatchObject({ kind: "class", methods: ["predict"] });
     const m = Model.instance({ modelVersion: "3.5" });
     expect(await m.predict.local(1)).toBe("3.5:1");

@@ -7,7 +7,6 @@ import { mintCallId } from "../../../src/pool/call-id";
 import { FunctionTimeoutError, InputCancellation, NotFoundError } from "../../../sdk/src/errors";
 import { sleep } from "../../fixtures/wait";
 
-
 let fake: FakeApi;
 let client: Client;
 
@@ -57,7 +56,9 @@ describe("spawn()", () => {
   it("fromId reads a call spawned elsewhere; a remote failure re-throws from get()", async () => {
     const fail = await client.functions.fromName("jobs", "fail");
     const { id } = await fail.spawn();
-    const err = await FunctionCall.fromId(client, id).get().catch((e: unknown) => e);
+    const err = await FunctionCall.fromId(client, id)
+      .get()
+      .catch((e: unknown) => e);
     expect((err as Error).name).toBe("RangeError");
     expect((err as Error).message).toBe("out of range");
     await expect(FunctionCall.fromId(client, "call-nope").get()).rejects.toThrow(NotFoundError);

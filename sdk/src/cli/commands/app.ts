@@ -17,13 +17,7 @@ export const appList: Command = {
       ctx.io.out("no apps yet: deploy one with `squall deploy FILE`");
       return;
     }
-    const rows = res.apps.map((a) => [
-      a.name,
-      a.state + (a.ephemeral ? " (ephemeral)" : ""),
-      String(a.version),
-      a.deployedAt,
-      a.functions.join(", "),
-    ]);
+    const rows = res.apps.map((a) => [a.name, a.state + (a.ephemeral ? " (ephemeral)" : ""), String(a.version), a.deployedAt, a.functions.join(", ")]);
     ctx.io.out(table(["NAME", "STATE", "VERSION", "DEPLOYED", "FUNCTIONS"], rows));
   },
 };

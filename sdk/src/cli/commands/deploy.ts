@@ -25,7 +25,12 @@ export const deploy: Command = {
       return;
     }
     ctx.io.out(`deployed ${res.appName} version ${res.version} (${res.deploymentId}, bundle ${kib(bundle)} KiB)`);
-    ctx.io.out(table(["NAME", "KIND", "SETTINGS"], res.functions.map((f) => [f.name, f.kind, describe(f)])).replace(/^/gm, "  "));
+    ctx.io.out(
+      table(
+        ["NAME", "KIND", "SETTINGS"],
+        res.functions.map((f) => [f.name, f.kind, describe(f)]),
+      ).replace(/^/gm, "  "),
+    );
   },
 };
 

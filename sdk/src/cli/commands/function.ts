@@ -62,7 +62,11 @@ export const functionUpdateAutoscaler: Command = {
     "min-containers": { type: "string", value: "N", help: "containers kept running even when idle" },
     "max-containers": { type: "string", value: "N", help: 'upper bound on containers ("none" for no bound)' },
     "buffer-containers": { type: "string", value: "N", help: "extra idle containers kept while the function is busy" },
-    "scaledown-window-ms": { type: "string", value: "N", help: 'how long a container may stay idle before it stops ("auto": learned from the function\'s idle intervals)' },
+    "scaledown-window-ms": {
+      type: "string",
+      value: "N",
+      help: 'how long a container may stay idle before it stops ("auto": learned from the function\'s idle intervals)',
+    },
     ...PARAMS_OPTION,
   },
   arity: [2, 2],
@@ -109,4 +113,3 @@ export function heldBackLine(held: StartsHeldBack, nowMs: number): string {
   const inSeconds = Math.max(0, Math.ceil((held.untilMs - nowMs) / 1000));
   return `starts held back: ${HELD_BACK_REASONS[held.reason]}, next try in ${inSeconds} s (${held.message})`;
 }
-

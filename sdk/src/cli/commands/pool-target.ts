@@ -9,7 +9,7 @@ import { UsageError } from "../io.js";
 import { ROUTES } from "../../wire/routes.js";
 
 export const PARAMS_OPTION: Record<string, OptionSpec> = {
-  params: { type: "string", value: "JSON", help: "for a class: the instance's constructor params, e.g. '{\"modelVersion\":\"3.5\"}'" },
+  params: { type: "string", value: "JSON", help: 'for a class: the instance\'s constructor params, e.g. \'{"modelVersion":"3.5"}\'' },
 };
 
 export async function poolTarget(ctx: Context, app: string, name: string): Promise<CallTarget> {

@@ -29,9 +29,7 @@ export const run: Command = {
     const ephemeralName = `${registered.name.slice(0, MAX_BASE_LENGTH)}-run-${randomBytes(3).toString("hex")}`;
     const request: DeployRequest = { manifest: buildManifest(registered, ephemeralName), bundle, ephemeral: true };
     const http = ctx.http();
-    const deployed = await withStatus(ctx.io, `deploying ${ephemeralName}…`, () =>
-      http.send(ROUTES.deploy, { params: { app: ephemeralName }, body: request }),
-    );
+    const deployed = await withStatus(ctx.io, `deploying ${ephemeralName}…`, () => http.send(ROUTES.deploy, { params: { app: ephemeralName }, body: request }));
     // Status goes to stderr: stdout belongs to the entrypoint.
     if (!ctx.json) ctx.io.err(`running ${registered.name} as ephemeral app ${ephemeralName} (${deployed.functions.length} functions)`);
 

@@ -27,18 +27,26 @@ export const scheduleList: Command = {
 function describe(s: ScheduleInfo): string {
   const when = s.cron !== null ? `cron "${s.cron}"` : `every ${s.periodSeconds} s`;
   if (s.kind === "run") return `run, ${when}`;
-  const set = Object.entries(s.set ?? {}).map(([k, v]) => `${k}=${v}`).join(" ");
+  const set = Object.entries(s.set ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   return `scale ${set}, ${when}`;
 }
 
 function nextRun(s: ScheduleInfo): string {
-  return s.nextRuns
-    .map((ms) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} | ${localTime(ms, s.timezone)}`)
-    .join("; ");
+  return s.nextRuns.map((ms) => `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} | ${localTime(ms, s.timezone)}`).join("; ");
 }
 
 function localTime(ms: number, timezone: string): string {
   return new Intl.DateTimeFormat("en-CA", {
-    timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  }).format(new Date(ms)).replace(",", "");
+    timeZone: timezone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  })
+    .format(new Date(ms))
+    .replace(",", "");
 }
