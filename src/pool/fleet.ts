@@ -19,8 +19,15 @@ import { classifyStartError, type StartGate } from "./start-gate";
 import type { PoolStore } from "./store";
 import * as limits from "./limits";
 
-/** A runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
+/** An idle runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
 const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_INTERVAL_MS;
+/**
+ * A busy runner silent for this long is asked about. Synchronous user code
+ * blocks its heartbeats, so silence alone does not condemn it; but a killed
+ * one may never close its socket (`docker kill`), and asking the backend is
+ * cheap, so it is asked after a few missed heartbeats.
+ */
+const BUSY_PROBE_SILENCE_MS = 3 * HEARTBEAT_INTERVAL_MS;
 /** Asking why a container exited: up to 5 tries, 100 ms apart (a process exit is seen within milliseconds of its socket closing). */
 const EXIT_INFO_ATTEMPTS = 5;
 const EXIT_INFO_INTERVAL_MS = 100;
@@ -408,12 +415,13 @@ export class ContainerFleet implements Fleet {
     for (const c of this.store.containers()) {
       const conn = this.connections.get(c.id);
       const silentMs = conn ? now - conn.lastSeenMs : 0;
-      if (conn && c.state === "ready" && silentMs > HEARTBEAT_TIMEOUT_MS) {
-        // Synchronous user code blocks a busy runner's heartbeats, so silence
-        // alone does not condemn it; but a killed one may never close its
-        // socket, so ask the backend whether its process is still there.
-        const exit = c.running === 0 ? null : await this.backend.describeExit(c.id).catch(() => null);
-        if (c.running === 0 || exit !== null) {
+      if (conn && c.state === "ready" && c.running === 0 && silentMs > HEARTBEAT_TIMEOUT_MS) {
+        await this.lost(c.id, `no heartbeat for ${Math.round(silentMs / 1000)} s`);
+        continue;
+      }
+      if (conn && c.state === "ready" && c.running > 0 && silentMs > BUSY_PROBE_SILENCE_MS) {
+        const exit = await this.backend.describeExit(c.id).catch(() => null);
+        if (exit !== null) {
           await this.lost(c.id, `no heartbeat for ${Math.round(silentMs / 1000)} s`);
           continue;
         }
