@@ -4,7 +4,7 @@ import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import type { Env } from "../env";
 import type { FunctionStats, OutputStatus } from "../../sdk/src/wire/api";
 import { decode, type SerializedError } from "../../sdk/src/wire/serialization";
-import type { HistoryRow, MetricPoint } from "../pool/store";
+import type { HistoryRow, MetricPoint } from "../pool/store-schema";
 import { classInstancesOf, findApp, functionsOfApp, type AppRow, type Db, type FunctionRow } from "../db/queries";
 import { poolStub } from "../control/pools";
 

@@ -5,7 +5,8 @@ import { effectiveSettings, settingOrigins, type PoolConfig } from "./config";
 import type { PoolRhythm } from "./idle-histogram";
 import { adaptiveStats, autoKeepAlive } from "./keep-alive";
 import type { StartGate } from "./start-gate";
-import type { MetricPoint, PoolStore } from "./store";
+import type { PoolStore } from "./store";
+import type { MetricPoint } from "./store-schema";
 
 /** The metrics series gets a point at most this often (and whenever the container count changes). */
 const METRIC_INTERVAL_MS = 2_000;

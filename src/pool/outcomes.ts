@@ -10,7 +10,8 @@ import type { PoolConfig } from "./config";
 import type { Fleet } from "./fleet";
 import type { MetricsSampler } from "./metrics";
 import type { StartGate } from "./start-gate";
-import type { PoolStore, RunningInput } from "./store";
+import type { PoolStore } from "./store";
+import type { RunningInput } from "./store-schema";
 import type { OutputWaiters } from "./waiters";
 import * as limits from "./limits";
 

@@ -17,20 +17,6 @@ import type {
   RunningInput,
 } from "./store-schema";
 
-export type {
-  CallKind,
-  CallRow,
-  ContainerRow,
-  ContainerState,
-  HistoryRow,
-  InputCounts,
-  InputRow,
-  InputState,
-  MetricPoint,
-  OutputRow,
-  RunningInput,
-} from "./store-schema";
-
 /** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
 const MAX_IDS_PER_STATEMENT = 90;
 
