@@ -2,9 +2,12 @@
 // each pool's `overview` (stats, the last hour of metrics, recent inputs).
 import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import type { Env } from "../env";
-import type { FunctionStats, OutputStatus } from "../../sdk/src/wire/api";
+import type { FunctionStats } from "../../sdk/src/wire/api";
 import { decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import type { HistoryRow, MetricPoint } from "../pool/store-schema";
+import type { RecentCall } from "./recent-call";
+
+export type { RecentCall };
 import { classInstancesOf, findApp, functionsOfApp, type AppRow, type Db, type FunctionRow } from "../db/queries";
 import { poolStub } from "../control/pools";
 
@@ -62,17 +65,6 @@ export async function appContents(d: Db, workspaceId: string, appName: string): 
     return { fn, pools, instanceCount: own.length };
   });
   return { app, functions };
-}
-
-export interface RecentCall {
-  callId: string;
-  idx: number;
-  status: OutputStatus;
-  containerId: string | null;
-  finishedAt: number;
-  /** From the input's start on a container to its output; null if it never started. */
-  durationMs: number | null;
-  error: { name: string; message: string } | null;
 }
 
 export interface PoolOverview {

@@ -7,7 +7,8 @@
 // types. The Worker serves this one function's source, as its bundler
 // compiled it (../script.ts), so it must not use anything from outside its
 // own body: no imports at runtime, only types.
-import type { AdaptiveScaling, FunctionStats, OutputStatus, StartsHeldBack } from "../../../sdk/src/wire/api";
+import type { AdaptiveScaling, FunctionStats, StartsHeldBack } from "../../../sdk/src/wire/api";
+import type { RecentCall } from "../recent-call";
 
 /** What the page reads of GET /dashboard/api/apps/:app (`AppOverview` in ../api.ts). */
 interface Overview {
@@ -28,15 +29,6 @@ interface MetricPoint {
   idle: number;
   busy: number;
   backlog: number;
-}
-interface RecentCall {
-  callId: string;
-  idx: number;
-  status: OutputStatus;
-  containerId: string | null;
-  finishedAt: number;
-  durationMs: number | null;
-  error: { name: string; message: string } | null;
 }
 interface ErrorBody {
   error?: { message: string };
