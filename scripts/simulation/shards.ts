@@ -155,7 +155,8 @@ export function simulateShards(workload: ShardWorkload, shards: number, costs: P
         waiting[k] -= work;
         requests[k] += work;
       }
-      busyUs[k] += fixedUs + work * perInputUs;
+      // Costs are at nominal speed; a slow step takes longer on the wall clock.
+      busyUs[k] += (fixedUs + work * perInputUs) / speed[k];
       if (workload.kind === "remote") completed += work;
     }
 
