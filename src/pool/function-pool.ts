@@ -34,6 +34,8 @@ import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./a
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
+/** At most one autoscaler pass per this window while load changes (see reconcileSoon). */
+const RECONCILE_WINDOW_MS = 5;
 
 export interface CallOutputs {
   outputs: OutputItem[];
@@ -68,6 +70,8 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly metrics: MetricsSampler;
   private readonly outcomes: InputOutcomes;
   private alarmAtMs: number | null = null;
+  private lastReconcileMs = Number.NEGATIVE_INFINITY;
+  private reconcileTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   /** The function's idle intervals, for scaledownWindowMs "auto" (kept in meta: it outlives evictions). */
   private rhythm: PoolRhythm;
@@ -435,13 +439,34 @@ export class FunctionPool extends DurableObject<Env> {
 
   private onLoadChange(): void {
     this.pump();
-    this.reconcile();
+    this.reconcileSoon();
+  }
+
+  /**
+   * Reconciles now, or once at the end of the current window if it already
+   * did within it: with one-slot containers every output is a load change,
+   * and the policy's answer does not move between outputs a millisecond
+   * apart, while a reconcile costs several statements.
+   */
+  private reconcileSoon(): void {
+    if (this.reconcileTimer !== null) return;
+    const now = this.clock.now();
+    const sinceMs = now - this.lastReconcileMs;
+    if (sinceMs >= RECONCILE_WINDOW_MS || sinceMs < 0) {
+      this.reconcile();
+      return;
+    }
+    this.reconcileTimer = setTimeout(() => {
+      this.reconcileTimer = null;
+      this.reconcile();
+    }, RECONCILE_WINDOW_MS - sinceMs);
   }
 
   /** Runs the autoscaler policy and acts on it, then sets the alarm for the next thing to check. */
   private reconcile(): void {
     if (!this.config) return;
     const now = this.clock.now();
+    this.lastReconcileMs = now;
     const settings = effectiveSettings(this.config);
     const counts = this.store.countInputs(now);
     const all = this.store.containers();
