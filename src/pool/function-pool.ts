@@ -29,7 +29,7 @@ import { ContainerFleet, type Fleet, type FleetHost } from "./fleet";
 import { planDispatch } from "./dispatch";
 import { OutputWaiters } from "./waiters";
 import { InputOutcomes, platformError } from "./outcomes";
-import { MetricsSampler, poolStats } from "./metrics";
+import { MetricsSampler, poolLoad, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
@@ -479,6 +479,8 @@ export class FunctionPool extends DurableObject<Env> {
     }
 
     let wakeAtMs: number | null = null;
+    let plannedStarts = 0;
+    let plannedStops = 0;
     const seen = observeLoad(this.rhythm, counts.readyNow + counts.running > 0, now);
     if (seen) this.setRhythm(seen);
     if (!this.stopped) {
@@ -499,17 +501,22 @@ export class FunctionPool extends DurableObject<Env> {
         // The rest go out as requests under way finish (each reconciles), or when a hold ends.
         const allowed = this.startGate.allowed(plan.start, now);
         for (let i = 0; i < allowed; i++) this.fleet.start();
+        plannedStarts = allowed;
         wakeAtMs = earliest(wakeAtMs, this.startGate.heldBack(now)?.untilMs ?? null);
       }
       for (const id of plan.stop) void this.fleet.stop(id, true);
+      plannedStops = plan.stop.length;
     }
 
-    this.metrics.record(this.currentStats(), now);
+    // Starts and stops above changed the containers; otherwise the rows read at the top still hold.
+    const acted = all.length !== current.length || plannedStarts + plannedStops > 0;
+    const containersNow = acted ? this.store.containers() : all;
+    this.metrics.record(poolLoad(containersNow, counts), now);
     const next = nextWakeMs(now, {
       scalingAtMs: wakeAtMs,
       inputDeadlineMs: this.store.earliestDeadline(),
       retryReadyAtMs: this.store.earliestNotBefore(now),
-      containersLive: this.store.containers().length > 0,
+      containersLive: containersNow.length > 0,
       earliestStartMs: this.store.earliestStart(),
       startupTimeoutMs: this.startupTimeoutMs(),
       callsExist: this.store.hasCalls(),
