@@ -31,6 +31,7 @@ import { OutputWaiters } from "./waiters";
 import { InputOutcomes, platformError } from "./outcomes";
 import { MetricsSampler, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
+import { CallStreams } from "./streams";
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
@@ -39,6 +40,13 @@ export interface CallOutputs {
   outputs: OutputItem[];
   cursor: number;
   done: boolean;
+}
+
+/** A read of a generator call's values; `output` (its end: a return or the error it threw) once every value is read. */
+export interface StreamRead {
+  values: Uint8Array[];
+  next: number;
+  output: OutputItem | null;
 }
 
 export interface CreateCallArgs {
@@ -67,6 +75,7 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly startGate = new StartGate();
   private readonly metrics: MetricsSampler;
   private readonly outcomes: InputOutcomes;
+  private readonly streams: CallStreams;
   private alarmAtMs: number | null = null;
   private stopped = false;
   /** The function's idle intervals, for scaledownWindowMs "auto" (kept in meta: it outlives evictions). */
@@ -89,6 +98,12 @@ export class FunctionPool extends DurableObject<Env> {
       fleet: () => this.fleet,
       config: () => this.config,
       loadChanged: () => this.onLoadChange(),
+      yielded: (callId) => this.streams.yielded(callId),
+    });
+    this.streams = new CallStreams(ctx.storage.sql, {
+      store: this.store,
+      grant: (containerId, grants) => this.fleet.send(containerId, { t: "stream_grants", grants }),
+      notify: (callId) => this.notify(callId),
     });
     // Plain objects, not this class: the parts' callbacks must not become RPC methods.
     const host: FleetHost = {
@@ -99,9 +114,11 @@ export class FunctionPool extends DurableObject<Env> {
       config: () => this.config,
       startupTimeoutMs: () => this.startupTimeoutMs(),
       waitUntil: (promise) => ctx.waitUntil(promise),
-      ready: (_id, startupMs) => {
+      ready: (id, startupMs) => {
         if (startupMs !== null) this.setRhythm(observeStartup(this.rhythm, startupMs));
+        else this.streams.regrant(id);
       },
+      items: (id, items) => this.streams.received(id, items),
       outputs: (id, outputs) => this.outcomes.runnerOutputs(id, outputs),
       startFailed: (id, message, error) => this.outcomes.startFailed(id, message, error),
       finish: (input, status, value, now) => this.outcomes.finish(input, status, value, now),
@@ -260,6 +277,23 @@ export class FunctionPool extends DurableObject<Env> {
     return { results: rows.map((r) => ({ callId: r.callId, output: { idx: r.idx, status: r.status, value: r.value } })), missing };
   }
 
+  /** A generator call's values from `from` on (those below it are taken as read), waiting up to waitMs for one; then its end. */
+  async readStream(workspaceId: string, callId: string, from: number, waitMs: number): Promise<PoolResult<StreamRead>> {
+    const deadline = this.clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
+    for (;;) {
+      const call = this.ownCall(workspaceId, callId);
+      if (!call.ok) return call;
+      this.store.touchCall(callId, this.clock.now());
+      const values = this.streams.read(callId, from);
+      const output = values.length === 0 && isDone(call.value) ? (this.store.readOutputs(callId, 0, 1)[0] ?? null) : null;
+      const remaining = deadline - this.clock.now();
+      if (values.length > 0 || output || remaining <= 0) {
+        return ok({ values, next: from + values.length, output: output && { idx: output.idx, status: output.status, value: output.value } });
+      }
+      await this.waiters.waitFor(callId, remaining);
+    }
+  }
+
   async cancelCall(workspaceId: string, callId: string): Promise<PoolResult<{ cancelledInputs: number }>> {
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
@@ -375,6 +409,7 @@ export class FunctionPool extends DurableObject<Env> {
       const running = this.store.inputsOf(id).filter((i) => i.state === "running");
       if (running.length > 0) await this.outcomes.cancel(running, "the map call was abandoned: nobody read its outputs for an hour");
       this.store.deleteCall(id);
+      this.streams.delete(id);
     }
     // Inputs whose retry delay has passed are ready now: send them, not only plan for them.
     this.onLoadChange();
