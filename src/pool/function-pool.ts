@@ -31,7 +31,7 @@ import { OutputWaiters } from "./waiters";
 import { InputOutcomes, platformError } from "./outcomes";
 import { MetricsSampler, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
-import { CallStreams } from "./streams";
+import { CallStreams, type StreamRead } from "./streams";
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
@@ -40,13 +40,6 @@ export interface CallOutputs {
   outputs: OutputItem[];
   cursor: number;
   done: boolean;
-}
-
-/** A read of a generator call's values; `output` (its end: a return or the error it threw) once every value is read. */
-export interface StreamRead {
-  values: Uint8Array[];
-  next: number;
-  output: OutputItem | null;
 }
 
 export interface CreateCallArgs {
@@ -104,6 +97,12 @@ export class FunctionPool extends DurableObject<Env> {
       store: this.store,
       grant: (containerId, grants) => this.fleet.send(containerId, { t: "stream_grants", grants }),
       notify: (callId) => this.notify(callId),
+      waitFor: (callId, ms) => this.waiters.waitFor(callId, ms),
+      end: (callId) => {
+        const call = this.store.getCall(callId);
+        return call && isDone(call) ? (this.store.readOutputs(callId, 0, 1)[0] ?? null) : null;
+      },
+      now: () => this.clock.now(),
     });
     // Plain objects, not this class: the parts' callbacks must not become RPC methods.
     const host: FleetHost = {
@@ -279,19 +278,10 @@ export class FunctionPool extends DurableObject<Env> {
 
   /** A generator call's values from `from` on (those below it are taken as read), waiting up to waitMs for one; then its end. */
   async readStream(workspaceId: string, callId: string, from: number, waitMs: number): Promise<PoolResult<StreamRead>> {
-    const deadline = this.clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
-    for (;;) {
-      const call = this.ownCall(workspaceId, callId);
-      if (!call.ok) return call;
-      this.store.touchCall(callId, this.clock.now());
-      const values = this.streams.read(callId, from);
-      const output = values.length === 0 && isDone(call.value) ? (this.store.readOutputs(callId, 0, 1)[0] ?? null) : null;
-      const remaining = deadline - this.clock.now();
-      if (values.length > 0 || output || remaining <= 0) {
-        return ok({ values, next: from + values.length, output: output && { idx: output.idx, status: output.status, value: output.value } });
-      }
-      await this.waiters.waitFor(callId, remaining);
-    }
+    const call = this.ownCall(workspaceId, callId);
+    if (!call.ok) return call;
+    this.store.touchCall(callId, this.clock.now());
+    return ok(await this.streams.read(callId, from, Math.min(Math.max(waitMs, 0), MAX_WAIT_MS)));
   }
 
   async cancelCall(workspaceId: string, callId: string): Promise<PoolResult<{ cancelledInputs: number }>> {

@@ -4,6 +4,7 @@
 // and dropped, and the runner is granted credit up to STREAM_WINDOW values
 // past it, so what the pool holds per stream stays bounded by the window.
 import { STREAM_WINDOW, type RunnerStreamItem, type StreamGrant } from "../../sdk/src/wire/protocol";
+import type { OutputItem } from "../../sdk/src/wire/api";
 import type { PoolStore } from "./store";
 
 /** Bytes of values one read returns (at least one value, however large). */
@@ -26,6 +27,18 @@ export interface StreamDeps {
   grant(containerId: string, grants: StreamGrant[]): void;
   /** Wakes the readers of a call. */
   notify(callId: string): void;
+  /** Parks a reader until the call gets news (a value, its end) or `ms` pass. */
+  waitFor(callId: string, ms: number): Promise<void>;
+  /** The call's final output, once it is done. */
+  end(callId: string): OutputItem | null;
+  now(): number;
+}
+
+/** A read of a generator call's values; `output` (its end: a return or the error it threw) once every value is read. */
+export interface StreamRead {
+  values: Uint8Array[];
+  next: number;
+  output: OutputItem | null;
 }
 
 export class CallStreams {
@@ -61,12 +74,26 @@ export class CallStreams {
     for (const callId of new Set(touched.values())) this.deps.notify(callId);
   }
 
+  /** The values from `from` on, waiting up to waitMs for one; once every value is read, the call's end. */
+  async read(callId: string, from: number, waitMs: number): Promise<StreamRead> {
+    const deadline = this.deps.now() + waitMs;
+    for (;;) {
+      const values = this.take(callId, from);
+      const output = values.length === 0 ? this.deps.end(callId) : null;
+      const remaining = deadline - this.deps.now();
+      if (values.length > 0 || output || remaining <= 0) {
+        return { values, next: from + values.length, output: output && { idx: output.idx, status: output.status, value: output.value } };
+      }
+      await this.deps.waitFor(callId, remaining);
+    }
+  }
+
   /**
    * The caller has read every value below `from`: they are dropped, and the
    * input running for the call may run further ahead. Returns the values from
    * `from` on that are here now.
    */
-  read(callId: string, from: number): Uint8Array[] {
+  private take(callId: string, from: number): Uint8Array[] {
     const row = this.row(callId);
     if (from > row.consumed && from <= row.stored) {
       this.sql.exec("UPDATE streams SET consumed = ? WHERE call_id = ?", from, callId);
