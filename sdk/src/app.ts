@@ -10,10 +10,11 @@ import { Client, lookup } from "./client.js";
 import { FunctionHandle } from "./function.js";
 import { ClsHandle, methodsOf } from "./cls.js";
 import { Cron, Period } from "./schedule.js";
+import { isAsyncGeneratorFunction, isSyncGeneratorFunction } from "./generators.js";
 import type { CallTarget, ResolveTarget } from "./calls.js";
 
 /** Options of `app.function` / `app.cls` (README); validated at deploy. */
-export type FunctionOptions = Omit<FunctionOptionsWire, "schedule"> & { schedule?: Cron | Period };
+export type FunctionOptions = Omit<FunctionOptionsWire, "schedule" | "generator"> & { schedule?: Cron | Period };
 
 export class App {
   readonly name: string;
@@ -33,8 +34,11 @@ export class App {
   /** Defines a function; its name is the function's own name, or `options.name`. */
   function<Args extends unknown[], R>(options: FunctionOptions, fn: (...args: Args) => R): FunctionHandle<Args, Awaited<R>> {
     const name = this.#define(options, fn, "function");
-    this.#registered.functions.set(name, { kind: "function", name, options: toWireOptions(options), fn: fn as unknown as UserFunction });
-    return new FunctionHandle<Args, Awaited<R>>(name, this.#resolver(name), async (...args: Args): Promise<Awaited<R>> => await fn(...args));
+    if (isSyncGeneratorFunction(fn)) throw new InvalidError(`${name} is a synchronous function*: write it as async function* to stream what it yields`);
+    const generator = isAsyncGeneratorFunction(fn);
+    const wire = { ...toWireOptions(options), ...(generator ? { generator } : {}) };
+    this.#registered.functions.set(name, { kind: "function", name, options: wire, fn: fn as unknown as UserFunction });
+    return new FunctionHandle<Args, Awaited<R>>(name, this.#resolver(name), async (...args: Args): Promise<Awaited<R>> => await fn(...args), generator);
   }
 
   /** Defines a parameterized class: every distinct set of constructor params gets its own pool. */
@@ -42,6 +46,15 @@ export class App {
     const name = this.#define(options, cls, "class");
     const methods = methodsOf(cls);
     if (methods.length === 0) throw new InvalidError(`class ${name} has no methods to call`);
+    const generators = methods.filter((m) => {
+      const method = (cls.prototype as Record<string, unknown>)[m];
+      return isAsyncGeneratorFunction(method) || isSyncGeneratorFunction(method);
+    });
+    if (generators.length > 0) {
+      throw new InvalidError(
+        `${name}.${generators[0]} is a generator method: class methods cannot stream yet; define it as an async function* with app.function()`,
+      );
+    }
     this.#registered.functions.set(name, { kind: "class", name, options: toWireOptions(options), cls: cls as unknown as UserClass, methods });
     return new ClsHandle<P, T>(name, methods, this.#resolver(name), cls);
   }
@@ -85,7 +98,7 @@ export class App {
     const client = binding?.client ? new Client(binding.client) : (this.#defaultClient ??= new Client());
     const kind = this.#registered.functions.get(name)!.kind;
     const info = await lookup(client, binding?.appName ?? this.name, name, kind);
-    return { client, functionId: info.functionId };
+    return { client, functionId: info.functionId, generator: info.options.generator === true };
   }
 }
 

@@ -16,6 +16,8 @@ export interface CallTarget {
   method?: string;
   /** CBOR of a class instance's constructor params. */
   params?: Uint8Array;
+  /** Whether the deployed function is an async function* (its calls stream: remoteGen). */
+  generator?: boolean;
 }
 
 export type ResolveTarget = () => Promise<CallTarget>;

@@ -33,7 +33,7 @@ export class Client {
     /** The deployed function `name` of app `app`; NotFoundError if there is none. */
     fromName: async <Args extends unknown[] = unknown[], R = unknown>(app: string, name: string): Promise<FunctionHandle<Args, R>> => {
       const info = await lookup(this, app, name, "function");
-      const target: CallTarget = { client: this, functionId: info.functionId };
+      const target: CallTarget = { client: this, functionId: info.functionId, generator: info.options.generator === true };
       return new FunctionHandle<Args, R>(info.name, async () => target, null);
     },
   };

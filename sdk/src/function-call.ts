@@ -1,7 +1,8 @@
 // A spawned call: its id can be stored and its result read later, from any process.
 import type { Client } from "./client.js";
 import { MAX_CALLS_PER_RESULTS_READ } from "./wire/api.js";
-import { FunctionTimeoutError, NotFoundError } from "./errors.js";
+import { FunctionTimeoutError, InvalidError, NotFoundError } from "./errors.js";
+import { readStream, type YieldOf } from "./generator-call.js";
 import { httpOf, sleep, withRetries } from "./http.js";
 import { LONG_POLL_MS, resultOf, waitForOutput } from "./calls.js";
 import { ROUTES } from "./wire/routes.js";
@@ -20,6 +21,8 @@ export class FunctionCall<R = unknown> {
   constructor(
     private readonly client: Client,
     readonly id: string,
+    /** Spawned from a generator function (true), a plain one (false), or not known (a call looked up by id). */
+    private readonly generator: boolean | null = null,
   ) {}
 
   /** A handle on a call spawned earlier (e.g. in another process). */
@@ -51,10 +54,21 @@ export class FunctionCall<R = unknown> {
 
   /** The call's result; a remote throw re-throws here as its class (as far as the client knows it), with its message, fields and remote stack. */
   async get(options: GetOptions = {}): Promise<R> {
+    if (this.generator === true) throw new InvalidError(`call ${this.id} is of a generator function: read what it yields with stream()`);
     const deadlineMs = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
     const output = await waitForOutput(this.client, this.id, 0, deadlineMs);
     if (!output) throw new FunctionTimeoutError(`call ${this.id} did not finish within ${options.timeoutMs} ms`);
     return resultOf<R>(this.client, output);
+  }
+
+  /**
+   * A generator call's values, as they are yielded (like `remoteGen`): an
+   * error it threw comes after the values before it, and leaving the loop
+   * early cancels the call. Read a call's values once: each read takes them.
+   */
+  stream(): AsyncGenerator<YieldOf<R>, void, undefined> {
+    if (this.generator === false) throw new InvalidError(`call ${this.id} is not of a generator function: read its result with get()`);
+    return readStream<YieldOf<R>>(this.client, this.id);
   }
 
   /** Cancels the call's pending and running inputs; a later get() raises InputCancellation. */

@@ -8,6 +8,7 @@ import { FunctionCall } from "./function-call.js";
 import { MapStream, batchIsFull, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
 import { ROUTES } from "./wire/routes.js";
+import { checkGenerator, isGeneratorTarget, readStream } from "./generator-call.js";
 
 /** Map options that put failures into the stream, so the stream's items may be errors. */
 export type MapOptionsReturningExceptions = MapOptions & { returnExceptions: true };
@@ -15,22 +16,27 @@ export type MapOptionsReturningExceptions = MapOptions & { returnExceptions: tru
 export class FunctionHandle<Args extends unknown[], R> {
   readonly #resolve: ResolveTarget;
   readonly #local: ((...args: Args) => Promise<R>) | null;
+  /** Whether the function is an async function*, when this process has its code; otherwise the deployment says. */
+  readonly #generator: boolean | null;
 
   /** `name` reads as in messages: `evaluateModel`, or `Model.predict` for a class method. */
   constructor(
     readonly name: string,
     resolve: ResolveTarget,
     local: ((...args: Args) => Promise<R>) | null,
+    generator: boolean | null = null,
   ) {
     this.#resolve = resolve;
     this.#local = local;
+    this.#generator = generator;
   }
 
   /** Runs once remotely; a remote throw re-throws here with its name, message and remote stack. */
   async remote(...args: Args): Promise<R> {
     const call = `${this.name}.remote()`;
+    if (this.#generator !== null) checkGenerator(this.name, call, this.#generator, false);
     const encoded = encodeArgs(call, args);
-    const target = await this.#resolve();
+    const target = await this.#resolveFor(call, false);
     const body: CreateCallRequest = {
       kind: "remote",
       ...targetFields(target),
@@ -45,6 +51,41 @@ export class FunctionHandle<Args extends unknown[], R> {
     });
     const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
     return resultOf<R>(target.client, output!);
+  }
+
+  /**
+   * Runs an async function* once remotely and yields what it yields, as it is
+   * yielded: the generator runs at most a window of values ahead of the loop
+   * (back-pressure); an error it throws comes after the values before it;
+   * leaving the loop early cancels the call.
+   */
+  remoteGen<T>(this: FunctionHandle<Args, AsyncIterable<T>>, ...args: Args): AsyncGenerator<T, void, undefined> {
+    return this.#remoteGen(args) as AsyncGenerator<T, void, undefined>;
+  }
+
+  #remoteGen(args: Args): AsyncGenerator<unknown, void, undefined> {
+    const call = `${this.name}.remoteGen()`;
+    if (this.#generator !== null) checkGenerator(this.name, call, this.#generator, true);
+    const encoded = encodeArgs(call, args);
+    const start = async (): Promise<{ client: CallTarget["client"]; callId: string }> => {
+      const target = await this.#resolveFor(call, true);
+      const body: CreateCallRequest = {
+        kind: "remote",
+        ...targetFields(target),
+        inputs: [{ idx: 0, args: encoded }],
+        closed: true,
+        waitMs: 0,
+        requestId: crypto.randomUUID(),
+      };
+      const res = await withRetries(() => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }), {
+        retryTransient: true,
+      });
+      return { client: target.client, callId: res.callId };
+    };
+    return (async function* () {
+      const { client, callId } = await start();
+      yield* readStream<unknown>(client, callId);
+    })();
   }
 
   /** Runs in this process, with the function's own code. */
@@ -82,7 +123,7 @@ export class FunctionHandle<Args extends unknown[], R> {
     const encoded = encodeArgs(`${this.name}.spawn()`, args);
     const target = await this.#resolve();
     const [callId] = await spawnBatch(target, [{ idx: 0, args: encoded }], false);
-    return new FunctionCall<R>(target.client, callId);
+    return new FunctionCall<R>(target.client, callId, this.#generator ?? isGeneratorTarget(target));
   }
 
   /** Spawns one call per input (in batches, waiting out the platform's limits). */
@@ -94,7 +135,7 @@ export class FunctionHandle<Args extends unknown[], R> {
     let batch: InputItem[] = [];
     let bytes = 0;
     const flush = async (): Promise<void> => {
-      for (const id of await spawnBatch(target, batch, true)) calls.push(new FunctionCall<R>(target.client, id));
+      for (const id of await spawnBatch(target, batch, true)) calls.push(new FunctionCall<R>(target.client, id, this.#generator ?? isGeneratorTarget(target)));
       batch = [];
       bytes = 0;
     };
@@ -123,7 +164,15 @@ export class FunctionHandle<Args extends unknown[], R> {
 
   #stream(call: string, inputs: Inputs<unknown>, spread: boolean, options: MapOptions): MapStream<R | Error> {
     checkIterable(call, inputs);
-    return new MapStream(() => runMap({ call, resolve: this.#resolve, inputs, spread, options }) as AsyncGenerator<R | Error>);
+    if (this.#generator !== null) checkGenerator(this.name, call, this.#generator, false);
+    return new MapStream(() => runMap({ call, resolve: () => this.#resolveFor(call, false), inputs, spread, options }) as AsyncGenerator<R | Error>);
+  }
+
+  /** The deployed target, refused when `call` does not fit it (a generator called with remote() or map(), or the other way round). */
+  async #resolveFor(call: string, wantsGenerator: boolean): Promise<CallTarget> {
+    const target = await this.#resolve();
+    checkGenerator(this.name, call, this.#generator ?? isGeneratorTarget(target), wantsGenerator);
+    return target;
   }
 }
 

@@ -197,6 +197,10 @@ export const GetOutputsResponse = z
   .object({ outputs: z.array(OutputItem), cursor: z.number(), done: z.boolean() })
   .openapi("GetOutputsResponse") satisfies z.ZodType<wire.GetOutputsResponse>;
 
+export const GetStreamResponse = z
+  .object({ values: z.array(Bytes), next: z.number(), output: OutputItem.nullable() })
+  .openapi("GetStreamResponse") satisfies z.ZodType<wire.GetStreamResponse>;
+
 export const GetCallResultsRequest = z
   .object({
     callIds: z.array(z.string().max(200)).min(1).max(MAX_CALLS_PER_RESULTS_READ),

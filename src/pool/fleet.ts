@@ -5,7 +5,7 @@
 // it through FleetHost.
 import type { Env } from "../env";
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import type { PoolToRunner, RunnerToPool, RunnerOutput, LogLine } from "../../sdk/src/wire/protocol";
+import type { PoolToRunner, RunnerToPool, RunnerOutput, RunnerStreamItem, LogLine } from "../../sdk/src/wire/protocol";
 import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import { base64urlToBytes } from "../../sdk/src/wire/base64url";
@@ -48,6 +48,8 @@ export interface FleetHost {
   ready(containerId: string, startupMs: number | null): void;
   /** A runner's results for inputs it was sent. */
   outputs(containerId: string, outputs: RunnerOutput[]): void;
+  /** Values generator inputs on this container yielded. */
+  items(containerId: string, items: RunnerStreamItem[]): void;
   /** A container failed to start on its own account (the breaker counts these). */
   startFailed(containerId: string, message: string, error?: SerializedError): void;
   /** An input's final output. */
@@ -272,6 +274,9 @@ export class ContainerFleet implements Fleet {
         // Stale ones too: the runner holds every output until told the pool has it.
         this.send(id, { t: "ack", ids: message.outputs.map((o) => o.id) });
         this.host.loadChanged();
+        return;
+      case "items":
+        if (this.host.config()) this.host.items(id, message.items);
         return;
       case "logs":
         this.onLogs(id, message.lines);

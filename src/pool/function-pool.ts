@@ -31,6 +31,7 @@ import { OutputWaiters } from "./waiters";
 import { InputOutcomes, platformError } from "./outcomes";
 import { MetricsSampler, poolLoad, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
+import { CallStreams, type StreamRead } from "./streams";
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
@@ -69,6 +70,7 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly startGate = new StartGate();
   private readonly metrics: MetricsSampler;
   private readonly outcomes: InputOutcomes;
+  private readonly streams: CallStreams;
   private alarmAtMs: number | null = null;
   private lastReconcileMs = Number.NEGATIVE_INFINITY;
   private reconcileTimer: ReturnType<typeof setTimeout> | null = null;
@@ -93,6 +95,18 @@ export class FunctionPool extends DurableObject<Env> {
       fleet: () => this.fleet,
       config: () => this.config,
       loadChanged: () => this.onLoadChange(),
+      yielded: (callId) => this.streams.yielded(callId),
+    });
+    this.streams = new CallStreams(ctx.storage.sql, {
+      store: this.store,
+      grant: (containerId, grants) => this.fleet.send(containerId, { t: "stream_grants", grants }),
+      notify: (callId) => this.notify(callId),
+      waitFor: (callId, ms) => this.waiters.waitFor(callId, ms),
+      end: (callId) => {
+        const call = this.store.getCall(callId);
+        return call && isDone(call) ? (this.store.readOutputs(callId, 0, 1)[0] ?? null) : null;
+      },
+      now: () => this.clock.now(),
     });
     // Plain objects, not this class: the parts' callbacks must not become RPC methods.
     const host: FleetHost = {
@@ -103,9 +117,11 @@ export class FunctionPool extends DurableObject<Env> {
       config: () => this.config,
       startupTimeoutMs: () => this.startupTimeoutMs(),
       waitUntil: (promise) => ctx.waitUntil(promise),
-      ready: (_id, startupMs) => {
+      ready: (id, startupMs) => {
         if (startupMs !== null) this.setRhythm(observeStartup(this.rhythm, startupMs));
+        else this.streams.regrant(id);
       },
+      items: (id, items) => this.streams.received(id, items),
       outputs: (id, outputs) => this.outcomes.runnerOutputs(id, outputs),
       startFailed: (id, message, error) => this.outcomes.startFailed(id, message, error),
       finish: (input, status, value, now) => this.outcomes.finish(input, status, value, now),
@@ -264,6 +280,14 @@ export class FunctionPool extends DurableObject<Env> {
     return { results: rows.map((r) => ({ callId: r.callId, output: { idx: r.idx, status: r.status, value: r.value } })), missing };
   }
 
+  /** A generator call's values from `from` on (those below it are taken as read), waiting up to waitMs for one; then its end. */
+  async readStream(workspaceId: string, callId: string, from: number, waitMs: number): Promise<PoolResult<StreamRead>> {
+    const call = this.ownCall(workspaceId, callId);
+    if (!call.ok) return call;
+    this.store.touchCall(callId, this.clock.now());
+    return ok(await this.streams.read(callId, from, Math.min(Math.max(waitMs, 0), MAX_WAIT_MS)));
+  }
+
   async cancelCall(workspaceId: string, callId: string): Promise<PoolResult<{ cancelledInputs: number }>> {
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
@@ -379,6 +403,7 @@ export class FunctionPool extends DurableObject<Env> {
       const running = this.store.inputsOf(id).filter((i) => i.state === "running");
       if (running.length > 0) await this.outcomes.cancel(running, "the map call was abandoned: nobody read its outputs for an hour");
       this.store.deleteCall(id);
+      this.streams.delete(id);
     }
     // Inputs whose retry delay has passed are ready now: send them, not only plan for them.
     this.onLoadChange();

@@ -25,6 +25,8 @@ export interface OutcomeDeps {
   config(): PoolConfig | null;
   /** Inputs or containers changed: dispatch and scale. */
   loadChanged(): void;
+  /** Whether a call's generator has yielded values to its caller (such an input is not retried). */
+  yielded(callId: string): boolean;
 }
 
 export class InputOutcomes {
@@ -101,7 +103,7 @@ export class InputOutcomes {
       const input = running.get(o.id);
       if (!input) continue; // cancelled, timed out, or re-run elsewhere: this result is stale
       finished++;
-      if (o.status === "failure" && input.failures < retries.maxRetries) {
+      if (o.status === "failure" && input.failures < retries.maxRetries && !this.deps.yielded(input.callId)) {
         const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
         store.requeue(input, now + delay, { failure: true });
         continue;

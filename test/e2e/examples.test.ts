@@ -39,6 +39,16 @@ const RUN_HERE: Array<[string, RegExp[]]> = [
   ],
   ["examples/async-usage.ts", [/results: 2, 4, 6, 8, 10 in/, /map over an async generator: 100 of 100 ok/, /spawned result: 42/]],
   ["examples/scaling-limits.ts", [/map of 100000 inputs: sum 4999950000/, /spawnMap of 10000 calls/, /500 concurrent remote\(\) calls: 500 results/]],
+  [
+    "examples/streaming.ts",
+    [
+      /streamed: you asked: why is the sky blue\?/,
+      /ticker stopped at 104/,
+      /sensor: 20, 21, 22 then sensor disconnected/,
+      /spawned stream: you asked: spawned/,
+      /remote\(\) of a generator: generate is a generator function \(async function\*\): generate\.remote\(\) cannot run it; stream what it yields with generate\.remoteGen\(\.\.\.\)/,
+    ],
+  ],
   ["examples/scale-out.ts", [/sum of squares of 0\.\.99 = 328350/]],
   ["examples/time-based.ts", [/daytimeServer: minContainers [02] \(from (declared|schedule)\), \d+ containers now/, /inferenceServer\(21\) = 42/]],
   ["examples/sync-concurrency.ts", [/4 blocking inputs of 1 s on one container: done in \d+\.\d s/, /ran on [1-4] threads?, none on the main thread: true/]],

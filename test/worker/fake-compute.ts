@@ -6,7 +6,7 @@
 import type { ComputeBackend } from "../../src/compute/backend";
 import { ContainerFailedError } from "../../src/compute/backend";
 import { capacityError } from "../../src/compute/capacity-errors";
-import type { PoolToRunner, RunnerOutput, RunnerToPool } from "../../sdk/src/wire/protocol";
+import { STREAM_WINDOW, type PoolToRunner, type RunnerOutput, type RunnerToPool } from "../../sdk/src/wire/protocol";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 
 /**
@@ -25,6 +25,10 @@ import { decode, encode } from "../../sdk/src/wire/serialization";
  * - exits_before_ready: the runner listens, then exits while loading the bundle
  * - init_failed: the bundle throws on import
  * - never_ready: the runner never answers init (startupTimeoutMs)
+ * - streams: a generator runner: an input `[n]` yields 0..n-1 as values, within the credit the
+ *   pool grants, then ends with `n` as its output; `[n, 1]` throws after its values instead
+ * - floods: a runner that ignores credit: an input `[n]` sends all n values at once, value 0
+ *   again, and never ends
  */
 export type StartBehaviour =
   | "ok"
@@ -38,7 +42,9 @@ export type StartBehaviour =
   | "start_exits"
   | "exits_before_ready"
   | "init_failed"
-  | "never_ready";
+  | "never_ready"
+  | "streams"
+  | "floods";
 
 interface Script {
   /** One per start, in order; once used up, `then` for every start. */
@@ -161,9 +167,43 @@ export class FakeBackend implements ComputeBackend {
     (runner as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
     c.connections++;
     const reconnected = c.connections > 1;
+    /** A `streams` runner's generators: input id -> how many values, how many sent, the credit, whether it throws at the end. */
+    const generators = new Map<number, { n: number; sent: number; until: number; throws: boolean }>();
+    const pumpValues = (reply: (m: RunnerToPool) => void): void => {
+      for (const [id, g] of generators) {
+        const items = [];
+        for (; g.sent < Math.min(g.n, g.until); g.sent++) items.push({ id, seq: g.sent, value: encode(g.sent) });
+        if (items.length > 0) reply({ t: "items", items });
+        if (g.sent < g.n) continue;
+        generators.delete(id);
+        const end = g.throws ? encode({ name: "RangeError", message: `gave up after ${g.n}` }) : encode(g.n);
+        reply({ t: "outputs", outputs: [{ id, status: g.throws ? "failure" : "success", value: end }] });
+      }
+    };
     runner.addEventListener("message", (event) => {
       const message = decode<PoolToRunner>(new Uint8Array(event.data as ArrayBuffer));
       const reply = (m: RunnerToPool): void => runner.send(encode(m));
+      if (message.t === "stream_grants") {
+        for (const grant of message.grants) {
+          const g = generators.get(grant.id);
+          if (g) g.until = Math.max(g.until, grant.until);
+        }
+        return pumpValues(reply);
+      }
+      if (message.t === "inputs" && (c.behaviour === "streams" || c.behaviour === "floods")) {
+        for (const input of message.inputs) {
+          const [n, throws = 0] = decode<number[]>(input.args);
+          c.received.push(n);
+          runs.set(`${c.app}/${n}`, [...(runs.get(`${c.app}/${n}`) ?? []), Date.now()]);
+          if (c.behaviour === "floods") {
+            const items = Array.from({ length: n }, (_, seq) => ({ id: input.id, seq, value: encode(seq) }));
+            reply({ t: "items", items: [...items, { id: input.id, seq: 0, value: encode("again") }] });
+            continue;
+          }
+          generators.set(input.id, { n, sent: 0, until: STREAM_WINDOW, throws: throws === 1 });
+        }
+        return pumpValues(reply);
+      }
       if (message.t === "init") {
         if (c.behaviour === "exits_before_ready") {
           c.exit = "exited with code 3";

@@ -667,6 +667,16 @@ const ROUTES: Record<string, Gen[]> = {
     (rng, f) => ({ method: "GET", path: `/v1/calls/${badCallId(rng, f)}/outputs`, headers: auth(f), note: "a bad call id" }),
     (rng, f) => ({ method: "GET", path: `/v1/calls/${f.callId}/outputs`, headers: badAuth(rng, f), note: "not a token" }),
   ],
+  "GET /v1/calls/{callId}/stream": [
+    (rng, f) => ({
+      method: "GET",
+      path: `/v1/calls/${f.callId}/stream?${rng.chance(0.2) ? "waitMs=60001" : `${rng.pick(["from", "waitMs"])}=${badNumber(rng)}`}`,
+      headers: auth(f),
+      note: "a bad index or wait",
+    }),
+    (rng, f) => ({ method: "GET", path: `/v1/calls/${badCallId(rng, f)}/stream`, headers: auth(f), note: "a bad call id" }),
+    (rng, f) => ({ method: "GET", path: `/v1/calls/${f.callId}/stream`, headers: badAuth(rng, f), note: "not a token" }),
+  ],
   "POST /v1/calls/{callId}/cancel": [
     (rng, f) => ({ method: "POST", path: `/v1/calls/${badCallId(rng, f)}/cancel`, headers: auth(f), note: "a bad call id" }),
     (rng, f) => ({ method: "POST", path: `/v1/calls/${f.callId}/cancel`, headers: badAuth(rng, f), note: "not a token" }),

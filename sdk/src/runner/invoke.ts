@@ -5,13 +5,21 @@ import { decode, encode, findUnserializable, serializeError } from "../wire/seri
 import type { LoadedTarget } from "./loader.js";
 import { inputContext } from "./console-capture.js";
 import { FRAME_PAYLOAD_BUDGET } from "./frames.js";
+import { isAsyncGeneratorFunction } from "../generators.js";
 
 export type Outcome = Omit<RunnerOutput, "id">;
+
+/** Where a generator input's values go: each waits for credit, then is sent. */
+export interface StreamSink {
+  /** Resolves true once value `seq` may be produced; false once the input is cancelled. */
+  credit(seq: number): Promise<boolean>;
+  emit(seq: number, value: Uint8Array): void;
+}
 
 /** Methods of a class instance that inputs may not call: lifecycle hooks, not remote methods. */
 const NOT_CALLABLE = new Set(["constructor", "enter"]);
 
-export function invoke(target: LoadedTarget, input: RunnerInput): Promise<Outcome> {
+export function invoke(target: LoadedTarget, input: RunnerInput, sink?: StreamSink): Promise<Outcome> {
   return inputContext.run(input.id, async () => {
     const label = target.kind === "function" ? target.name : `${target.name}.${input.method ?? "?"}`;
     let result: unknown;
@@ -19,11 +27,59 @@ export function invoke(target: LoadedTarget, input: RunnerInput): Promise<Outcom
       const args = decode<unknown>(input.args);
       if (!Array.isArray(args)) throw new TypeError(`the arguments of ${label} are not an argument list`);
       result = await resolve(target, input.method)(...args);
+      if (target.kind === "function" && isAsyncGeneratorFunction(target.fn)) {
+        if (!sink) throw new Error(`${label} is a generator, and this runner cannot stream its values`);
+        result = await streamValues(result as AsyncGenerator<unknown, unknown>, sink, label);
+      }
     } catch (err) {
       return failure(err);
     }
     return success(result, label);
   });
+}
+
+/**
+ * Pulls a generator's values one at a time, each only once there is credit
+ * for it (back-pressure), and sends each as it comes. A cancelled input's
+ * generator is ended with return(), so its finally blocks run. Returns the
+ * generator's return value.
+ */
+async function streamValues(gen: AsyncGenerator<unknown, unknown>, sink: StreamSink, label: string): Promise<unknown> {
+  for (let seq = 0; ; seq++) {
+    if (!(await sink.credit(seq))) {
+      await gen.return(undefined);
+      return undefined;
+    }
+    const next = await gen.next();
+    if (next.done) return next.value;
+    let value: Uint8Array;
+    try {
+      value = encodeValue(next.value, `value ${seq} yielded by ${label}`);
+    } catch (err) {
+      await gen.return(undefined).catch(() => undefined);
+      throw err;
+    }
+    sink.emit(seq, value);
+  }
+}
+
+/** CBOR of a value sent back (a result or a yielded value), or a TypeError / RangeError saying why it cannot be. */
+function encodeValue(result: unknown, what: string): Uint8Array {
+  const bad = findUnserializable(result);
+  if (bad) throw new TypeError(`${what} cannot be serialized: ${bad}`);
+  let value: Uint8Array;
+  try {
+    value = encode(result);
+  } catch (err) {
+    throw new TypeError(`${what} cannot be serialized: ${(err as Error).message}`);
+  }
+  if (value.byteLength > FRAME_PAYLOAD_BUDGET) {
+    throw new RangeError(
+      `${what} is ${value.byteLength} bytes serialized; ` +
+        `a value sent back can be at most ${FRAME_PAYLOAD_BUDGET} bytes (send a reference, e.g. a URL, instead)`,
+    );
+  }
+  return value;
 }
 
 function resolve(target: LoadedTarget, method: string | undefined): (...args: unknown[]) => unknown {
@@ -48,23 +104,11 @@ function ownMethod(instance: object, name: string): ((...args: unknown[]) => unk
 }
 
 function success(result: unknown, label: string): Outcome {
-  const bad = findUnserializable(result);
-  if (bad) return failure(new TypeError(`the return value of ${label} cannot be serialized: ${bad}`));
-  let value: Uint8Array;
   try {
-    value = encode(result);
+    return { status: "success", value: encodeValue(result, `the return value of ${label}`) };
   } catch (err) {
-    return failure(new TypeError(`the return value of ${label} cannot be serialized: ${(err as Error).message}`));
+    return failure(err);
   }
-  if (value.byteLength > FRAME_PAYLOAD_BUDGET) {
-    return failure(
-      new RangeError(
-        `the return value of ${label} is ${value.byteLength} bytes serialized; ` +
-          `a result can be at most ${FRAME_PAYLOAD_BUDGET} bytes (return a reference, e.g. a URL, instead)`,
-      ),
-    );
-  }
-  return { status: "success", value };
 }
 
 function failure(err: unknown): Outcome {

@@ -3,7 +3,7 @@
 // that holds results while no pool is connected. A sent output is kept until
 // the pool acknowledges it: a frame written to a connection that then drops
 // (the pool restarted before reading it) goes out again on the next one.
-import type { LogLine, RunnerOutput, RunnerToPool } from "../wire/protocol.js";
+import type { LogLine, RunnerOutput, RunnerStreamItem, RunnerToPool, StreamGrant } from "../wire/protocol.js";
 import { FRAME_PAYLOAD_BUDGET, chunkBySize, truncateUtf8 } from "./frames.js";
 import { runnerLog } from "./console-capture.js";
 
@@ -26,6 +26,10 @@ export class Outbox {
   private unacked = new Map<number, RunnerOutput>();
   /** Bytes of both. */
   private outputBytes = 0;
+  /** Values yielded by generator inputs, not sent yet, in order. */
+  private items: RunnerStreamItem[] = [];
+  /** Sent and not yet stored by the pool (its grants say what it has), in send order. At most a window per input. */
+  private unackedItems: RunnerStreamItem[] = [];
   private logs: LogLine[] = [];
   private droppedLogs = 0;
   private scheduled = false;
@@ -38,6 +42,10 @@ export class Outbox {
    */
   setSend(send: Send | null): void {
     this.send = send;
+    if (this.unackedItems.length > 0) {
+      this.items = [...this.unackedItems, ...this.items];
+      this.unackedItems = [];
+    }
     if (this.unacked.size > 0) {
       this.outputs = [...this.unacked.values(), ...this.outputs];
       this.unacked.clear();
@@ -54,6 +62,18 @@ export class Outbox {
       runnerLog(`the output buffer is full (the pool is not reading): dropped the output of input ${oldest.id}`);
     }
     this.flushSoon();
+  }
+
+  /** A value a generator input yielded; it goes out before any output added after it. */
+  addItem(item: RunnerStreamItem): void {
+    this.items.push(item);
+    this.flushSoon();
+  }
+
+  /** The pool has stored these inputs' values below `stored`: they need not be sent again. */
+  itemsStored(grants: readonly StreamGrant[]): void {
+    const stored = new Map(grants.map((g) => [g.id, g.stored]));
+    this.unackedItems = this.unackedItems.filter((i) => i.seq >= (stored.get(i.id) ?? 0));
   }
 
   /** The pool has these outputs: they need not be sent again. */
@@ -83,6 +103,8 @@ export class Outbox {
   /** Forgets the outputs of these inputs (they were cancelled). */
   discardOutputs(ids: ReadonlySet<number>): void {
     for (const id of ids) this.forget(id);
+    this.items = this.items.filter((i) => !ids.has(i.id));
+    this.unackedItems = this.unackedItems.filter((i) => !ids.has(i.id));
   }
 
   private forget(id: number): void {
@@ -112,6 +134,8 @@ export class Outbox {
     const send = this.send;
     if (!send) return;
     const logs = this.takeLogs();
+    const items = this.items;
+    this.items = [];
     const outputs = this.outputs;
     this.outputs = [];
     try {
@@ -120,6 +144,19 @@ export class Outbox {
       }
     } catch {
       // The connection went away: log lines are best effort, outputs below are kept.
+    }
+    // Held from the start: a connection that drops (or is replaced) mid-way sends them all again, ahead of anything newer.
+    this.unackedItems.push(...items);
+    for (const chunk of chunkBySize(items, (i) => i.value.byteLength + ITEM_OVERHEAD_BYTES, FRAME_PAYLOAD_BUDGET)) {
+      // Values go before the outputs that follow them: outputs not sent on this connection go on the current one.
+      if (this.send !== send) return this.sendAgain(outputs);
+      try {
+        await send({ t: "items", items: chunk });
+      } catch {
+        if (this.send !== send) return this.sendAgain(outputs);
+        for (const o of outputs) this.unacked.set(o.id, o);
+        return;
+      }
     }
     const chunks = chunkBySize(outputs, (o) => o.value.byteLength + ITEM_OVERHEAD_BYTES, FRAME_PAYLOAD_BUDGET);
     for (let i = 0; i < chunks.length; i++) {

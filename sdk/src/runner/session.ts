@@ -6,7 +6,8 @@ import type { InitMessage, PoolToRunner, RunnerInput, RunnerToPool } from "../wi
 import { HEARTBEAT_INTERVAL_MS } from "../wire/protocol.js";
 import { decode, encode, serializeError } from "../wire/serialization.js";
 import { loadBundle, targetOf, type LoadedBundle } from "./loader.js";
-import { invoke, type Outcome } from "./invoke.js";
+import { invoke, type Outcome, type StreamSink } from "./invoke.js";
+import { StreamCredits } from "./stream-credits.js";
 import { Outbox } from "./outbox.js";
 import { runnerLog } from "./console-capture.js";
 import { ThreadPool, runsOnThreads } from "./threads.js";
@@ -29,10 +30,12 @@ interface InitState {
 }
 
 /** Runs one input of the loaded target: on this thread, or (synchronous code with maxInputs > 1) on a worker thread. */
-type Executor = (input: RunnerInput) => Promise<Outcome>;
+type Executor = (input: RunnerInput, sink: StreamSink) => Promise<Outcome>;
 
 export class RunnerSession {
   readonly outbox = new Outbox();
+  /** How far each generator input may run ahead of its reader. */
+  private readonly credits = new StreamCredits();
   private ws: WebSocket | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private init: InitState | null = null;
@@ -112,6 +115,9 @@ export class RunnerSession {
         return this.onCancel(message.ids);
       case "ack":
         return this.outbox.acknowledge(message.ids);
+      case "stream_grants":
+        this.outbox.itemsStored(message.grants);
+        return this.credits.grant(message.grants);
       case "shutdown":
         return this.options.onShutdown();
       default:
@@ -182,6 +188,7 @@ export class RunnerSession {
       })
       .finally(() => {
         this.running.delete(input.id);
+        this.credits.close(input.id);
         this.pump();
       });
     this.running.set(input.id, task);
@@ -196,7 +203,11 @@ export class RunnerSession {
       return { status: "failure", value: encode(serializeError(new Error(`the container failed to initialize: ${(err as Error).message}`))) };
     }
     try {
-      return await executor(input);
+      const sink: StreamSink = {
+        credit: (seq) => this.credits.waitFor(input.id, seq),
+        emit: (seq, value) => this.outbox.addItem({ id: input.id, seq, value }),
+      };
+      return await executor(input, sink);
     } catch (err) {
       // invoke() turns every user error into an output; this is the runner's own failure (e.g. a thread it could not reach).
       return { status: "failure", value: encode(serializeError(new Error(`the runner could not run this input: ${(err as Error).message}`, { cause: err }))) };
@@ -227,7 +238,7 @@ export class RunnerSession {
       return (input) => threads.run(input);
     }
     const target = await targetOf(registered, params, bundleFile);
-    return (input) => invoke(target, input);
+    return (input, sink) => invoke(target, input, sink);
   }
 
   private onCancel(ids: number[]): void {
@@ -236,6 +247,7 @@ export class RunnerSession {
     for (const id of cancel) {
       if (!this.running.has(id)) continue;
       this.cancelled.add(id);
+      this.credits.cancel(id); // a generator waiting for credit is ended now, its finally blocks run
       this.threads?.cancel(id); // code on a worker thread can be stopped: its thread goes
     }
     this.outbox.discardOutputs(cancel);

@@ -228,6 +228,21 @@ export interface GetOutputsResponse {
   done: boolean;
 }
 
+/**
+ * GET /v1/calls/:callId/stream?from=N&waitMs=M — a generator call's values
+ * from index `from` on, in the order yielded; asking from N says every value
+ * below N was read (they are dropped, and the generator may run further
+ * ahead). With no value ready it waits up to waitMs for one.
+ */
+export interface GetStreamResponse {
+  /** CBOR of each value, in order, starting at `from`. */
+  values: Uint8Array[];
+  /** Pass back as `from` to read the values after these. */
+  next: number;
+  /** Once every value is read: the call's end (its return value, or the error it threw). */
+  output: OutputItem | null;
+}
+
 /** POST /v1/calls/outputs — the results of many single-input calls (spawned or remote) at once, for gather(). */
 export interface GetCallResultsRequest {
   /** Up to MAX_CALLS_PER_RESULTS_READ call ids; repeats are read once. */

@@ -55,6 +55,8 @@ export interface FunctionOptionsWire {
   schedule?: ScheduleSpec;
   scalingSchedule?: ScalingScheduleEntry[];
   name?: string;
+  /** Set by `app.function` for an `async function*` (or `function*`): its calls stream what it yields (`remoteGen`). Not an option to pass. */
+  generator?: boolean;
 }
 
 /** Every option with its default filled in. */
@@ -118,6 +120,7 @@ const OPTION_KEYS = new Set([
   "schedule",
   "scalingSchedule",
   "name",
+  "generator",
 ]);
 const AUTOSCALER_KEYS = new Set(["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs"]);
 
@@ -155,6 +158,7 @@ export function resolveOptions(functionName: string, raw: unknown): ResolvedOpti
     o.startupTimeoutMs === undefined
       ? DEFAULTS.startupTimeoutMs
       : int(where, "startupTimeoutMs", o.startupTimeoutMs, BOUNDS.startupTimeoutMs.min, BOUNDS.startupTimeoutMs.max);
+  if (o.generator !== undefined && typeof o.generator !== "boolean") throw new OptionsError(`${where}: "generator" must be true or false`);
   const retries = resolveRetries(where, o.retries);
   const schedule = o.schedule === undefined ? null : resolveSchedule(where, o.schedule);
   const scalingSchedule = o.scalingSchedule === undefined ? [] : resolveScalingSchedule(where, o.scalingSchedule, settings);

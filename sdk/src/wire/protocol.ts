@@ -32,12 +32,39 @@ export interface RunnerInput {
   args: Uint8Array;
 }
 
+/**
+ * A generator input's values, each sent as it is yielded (README "Streaming
+ * generators"). `seq` counts from 0 per input; the pool keeps them in order
+ * and ignores one it already has, so a resend is harmless.
+ */
+export interface RunnerStreamItem {
+  id: number;
+  seq: number;
+  /** CBOR of the yielded value. */
+  value: Uint8Array;
+}
+
+/**
+ * The back-pressure window: a generator runs at most this many values ahead
+ * of its reader. Before any grant arrives, a runner may send values 0 to
+ * STREAM_WINDOW - 1.
+ */
+export const STREAM_WINDOW = 32;
+
+/** Per generator input: the pool has stored values below `stored`, and the runner may send values below `until`. */
+export interface StreamGrant {
+  id: number;
+  stored: number;
+  until: number;
+}
+
 export type PoolToRunner =
   | InitMessage
   | { t: "inputs"; inputs: RunnerInput[] }
   | { t: "cancel"; ids: number[] }
   /** The pool has stored these inputs' outputs: the runner stops holding them for a resend. */
   | { t: "ack"; ids: number[] }
+  | { t: "stream_grants"; grants: StreamGrant[] }
   | { t: "shutdown" };
 
 export interface RunnerOutput {
@@ -64,5 +91,7 @@ export type RunnerToPool =
   | { t: "ready"; containerId: string; holding: number[] }
   | { t: "init_failed"; error: SerializedError }
   | { t: "outputs"; outputs: RunnerOutput[] }
+  /** Yielded values, always sent before their input's output. */
+  | { t: "items"; items: RunnerStreamItem[] }
   | { t: "heartbeat"; running: number }
   | { t: "logs"; lines: LogLine[] };

@@ -17,6 +17,7 @@ import type {
   GetCallResultsResponse,
   GetLogsResponse,
   GetOutputsResponse,
+  GetStreamResponse,
   HealthResponse,
   ListAppsResponse,
   ListSchedulesResponse,
@@ -69,6 +70,7 @@ export const ROUTES = {
 
   putInputs: route<PutInputsRequest, PutInputsResponse>()("POST", "/v1/calls/{callId}/inputs", "cbor"),
   getOutputs: route<never, GetOutputsResponse>()("GET", "/v1/calls/{callId}/outputs", "cbor"),
+  getStream: route<never, GetStreamResponse>()("GET", "/v1/calls/{callId}/stream", "cbor"),
   getCallResults: route<GetCallResultsRequest, GetCallResultsResponse>()("POST", "/v1/calls/outputs", "cbor"),
   cancelCall: route<never, CancelCallResponse>()("POST", "/v1/calls/{callId}/cancel"),
 

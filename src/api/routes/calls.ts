@@ -57,6 +57,29 @@ calls.openapi(
 
 calls.openapi(
   createRoute({
+    ...routeOf(ROUTES.getStream),
+    summary: "A generator call's values from an index on (those below it count as read); waits up to waitMs for one",
+    security: [{ bearer: [] }],
+    request: {
+      params: CallIdParam,
+      query: z.object({
+        from: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+        waitMs: queryInt(0, 60_000).optional(),
+      }),
+    },
+    responses: { 200: cbor(wire.GetStreamResponse, "Values from the index on, and the call's end once every value is read"), ...errorResponses },
+  }),
+  async (c) => {
+    const { callId } = c.req.valid("param");
+    const { from, waitMs } = c.req.valid("query");
+    const result = await poolStubOfCall(c.env, callId).readStream(c.get("workspaceId"), callId, from ?? 0, waitMs ?? 0);
+    if (!result.ok) throw fromPoolError(result.error);
+    return cborResponse(result.value);
+  },
+);
+
+calls.openapi(
+  createRoute({
     ...routeOf(ROUTES.getCallResults),
     summary: "The results of many spawned or remote calls at once; waits up to waitMs for the first",
     security: [{ bearer: [] }],
