@@ -2,7 +2,9 @@
 // pool. `Model.instance(params)` names that pool; its methods are function
 // handles, and the instance carries the pool's controls.
 import type { FunctionStats } from "./wire/api.js";
-import type { AutoscalerUpdate } from "./wire/options.js";
+import type { AutoscalerUpdate, ConcurrencyOptions } from "./wire/options.js";
+import type { Variant, VariantOptions } from "./wire/variant.js";
+import { concurrencyVariant, optionsVariant, targetOfVariant } from "./variant-handle.js";
 import { FunctionHandle } from "./function.js";
 import { encodeValue, type CallTarget, type ResolveTarget } from "./calls.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
@@ -58,16 +60,29 @@ export class ClsHandle<P, T> {
   readonly #resolve: ResolveTarget;
   readonly #methods: readonly string[];
   readonly #localClass: (new (params: P) => T) | null;
+  readonly #variant: Variant;
 
   constructor(
     readonly name: string,
     methods: readonly string[],
     resolve: ResolveTarget,
     localClass: (new (params: P) => T) | null,
+    variant: Variant = {},
   ) {
     this.#methods = methods;
-    this.#resolve = resolve;
+    this.#resolve = targetOfVariant(resolve, variant);
     this.#localClass = localClass;
+    this.#variant = variant;
+  }
+
+  /** A class handle whose instances run in pools of their own, with these options replacing the class's (see FunctionHandle.withOptions). */
+  withOptions(options: VariantOptions): ClsHandle<P, T> {
+    return new ClsHandle<P, T>(this.name, this.#methods, this.#resolve, this.#localClass, optionsVariant(this.name, this.#variant, options));
+  }
+
+  /** Like withOptions, for the concurrency of `concurrent`. */
+  withConcurrency(concurrency: ConcurrencyOptions): ClsHandle<P, T> {
+    return new ClsHandle<P, T>(this.name, this.#methods, this.#resolve, this.#localClass, concurrencyVariant(this.name, this.#variant, concurrency));
   }
 
   /** The instance for these params (its pool starts on first use). */
