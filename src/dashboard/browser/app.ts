@@ -334,7 +334,7 @@ export function dashboardApp(): void {
     const pool = new URLSearchParams();
     if (el.dataset.params) pool.set("params", el.dataset.params);
     if (el.dataset.variant) pool.set("variant", el.dataset.variant);
-    const query = pool.size ? "?" + pool.toString() : "";
+    const query = pool.toString() ? "?" + pool.toString() : "";
     try {
       const res = await fetch("/dashboard/api/functions/" + encodeURIComponent(el.dataset.functionId ?? "") + "/autoscaler" + query, {
         method: "PATCH",
