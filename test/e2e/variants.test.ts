@@ -18,6 +18,7 @@ describe("variants", () => {
     expect(new Set(results.map((r) => r.container)).size).toBe(1);
     expect(Math.max(...results.map((r) => r.peak))).toBe(4);
     expect(await narrow.remote(1)).toMatchObject({ container: results[0].container });
+    expect(await (await narrow.spawn(1)).get()).toMatchObject({ container: results[0].container });
     const stats = await narrow.getCurrentStats();
     expect(stats.variant).toBe("maxContainers=1,maxInputs=4");
     expect(stats.autoscaler.maxContainers).toBe(1);
