@@ -57,6 +57,8 @@ function sortKeys(value: unknown): unknown {
 }
 
 export class ClsHandle<P, T> {
+  /** The class's target, without the variant: what a further variant builds on. */
+  readonly #unvaried: ResolveTarget;
   readonly #resolve: ResolveTarget;
   readonly #methods: readonly string[];
   readonly #localClass: (new (params: P) => T) | null;
@@ -70,6 +72,7 @@ export class ClsHandle<P, T> {
     variant: Variant = {},
   ) {
     this.#methods = methods;
+    this.#unvaried = resolve;
     this.#resolve = targetOfVariant(resolve, variant);
     this.#localClass = localClass;
     this.#variant = variant;
@@ -77,12 +80,12 @@ export class ClsHandle<P, T> {
 
   /** A class handle whose instances run in pools of their own, with these options replacing the class's (see FunctionHandle.withOptions). */
   withOptions(options: VariantOptions): ClsHandle<P, T> {
-    return new ClsHandle<P, T>(this.name, this.#methods, this.#resolve, this.#localClass, optionsVariant(this.name, this.#variant, options));
+    return new ClsHandle<P, T>(this.name, this.#methods, this.#unvaried, this.#localClass, optionsVariant(this.name, this.#variant, options));
   }
 
   /** Like withOptions, for the concurrency of `concurrent`. */
   withConcurrency(concurrency: ConcurrencyOptions): ClsHandle<P, T> {
-    return new ClsHandle<P, T>(this.name, this.#methods, this.#resolve, this.#localClass, concurrencyVariant(this.name, this.#variant, concurrency));
+    return new ClsHandle<P, T>(this.name, this.#methods, this.#unvaried, this.#localClass, concurrencyVariant(this.name, this.#variant, concurrency));
   }
 
   /** The instance for these params (its pool starts on first use). */
@@ -97,7 +100,8 @@ export class ClsHandle<P, T> {
     for (const method of this.#methods) {
       const resolveMethod = async (): Promise<CallTarget> => ({ ...(await resolvePool()), method });
       const runLocal = local ? async (...args: unknown[]) => ((await local()) as Record<string, (...a: unknown[]) => unknown>)[method](...args) : null;
-      instance[method] = new FunctionHandle(`${this.name}.${method}`, resolveMethod, runLocal);
+      // The method's handle knows the class's variant, so its own withOptions merges over it.
+      instance[method] = new FunctionHandle(`${this.name}.${method}`, resolveMethod, runLocal, this.#variant);
     }
     return instance as ClsInstance<T>;
   }

@@ -15,6 +15,8 @@ import { ROUTES } from "./wire/routes.js";
 export type MapOptionsReturningExceptions = MapOptions & { returnExceptions: true };
 
 export class FunctionHandle<Args extends unknown[], R> {
+  /** The function's target, without the variant: what a further variant builds on. */
+  readonly #unvaried: ResolveTarget;
   readonly #resolve: ResolveTarget;
   readonly #local: ((...args: Args) => Promise<R>) | null;
   /** The options this handle's variant replaces ({} for the function's own pool). */
@@ -27,6 +29,7 @@ export class FunctionHandle<Args extends unknown[], R> {
     local: ((...args: Args) => Promise<R>) | null,
     variant: Variant = {},
   ) {
+    this.#unvaried = resolve;
     this.#resolve = targetOfVariant(resolve, variant);
     this.#local = local;
     this.#variant = variant;
@@ -39,12 +42,12 @@ export class FunctionHandle<Args extends unknown[], R> {
    * `app.function` would refuse.
    */
   withOptions(options: VariantOptions): FunctionHandle<Args, R> {
-    return new FunctionHandle<Args, R>(this.name, this.#resolve, this.#local, optionsVariant(this.name, this.#variant, options));
+    return new FunctionHandle<Args, R>(this.name, this.#unvaried, this.#local, optionsVariant(this.name, this.#variant, options));
   }
 
   /** Like withOptions, for the concurrency of `concurrent`: `maxInputs` per container, and `targetInputs`. */
   withConcurrency(concurrency: ConcurrencyOptions): FunctionHandle<Args, R> {
-    return new FunctionHandle<Args, R>(this.name, this.#resolve, this.#local, concurrencyVariant(this.name, this.#variant, concurrency));
+    return new FunctionHandle<Args, R>(this.name, this.#unvaried, this.#local, concurrencyVariant(this.name, this.#variant, concurrency));
   }
 
   /** Runs once remotely; a remote throw re-throws here with its name, message and remote stack. */

@@ -79,6 +79,8 @@ describe("variants", () => {
     expect(stats.autoscaler.maxContainers).toBe(1);
     expect(stats.containers.total).toBe(1);
     expect((await plain.getCurrentStats()).containers.total).toBe(0);
+    // A method handle's own variant merges over the class's.
+    expect((await wide.greet.withOptions({ timeoutMs: 5_000 }).getCurrentStats()).variant).toBe("maxContainers=1,timeoutMs=5000,maxInputs=3");
     await wide.updateAutoscaler({ minContainers: 1 });
     expect((await plain.getCurrentStats()).autoscaler.minContainers).toBe(0);
     await wide.updateAutoscaler({ minContainers: 0 });
