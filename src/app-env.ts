@@ -14,7 +14,7 @@ export function publicUrl(c: Context<AppEnv>): string {
   return c.env.SQUALL_PUBLIC_URL || new URL(c.req.url).origin;
 }
 
-/** The pool a request names, as plain values: the function, in the caller's workspace, and a class instance's params. */
-export function poolRequest(c: Context<AppEnv>, functionId: string, params: string | null): PoolRequest {
-  return { workspaceId: c.get("workspaceId"), functionId, params, publicUrl: publicUrl(c) };
+/** The pool a request names, as plain values: the function, in the caller's workspace, a class instance's params and a variant. */
+export function poolRequest(c: Context<AppEnv>, functionId: string, params: string | null, variant: string | null = null): PoolRequest {
+  return { workspaceId: c.get("workspaceId"), functionId, params, publicUrl: publicUrl(c), variant };
 }

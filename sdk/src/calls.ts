@@ -18,6 +18,8 @@ export interface CallTarget {
   params?: Uint8Array;
   /** Whether the deployed function is an async function* (its calls stream: remoteGen). */
   generator?: boolean;
+  /** A variant's canonical options (wire/variant.ts): its calls run in the variant's own pool. */
+  variant?: string;
 }
 
 export type ResolveTarget = () => Promise<CallTarget>;
@@ -27,17 +29,21 @@ export const LONG_POLL_MS = 25_000;
 /** How long past a get()'s deadline its last poll may still answer. */
 const DEADLINE_GRACE_MS = 1_000;
 
-/** The body fields that name a class instance's method, when there is one. */
-export function targetFields(target: CallTarget): { method?: string; params?: Uint8Array } {
+/** The body fields that name a class instance's method and a variant, when there are. */
+export function targetFields(target: CallTarget): { method?: string; params?: Uint8Array; variant?: string } {
   return {
     ...(target.method !== undefined ? { method: target.method } : {}),
     ...(target.params !== undefined ? { params: target.params } : {}),
+    ...(target.variant ? { variant: target.variant } : {}),
   };
 }
 
-/** Query of the routes about one class instance's pool: `?params=<base64url of CBOR params>`. */
-export function instanceQuery(target: CallTarget): { params?: string } {
-  return target.params ? { params: Buffer.from(target.params).toString("base64url") } : {};
+/** Query of the routes about one pool: `?params=<base64url of CBOR params>` for a class instance, `?variant=…` for a variant. */
+export function instanceQuery(target: CallTarget): { params?: string; variant?: string } {
+  return {
+    ...(target.params ? { params: Buffer.from(target.params).toString("base64url") } : {}),
+    ...(target.variant ? { variant: target.variant } : {}),
+  };
 }
 
 /** CBOR of a value that must travel; `where` names it in the error, e.g. `argument 2 of f.remote()`. */

@@ -2,7 +2,9 @@
 // pool. `Model.instance(params)` names that pool; its methods are function
 // handles, and the instance carries the pool's controls.
 import type { FunctionStats } from "./wire/api.js";
-import type { AutoscalerUpdate } from "./wire/options.js";
+import type { AutoscalerUpdate, ConcurrencyOptions } from "./wire/options.js";
+import type { Variant, VariantOptions } from "./wire/variant.js";
+import { concurrencyVariant, optionsVariant, targetOfVariant } from "./variant-handle.js";
 import { FunctionHandle } from "./function.js";
 import { encodeValue, type CallTarget, type ResolveTarget } from "./calls.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
@@ -55,19 +57,35 @@ function sortKeys(value: unknown): unknown {
 }
 
 export class ClsHandle<P, T> {
+  /** The class's target, without the variant: what a further variant builds on. */
+  readonly #unvaried: ResolveTarget;
   readonly #resolve: ResolveTarget;
   readonly #methods: readonly string[];
   readonly #localClass: (new (params: P) => T) | null;
+  readonly #variant: Variant;
 
   constructor(
     readonly name: string,
     methods: readonly string[],
     resolve: ResolveTarget,
     localClass: (new (params: P) => T) | null,
+    variant: Variant = {},
   ) {
     this.#methods = methods;
-    this.#resolve = resolve;
+    this.#unvaried = resolve;
+    this.#resolve = targetOfVariant(resolve, variant);
     this.#localClass = localClass;
+    this.#variant = variant;
+  }
+
+  /** A class handle whose instances run in pools of their own, with these options replacing the class's (see FunctionHandle.withOptions). */
+  withOptions(options: VariantOptions): ClsHandle<P, T> {
+    return new ClsHandle<P, T>(this.name, this.#methods, this.#unvaried, this.#localClass, optionsVariant(this.name, this.#variant, options));
+  }
+
+  /** Like withOptions, for the concurrency of `concurrent`. */
+  withConcurrency(concurrency: ConcurrencyOptions): ClsHandle<P, T> {
+    return new ClsHandle<P, T>(this.name, this.#methods, this.#unvaried, this.#localClass, concurrencyVariant(this.name, this.#variant, concurrency));
   }
 
   /** The instance for these params (its pool starts on first use). */
@@ -82,7 +100,8 @@ export class ClsHandle<P, T> {
     for (const method of this.#methods) {
       const resolveMethod = async (): Promise<CallTarget> => ({ ...(await resolvePool()), method });
       const runLocal = local ? async (...args: unknown[]) => ((await local()) as Record<string, (...a: unknown[]) => unknown>)[method](...args) : null;
-      instance[method] = new FunctionHandle(`${this.name}.${method}`, resolveMethod, runLocal);
+      // The method's handle knows the class's variant, so its own withOptions merges over it.
+      instance[method] = new FunctionHandle(`${this.name}.${method}`, resolveMethod, runLocal, null, this.#variant);
     }
     return instance as ClsInstance<T>;
   }

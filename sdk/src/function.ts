@@ -1,12 +1,14 @@
 // The function handle: what `app.function(...)` and `client.functions.fromName(...)` return.
 import type { CreateCallRequest, FunctionStats, InputItem, SpawnResponse } from "./wire/api.js";
-import type { AutoscalerUpdate } from "./wire/options.js";
+import type { AutoscalerUpdate, ConcurrencyOptions } from "./wire/options.js";
+import type { Variant, VariantOptions } from "./wire/variant.js";
 import { InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
 import { LONG_POLL_MS, encodeArgs, resultOf, targetFields, waitForOutput, type CallTarget, type ResolveTarget } from "./calls.js";
 import { FunctionCall } from "./function-call.js";
 import { MapStream, batchIsFull, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
+import { concurrencyVariant, optionsVariant, targetOfVariant } from "./variant-handle.js";
 import { ROUTES } from "./wire/routes.js";
 import { checkGenerator, isGeneratorTarget, readStream } from "./generator-call.js";
 
@@ -14,10 +16,14 @@ import { checkGenerator, isGeneratorTarget, readStream } from "./generator-call.
 export type MapOptionsReturningExceptions = MapOptions & { returnExceptions: true };
 
 export class FunctionHandle<Args extends unknown[], R> {
+  /** The function's target, without the variant: what a further variant builds on. */
+  readonly #unvaried: ResolveTarget;
   readonly #resolve: ResolveTarget;
   readonly #local: ((...args: Args) => Promise<R>) | null;
   /** Whether the function is an async function*, when this process has its code; otherwise the deployment says. */
   readonly #generator: boolean | null;
+  /** The options this handle's variant replaces ({} for the function's own pool). */
+  readonly #variant: Variant;
 
   /** `name` reads as in messages: `evaluateModel`, or `Model.predict` for a class method. */
   constructor(
@@ -25,10 +31,28 @@ export class FunctionHandle<Args extends unknown[], R> {
     resolve: ResolveTarget,
     local: ((...args: Args) => Promise<R>) | null,
     generator: boolean | null = null,
+    variant: Variant = {},
   ) {
-    this.#resolve = resolve;
+    this.#unvaried = resolve;
+    this.#resolve = targetOfVariant(resolve, variant);
     this.#local = local;
     this.#generator = generator;
+    this.#variant = variant;
+  }
+
+  /**
+   * A handle whose calls run in a pool of their own, with these options
+   * replacing the function's (merged over this handle's variant, if any).
+   * The function's own pool is left alone. Throws InvalidError for an option
+   * `app.function` would refuse.
+   */
+  withOptions(options: VariantOptions): FunctionHandle<Args, R> {
+    return new FunctionHandle<Args, R>(this.name, this.#unvaried, this.#local, this.#generator, optionsVariant(this.name, this.#variant, options));
+  }
+
+  /** Like withOptions, for the concurrency of `concurrent`: `maxInputs` per container, and `targetInputs`. */
+  withConcurrency(concurrency: ConcurrencyOptions): FunctionHandle<Args, R> {
+    return new FunctionHandle<Args, R>(this.name, this.#unvaried, this.#local, this.#generator, concurrencyVariant(this.name, this.#variant, concurrency));
   }
 
   /** Runs once remotely; a remote throw re-throws here with its name, message and remote stack. */

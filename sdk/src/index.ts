@@ -21,3 +21,4 @@ export {
 } from "./errors.js";
 export type { FunctionStats, AdaptiveScaling, StartsHeldBack } from "./wire/api.js";
 export type { AutoscalerSettings, AutoscalerUpdate, ScaledownWindow, RetryPolicy, ConcurrencyOptions, ScalingScheduleEntry } from "./wire/options.js";
+export type { VariantOptions } from "./wire/variant.js";

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { InstanceParams } from "../control/validation";
 import { CBOR_CONTENT_TYPE, type ErrorBody, type ErrorCode } from "../../sdk/src/wire/api";
 import type { HttpMethod, Route } from "../../sdk/src/wire/routes";
+import { MAX_VARIANT_LENGTH } from "../../sdk/src/wire/variant";
 
 export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "use 1 to 64 letters, digits, - or _, starting with a letter or digit");
 
@@ -58,5 +59,8 @@ export const queryInt = (min: number, max: number) =>
 
 export const FunctionIdParam = z.object({ functionId: z.string().max(64) });
 export const CallIdParam = z.object({ callId: z.string().max(200) });
-/** Routes about one class instance take `?params=<base64url of CBOR params>`. */
-export const InstanceQuery = z.object({ params: InstanceParams.optional() });
+/**
+ * Routes about one class instance take `?params=<base64url of CBOR params>`;
+ * about one variant, `?variant=<its canonical options>` (checked by control/pools.ts).
+ */
+export const InstanceQuery = z.object({ params: InstanceParams.optional(), variant: z.string().max(MAX_VARIANT_LENGTH).optional() });

@@ -8,6 +8,7 @@ import { z } from "@hono/zod-openapi";
 import type * as wire from "../../sdk/src/wire/api";
 import type { AutoscalerSettings, AutoscalerUpdate, FunctionOptionsWire } from "../../sdk/src/wire/options";
 import { MAX_CALLS_PER_RESULTS_READ } from "../../sdk/src/wire/api";
+import { MAX_VARIANT_LENGTH } from "../../sdk/src/wire/variant";
 import { Name } from "./schemas";
 
 /** Inputs in one request: the SDK sends batches of up to 500. */
@@ -145,12 +146,15 @@ const OutputItem = z.object({
 }) satisfies z.ZodType<wire.OutputItem>;
 
 const Method = z.string().max(64);
+/** Parsed and checked by control/pools.ts (parseVariant), whose messages name the option. */
+export const Variant = z.string().max(MAX_VARIANT_LENGTH);
 
 export const CreateCallRequest = z
   .object({
     kind: z.enum(["remote", "map"]),
     method: Method.optional(),
     params: Bytes.optional(),
+    variant: Variant.optional(),
     inputs: z.array(InputItem).max(MAX_INPUTS_PER_REQUEST),
     closed: z.boolean(),
     waitMs: z.number().int().min(0).max(60_000).optional(),
@@ -166,7 +170,7 @@ export const CreateCallResponse = z
   .openapi("CreateCallResponse") satisfies z.ZodType<wire.CreateCallResponse>;
 
 export const SpawnRequest = z
-  .object({ method: Method.optional(), params: Bytes.optional(), inputs: z.array(InputItem).min(1).max(MAX_INPUTS_PER_REQUEST) })
+  .object({ method: Method.optional(), params: Bytes.optional(), variant: Variant.optional(), inputs: z.array(InputItem).min(1).max(MAX_INPUTS_PER_REQUEST) })
   .openapi("SpawnRequest") satisfies z.ZodType<wire.SpawnRequest>;
 
 export const SpawnResponse = z.object({ callIds: z.array(z.string()) }).openapi("SpawnResponse") satisfies z.ZodType<wire.SpawnResponse>;

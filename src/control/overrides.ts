@@ -36,7 +36,7 @@ export async function overrideAutoscaler(env: Env, pool: ResolvedPool, raw: unkn
   const fresh = await findFunctionById(d, pool.resolved.app.workspaceId, pool.resolved.fn.id);
   const overrides = await overridesFor(d, pool.resolved.fn.id, pool.instanceKey);
   if (!fresh) throw notFound(`function ${pool.resolved.fn.name} not found`);
-  const config = buildConfig(fresh, overrides, pool.config.params, pool.config.publicUrl);
+  const config = buildConfig(fresh, overrides, pool.config.params, pool.config.publicUrl, pool.variant);
   await pool.stub.configure(config);
   forgetResolvedPools();
   return effectiveSettings(config);

@@ -9,9 +9,10 @@
 import type { Env } from "../env";
 import type { PoolConfig } from "../pool/config";
 import type { FunctionPool } from "../pool/function-pool";
-import { resolveOptions } from "../../sdk/src/wire/options";
+import { OptionsError, resolveOptions } from "../../sdk/src/wire/options";
+import { overlayVariant, parseVariant, variantKey } from "../../sdk/src/wire/variant";
 import { db, findFunctionById, overridesFor, recordClassInstance, classInstancesOf } from "../db/queries";
-import type { Db, FunctionRow, Overrides, ResolvedFunction } from "../db/queries";
+import type { ClassInstanceRow, Db, FunctionRow, Overrides, ResolvedFunction } from "../db/queries";
 import { ApiError, invalid, notFound } from "./errors";
 import { sha256Hex } from "../auth/crypto";
 import { CALL_ID_SHAPE, poolIdOfCall } from "../pool/call-id";
@@ -23,6 +24,8 @@ export interface ResolvedPool {
   /** The pool's Durable Object id (hex). */
   poolId: string;
   instanceKey: string;
+  /** The variant's canonical options; "" for none. */
+  variant: string;
 }
 
 /** A function (or one instance of a class) as a caller names it. */
@@ -33,15 +36,41 @@ export interface PoolRequest {
   params: string | null;
   /** Where containers reach the API (the config carries it). */
   publicUrl: string;
+  /** A variant's options as the caller sent them (wire/variant.ts); null or "" for the function's own pool. */
+  variant?: string | null;
 }
 
-/** One pool of a function: its own (no params, instance key "") or one class instance's. */
+/**
+ * One pool of a function: its own (no params, instance key ""), one class
+ * instance's (key: the params' hash), or a variant's (key: `~<variant>`,
+ * after the params' hash for a class instance).
+ */
 export interface PoolInstance {
   params: string | null;
   instanceKey: string;
+  /** The variant's canonical options; "" for none. */
+  variant: string;
 }
 
-const FUNCTION_POOL: PoolInstance = { params: null, instanceKey: "" };
+const FUNCTION_POOL: PoolInstance = { params: null, instanceKey: "", variant: "" };
+
+/** A variant's pool is named by its canonical options after `~`, which no params hash contains. */
+const VARIANT_MARK = "~";
+
+export function instanceKeyWithVariant(paramsKey: string, variant: string): string {
+  return variant ? `${paramsKey}${VARIANT_MARK}${variant}` : paramsKey;
+}
+
+/** The variant of a pool's instance key ("" for none). */
+export function variantOfInstanceKey(instanceKey: string): string {
+  const at = instanceKey.indexOf(VARIANT_MARK);
+  return at < 0 ? "" : instanceKey.slice(at + 1);
+}
+
+/** A recorded pool (class_instances row: a class instance or a variant) as a PoolInstance. */
+export function recordedInstance(row: Pick<ClassInstanceRow, "instanceKey" | "params">): PoolInstance {
+  return { params: row.params === "" ? null : row.params, instanceKey: row.instanceKey, variant: variantOfInstanceKey(row.instanceKey) };
+}
 
 /** Class-instance params travel as base64url of their CBOR; their hash names the instance's pool. */
 export async function instanceKeyOf(paramsB64: string): Promise<string> {
@@ -56,7 +85,14 @@ export function poolStub(env: Env, functionId: string, instanceKey: string): Dur
   return env.POOL.get(poolObjectId(env, functionId, instanceKey));
 }
 
-export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: string | null, url: string): PoolConfig {
+/**
+ * A pool's config: the deployment and its declared options (with a
+ * variant's replacing theirs), and the overrides. Throws OptionsError when
+ * a variant does not hold with the declared options (minContainers above
+ * the declared maxContainers).
+ */
+export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: string | null, url: string, variant = ""): PoolConfig {
+  const declared = variant ? overlayVariant(r.fn.options, parseVariant(r.fn.name, variant)) : r.fn.options;
   return {
     version: r.fn.configVersion,
     workspaceId: r.app.workspaceId,
@@ -66,7 +102,7 @@ export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: s
     kind: r.fn.kind,
     params,
     deploymentId: r.fn.deploymentId,
-    options: resolveOptions(r.fn.name, r.fn.options),
+    options: resolveOptions(r.fn.name, declared),
     overrides: overrides.settings,
     overrideSources: overrides.sources,
     publicUrl: url,
@@ -79,7 +115,7 @@ export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: s
  * a stopped app is 404 too, until it is deployed again.
  */
 export async function resolvePool(env: Env, request: PoolRequest): Promise<ResolvedPool> {
-  const key = `${request.workspaceId}/${request.functionId}/${request.params ?? ""}`;
+  const key = `${request.workspaceId}/${request.functionId}/${request.params ?? ""}/${request.variant ?? ""}`;
   const now = Date.now();
   let hit = resolveCache.get(key);
   if (!hit || hit.expiresAtMs <= now) {
@@ -88,13 +124,14 @@ export async function resolvePool(env: Env, request: PoolRequest): Promise<Resol
     resolveCache.set(key, hit);
   }
   // Stubs belong to the request that made them: build one per request.
-  return poolWith(env, hit.resolved, hit.overrides, { params: request.params, instanceKey: hit.instanceKey }, request.publicUrl);
+  return poolWith(env, hit.resolved, hit.overrides, { params: request.params, instanceKey: hit.instanceKey, variant: hit.variant }, request.publicUrl);
 }
 
 interface CachedResolution {
   resolved: ResolvedFunction;
   overrides: Overrides;
   instanceKey: string;
+  variant: string;
   expiresAtMs: number;
 }
 
@@ -112,7 +149,7 @@ export function forgetResolvedPools(): void {
   resolveCache.clear();
 }
 
-async function resolveFromD1(env: Env, { workspaceId, functionId, params }: PoolRequest): Promise<Omit<CachedResolution, "expiresAtMs">> {
+async function resolveFromD1(env: Env, { workspaceId, functionId, params, variant: sent }: PoolRequest): Promise<Omit<CachedResolution, "expiresAtMs">> {
   const d = db(env.DB);
   const resolved = await findFunctionById(d, workspaceId, functionId);
   if (!resolved || !resolved.fn.live) throw notFound(`function ${functionId} not found`);
@@ -121,15 +158,29 @@ async function resolveFromD1(env: Env, { workspaceId, functionId, params }: Pool
     throw invalid(`${resolved.fn.name} is a class: call a method of an instance (params are required)`);
   }
   if (resolved.fn.kind === "function" && params !== null) throw invalid(`${resolved.fn.name} is a function, not a class: it takes no params`);
-  const instanceKey = params === null ? "" : await instanceKeyOf(params);
-  if (params !== null) await recordClassInstance(d, functionId, instanceKey, params);
-  return { resolved, overrides: await overridesFor(d, functionId, instanceKey), instanceKey };
+  const variant = sent ? checkedVariant(resolved, sent) : "";
+  const instanceKey = instanceKeyWithVariant(params === null ? "" : await instanceKeyOf(params), variant);
+  // Recorded so a redeploy, a stop, stats and the dashboard find the pool (once per cache miss: off the per-call path).
+  if (instanceKey !== "") await recordClassInstance(d, functionId, instanceKey, params ?? "");
+  return { resolved, overrides: await overridesFor(d, functionId, instanceKey), instanceKey, variant };
+}
+
+/** A variant as sent, checked as `app.function` checks options and against the declared ones; its canonical string. */
+function checkedVariant(resolved: ResolvedFunction, sent: string): string {
+  try {
+    const variant = parseVariant(resolved.fn.name, sent);
+    resolveOptions(resolved.fn.name, overlayVariant(resolved.fn.options, variant));
+    return variantKey(variant);
+  } catch (err) {
+    if (err instanceof OptionsError) throw invalid(err.message);
+    throw err;
+  }
 }
 
 function poolWith(env: Env, resolved: ResolvedFunction, overrides: Overrides, instance: PoolInstance, url: string): ResolvedPool {
-  const config = buildConfig(resolved, overrides, instance.params, url);
+  const config = buildConfig(resolved, overrides, instance.params, url, instance.variant);
   const id = poolObjectId(env, resolved.fn.id, instance.instanceKey);
-  return { resolved, config, stub: env.POOL.get(id), poolId: id.toString(), instanceKey: instance.instanceKey };
+  return { resolved, config, stub: env.POOL.get(id), poolId: id.toString(), instanceKey: instance.instanceKey, variant: instance.variant };
 }
 
 /** A pool of a function row already in hand (a deploy's, a schedule's), configured with the overrides stored now. */
@@ -137,21 +188,31 @@ export async function currentPool(env: Env, d: Db, resolved: ResolvedFunction, u
   return poolWith(env, resolved, await overridesFor(d, resolved.fn.id, instance.instanceKey), instance, url);
 }
 
-/** Hands fresh settings to every pool of a function: its own, or each called instance of a class. */
+/**
+ * Hands fresh settings to every pool of a function: its own and its
+ * variants', or each called instance of a class. A variant whose options no
+ * longer hold with the newly declared ones is stopped; its next call gets
+ * the 400 that says why.
+ */
 export async function reconfigurePools(env: Env, d: Db, resolved: ResolvedFunction, url: string): Promise<void> {
-  const targets: PoolInstance[] =
-    resolved.fn.kind === "function"
-      ? [FUNCTION_POOL]
-      : (await classInstancesOf(d, [resolved.fn.id])).map((i) => ({ params: i.params, instanceKey: i.instanceKey }));
+  const recorded = (await classInstancesOf(d, [resolved.fn.id])).map(recordedInstance);
+  const targets: PoolInstance[] = resolved.fn.kind === "function" ? [FUNCTION_POOL, ...recorded] : recorded;
   await Promise.all(
     targets.map(async (t) => {
-      const pool = await currentPool(env, d, resolved, url, t);
+      let pool: ResolvedPool;
+      try {
+        pool = await currentPool(env, d, resolved, url, t);
+      } catch (err) {
+        if (!(err instanceof OptionsError)) throw err;
+        await poolStub(env, resolved.fn.id, t.instanceKey).stopAll(`variant of ${resolved.fn.name} no longer valid: ${err.message}`);
+        return;
+      }
       await pool.stub.configure(pool.config);
     }),
   );
 }
 
-/** The pools of these functions: a function's own, and a class's instances (a class has no pool of its own). */
+/** The pools of these functions: a function's own and its variants', and a class's instances (a class has no pool of its own). */
 export async function poolsOf<F extends Pick<FunctionRow, "id" | "kind">>(
   env: Env,
   d: Db,
@@ -159,13 +220,21 @@ export async function poolsOf<F extends Pick<FunctionRow, "id" | "kind">>(
 ): Promise<Array<{ fn: F; stub: DurableObjectStub<FunctionPool> }>> {
   const instances = await classInstancesOf(
     d,
-    fns.filter((f) => f.kind === "class").map((f) => f.id),
+    fns.map((f) => f.id),
   );
   const byId = new Map(fns.map((f) => [f.id, f]));
   return [
     ...fns.filter((f) => f.kind === "function").map((fn) => ({ fn, stub: poolStub(env, fn.id, "") })),
     ...instances.map((i) => ({ fn: byId.get(i.functionId)!, stub: poolStub(env, i.functionId, i.instanceKey) })),
   ];
+}
+
+/** What stats say about variants: a variant's pool names its variant; a function's own pool lists the variants called. */
+export async function variantsOfStats(env: Env, pool: ResolvedPool): Promise<{ variant?: string; variants?: string[] }> {
+  if (pool.variant) return { variant: pool.variant };
+  if (pool.instanceKey !== "") return {};
+  const variants = (await classInstancesOf(db(env.DB), [pool.resolved.fn.id])).map((row) => variantOfInstanceKey(row.instanceKey));
+  return variants.length ? { variants: variants.sort() } : {};
 }
 
 /** The method a call names, checked against the function: none for a function, one of its methods for a class. */

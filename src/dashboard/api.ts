@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { poolRequest, type AppEnv } from "../app-env";
 import { ApiError, invalid, notFound } from "../control/errors";
 import { instanceParamsOf } from "../control/validation";
+import { MAX_VARIANT_LENGTH } from "../../sdk/src/wire/variant";
 import { resolvePool } from "../control/pools";
 import { overrideAutoscaler } from "../control/overrides";
 import { db } from "../db/queries";
@@ -52,6 +53,8 @@ dashboardApi.patch("/dashboard/api/functions/:functionId/autoscaler", async (c) 
   } catch {
     throw invalid("the body is not valid JSON");
   }
-  const pool = await resolvePool(c.env, poolRequest(c, c.req.param("functionId"), params));
+  const variant = c.req.query("variant") ?? null;
+  if (variant !== null && variant.length > MAX_VARIANT_LENGTH) throw invalid(`variant is longer than ${MAX_VARIANT_LENGTH} characters`);
+  const pool = await resolvePool(c.env, poolRequest(c, c.req.param("functionId"), params, variant));
   return c.json(await overrideAutoscaler(c.env, pool, settings));
 });

@@ -9,17 +9,19 @@ import type { RecentCall } from "./recent-call";
 
 export type { RecentCall };
 import { classInstancesOf, findApp, functionsOfApp, type AppRow, type Db, type FunctionRow } from "../db/queries";
-import { poolStub } from "../control/pools";
+import { poolStub, recordedInstance } from "../control/pools";
 
-/** One pool on the page: a function's, or one class instance's. */
+/** One pool on the page: a function's, one class instance's, or a variant's. */
 export interface PoolRef {
-  /** Names the pool on the page and in the data: the function id, plus `.instanceKey` for a class instance. */
+  /** Names the pool on the page and in the data: the function id, plus `.instanceKey` for a class instance or a variant. */
   key: string;
   functionId: string;
   instanceKey: string;
   /** A class instance's constructor params: base64url of their CBOR (what the API takes) and as text. */
   params: string | null;
   paramsText: string | null;
+  /** A variant's canonical options; "" for none. */
+  variant: string;
 }
 
 export interface FunctionEntry {
@@ -50,18 +52,19 @@ export async function appContents(d: Db, workspaceId: string, appName: string): 
   const fns = (await functionsOfApp(d, app.id)).filter((f) => f.live).sort((a, b) => a.name.localeCompare(b.name));
   const instances = await classInstancesOf(
     d,
-    fns.filter((f) => f.kind === "class").map((f) => f.id),
+    fns.map((f) => f.id),
   );
   const functions = fns.map((fn): FunctionEntry => {
-    if (fn.kind === "function") return { fn, pools: [{ key: fn.id, functionId: fn.id, instanceKey: "", params: null, paramsText: null }], instanceCount: 0 };
     const own = instances.filter((i) => i.functionId === fn.id).sort((a, b) => b.createdAt - a.createdAt);
-    const pools = own.slice(0, MAX_INSTANCES_SHOWN).map((i) => ({
-      key: `${fn.id}.${i.instanceKey}`,
-      functionId: fn.id,
-      instanceKey: i.instanceKey,
-      params: i.params,
-      paramsText: describeParams(i.params),
-    }));
+    const pools = own.slice(0, MAX_INSTANCES_SHOWN).map((i) => {
+      const { params, variant } = recordedInstance(i);
+      return { key: `${fn.id}.${i.instanceKey}`, functionId: fn.id, instanceKey: i.instanceKey, params, paramsText: params && describeParams(params), variant };
+    });
+    if (fn.kind === "function") {
+      // A function's own pool first, then its variants'.
+      const self: PoolRef = { key: fn.id, functionId: fn.id, instanceKey: "", params: null, paramsText: null, variant: "" };
+      return { fn, pools: [self, ...pools], instanceCount: 0 };
+    }
     return { fn, pools, instanceCount: own.length };
   });
   return { app, functions };

@@ -6,6 +6,7 @@ import type { AutoscalerSettings } from "../../sdk/src/wire/options";
 import type { AppRow, FunctionRow } from "../db/queries";
 import type { AppContents, FunctionEntry, PoolRef } from "./data";
 import { Layout } from "./layout";
+import { variantLabel } from "../../sdk/src/wire/variant";
 
 export interface AppSummary {
   name: string;
@@ -61,7 +62,7 @@ export function AppPage(props: { contents: AppContents }) {
       <p class="muted">
         version {app.version} · <span data-status>connecting…</span>
       </p>
-      {functions.map((f) => (f.fn.kind === "function" ? <PoolCard fn={f.fn} pool={f.pools[0]} /> : <ClassGroup entry={f} />))}
+      {functions.map((f) => (f.fn.kind === "function" ? f.pools.map((p) => <PoolCard fn={f.fn} pool={p} />) : <ClassGroup entry={f} />))}
     </Layout>
   );
 }
@@ -97,11 +98,12 @@ const SETTINGS: Array<keyof AutoscalerSettings> = ["minContainers", "maxContaine
 
 function PoolCard(props: { fn: FunctionRow; pool: PoolRef }) {
   const { fn, pool } = props;
-  const title = pool.paramsText === null ? fn.name : `${fn.name}(${pool.paramsText})`;
+  const title = variantLabel(pool.paramsText === null ? fn.name : `${fn.name}(${pool.paramsText})`, pool.variant);
+  const kind = (fn.kind === "class" ? "instance" : "function") + (pool.variant ? " variant" : "");
   return (
-    <section class="pool" data-pool={pool.key} data-function-id={pool.functionId} data-params={pool.params ?? ""}>
+    <section class="pool" data-pool={pool.key} data-function-id={pool.functionId} data-params={pool.params ?? ""} data-variant={pool.variant}>
       <h2 class="pool-title">
-        {title} <span class="muted">{fn.kind === "class" ? "instance" : "function"}</span>
+        {title} <span class="muted">{kind}</span>
       </h2>
       <div class="stats">
         <Stat label="containers" field="containers">

@@ -185,8 +185,10 @@ export async function overridesFor(d: Db, functionId: string, instanceKey: strin
     .from(schema.autoscalerOverrides)
     .where(and(eq(schema.autoscalerOverrides.functionId, functionId), inArray(schema.autoscalerOverrides.instanceKey, instanceKey ? ["", instanceKey] : [""])))
     .all();
-  // An instance inherits the function's overrides and adds its own on top.
-  const ordered = [rows.find((r) => r.instanceKey === ""), instanceKey ? rows.find((r) => r.instanceKey === instanceKey) : undefined];
+  // An instance inherits the function's overrides and adds its own on top. A variant's pool (key with "~",
+  // control/pools.ts) has only its own: the function's overrides leave it alone, as its options do.
+  const inherited = instanceKey.includes("~") ? undefined : rows.find((r) => r.instanceKey === "");
+  const ordered = [inherited, instanceKey ? rows.find((r) => r.instanceKey === instanceKey) : undefined];
   const out: Overrides = { settings: {}, sources: {} };
   for (const row of ordered) {
     if (!row) continue;
@@ -243,6 +245,8 @@ export async function mergeOverride(d: Db, fn: FunctionRow, instanceKey: string,
 export async function recordClassInstance(d: Db, functionId: string, instanceKey: string, params: string): Promise<void> {
   await d.insert(schema.classInstances).values({ functionId, instanceKey, params, createdAt: Date.now() }).onConflictDoNothing();
 }
+
+export type ClassInstanceRow = typeof schema.classInstances.$inferSelect;
 
 export async function classInstancesOf(d: Db, functionIds: string[]): Promise<Array<typeof schema.classInstances.$inferSelect>> {
   if (!functionIds.length) return [];

@@ -77,7 +77,12 @@ export const functions = sqliteTable(
   (t) => [uniqueIndex("functions_app_name").on(t.appId, t.name)],
 );
 
-/** Class instances that have been called, so a deploy or override can reach their pools. */
+/**
+ * The pools of a function beyond its own that have been called: class
+ * instances (params: their base64url CBOR), and variants (instance key with
+ * `~<variant>`, params "" for a plain function; control/pools.ts), so a
+ * deploy, a stop, an override and the dashboard can reach their pools.
+ */
 export const classInstances = sqliteTable(
   "class_instances",
   {

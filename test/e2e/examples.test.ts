@@ -51,6 +51,16 @@ const RUN_HERE: Array<[string, RegExp[]]> = [
   ],
   ["examples/scale-out.ts", [/sum of squares of 0\.\.99 = 328350/]],
   ["examples/time-based.ts", [/daytimeServer: minContainers [02] \(from (declared|schedule)\), \d+ containers now/, /inferenceServer\(21\) = 42/]],
+  [
+    "examples/variants.ts",
+    [
+      /backfill: 12 rows on 1 container/,
+      /variant \[maxContainers=1,timeoutMs=60000,maxInputs=4\]: maxContainers 1, 1 container/,
+      /enrich's own pool: maxContainers 10, 0 containers/,
+      /after updateAutoscaler on the variant: variant 2, own 10/,
+      /refused: function "enrich": option "maxContainers" must be between 1 and 1000, got 0/,
+    ],
+  ],
   ["examples/sync-concurrency.ts", [/4 blocking inputs of 1 s on one container: done in \d+\.\d s/, /ran on [1-4] threads?, none on the main thread: true/]],
   [
     "examples/gotchas.ts",

@@ -344,7 +344,14 @@ describe("an autoscaler override from a stale resolution", () => {
     // What an isolate resolved (and cached) before the next deploy.
     const staleFn = (await findFunctionById(db(env.DB), workspaceId, functionId))!;
     const stub = poolStub(env, functionId, "");
-    const stale = { resolved: staleFn, config: buildConfig(staleFn, { settings: {}, sources: {} }, null, BASE), stub, poolId: "", instanceKey: "" };
+    const stale = {
+      resolved: staleFn,
+      config: buildConfig(staleFn, { settings: {}, sources: {} }, null, BASE),
+      stub,
+      poolId: "",
+      instanceKey: "",
+      variant: "",
+    };
     const second = (await (await deploy(token, manifest("stale", [{ name: "f", options: { maxContainers: 3 } }]))).json()) as { deploymentId: string };
     expect(second.deploymentId).not.toBe(first.deploymentId);
     await stub.configure(buildConfig((await findFunctionById(db(env.DB), workspaceId, functionId))!, { settings: {}, sources: {} }, null, BASE));

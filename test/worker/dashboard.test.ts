@@ -181,3 +181,25 @@ describe("data routes", () => {
     expect(body.pools[0].stats.autoscalerSources).toMatchObject({ bufferContainers: "override", maxContainers: "override", minContainers: "declared" });
   });
 });
+
+describe("variants on the dashboard", () => {
+  it("shows a function's variants as pools of their own, labelled, with their own autoscaler form", async () => {
+    const token = await newWorkspace();
+    const ids = await deployed(token, manifest("varied", [{ name: "f", options: { maxContainers: 3 } }]));
+    // A stats read records the variant, as its first call would.
+    expect((await api(token).get(`/v1/functions/${ids.f}/stats?variant=maxInputs%3D4%2CmaxContainers%3D1`)).status).toBe(200);
+    const s = dashboard(await session(token));
+    const page = await (await s.get("/apps/varied")).text();
+    expect(page).toContain("f [maxContainers=1, maxInputs=4]");
+    expect(page).toContain('data-variant="maxContainers=1,maxInputs=4"');
+    const body = (await (await s.get("/dashboard/api/apps/varied?since=0")).json()) as {
+      pools: Array<{ key: string; stats: { autoscaler: { maxContainers: number } } }>;
+    };
+    expect(body.pools.map((p) => p.stats.autoscaler.maxContainers)).toEqual([3, 1]);
+    const patched = await s.patch(`/dashboard/api/functions/${ids.f}/autoscaler?variant=maxContainers%3D1%2CmaxInputs%3D4`, { minContainers: 1 });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({ minContainers: 1, maxContainers: 1 });
+    const own = (await (await api(token).get(`/v1/functions/${ids.f}/stats`)).json()) as { autoscaler: { minContainers: number } };
+    expect(own.autoscaler.minContainers).toBe(0);
+  });
+});

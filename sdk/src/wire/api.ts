@@ -163,6 +163,8 @@ export interface CreateCallRequest {
   method?: string;
   /** For class instances: CBOR of the constructor params. */
   params?: Uint8Array;
+  /** A variant's canonical options (`maxContainers=2,maxInputs=4`, see wire/variant.ts): the call runs in the variant's pool. */
+  variant?: string;
   inputs: InputItem[];
   /** True when no more inputs will be added (always for remote). */
   closed: boolean;
@@ -200,6 +202,7 @@ export interface CreateCallResponse {
 export interface SpawnRequest {
   method?: string;
   params?: Uint8Array;
+  variant?: string;
   inputs: InputItem[];
 }
 
@@ -283,6 +286,10 @@ export interface FunctionStats {
   adaptive?: AdaptiveScaling;
   /** Set while the pool starts no containers although it wants some (absent from platforms older than this field). */
   startsHeldBack?: StartsHeldBack | null;
+  /** A variant's pool: its canonical options (`maxContainers=2,maxInputs=4`). */
+  variant?: string;
+  /** A function's own pool: the variants of it that have been called (their canonical options). */
+  variants?: string[];
 }
 
 /**

@@ -6,7 +6,7 @@ import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, queryInt, r
 import * as wire from "../wire";
 import { readCbor, cborResponse } from "../cbor";
 import { ApiError, fromPoolError, invalid } from "../../control/errors";
-import { checkMethod, resolvePool } from "../../control/pools";
+import { checkMethod, resolvePool, variantsOfStats } from "../../control/pools";
 import { bytesToBase64url } from "../../../sdk/src/wire/base64url";
 import { overrideAutoscaler } from "../../control/overrides";
 import { spawnCalls } from "../../spawn/producer";
@@ -59,7 +59,7 @@ functions.openapi(
     checkInputSizes(body.inputs);
     checkInputOrder(body.inputs);
     if (body.inputs.length > 0 && body.inputs[0].idx !== 0) throw invalid(`inputs: a call's first input is idx 0, not ${body.inputs[0].idx}`);
-    const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null));
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null, body.variant ?? null));
     const method = checkMethod(pool.resolved, body.method);
     const result = await pool.stub.createCall(pool.config, {
       kind: body.kind,
@@ -87,7 +87,7 @@ functions.openapi(
     const { functionId } = c.req.valid("param");
     const body = await readCbor(c, wire.SpawnRequest);
     checkInputSizes(body.inputs);
-    const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null));
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null, body.variant ?? null));
     const method = checkMethod(pool.resolved, body.method);
     const ordered = [...body.inputs].sort((a, b) => a.idx - b.idx);
     const spawned = await spawnCalls(
@@ -134,6 +134,8 @@ const StatsSchema = z
       .nullable()
       .optional()
       .openapi({ description: "Set while the pool starts no containers although it may want some: why, the last error, and until when (ms since the epoch)" }),
+    variant: z.string().optional().openapi({ description: "A variant's pool: its options, canonical (`maxContainers=2,maxInputs=4`)" }),
+    variants: z.array(z.string()).optional().openapi({ description: "A function's own pool: the variants of it that have been called" }),
   })
   .openapi("FunctionStats") satisfies z.ZodType<FunctionStats>;
 
@@ -147,12 +149,12 @@ functions.openapi(
   }),
   async (c) => {
     const { functionId } = c.req.valid("param");
-    const { params } = c.req.valid("query");
-    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null));
+    const { params, variant } = c.req.valid("query");
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null, variant ?? null));
     await pool.stub.configure(pool.config);
     const stats = await pool.stub.stats(c.get("workspaceId"));
     if (!stats.ok) throw fromPoolError(stats.error);
-    return c.json(stats.value, 200);
+    return c.json({ ...stats.value, ...(await variantsOfStats(c.env, pool)) }, 200);
   },
 );
 
@@ -170,8 +172,8 @@ functions.openapi(
   }),
   async (c) => {
     const { functionId } = c.req.valid("param");
-    const { params } = c.req.valid("query");
-    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null));
+    const { params, variant } = c.req.valid("query");
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null, variant ?? null));
     return c.json(await overrideAutoscaler(c.env, pool, c.req.valid("json")), 200);
   },
 );
@@ -189,8 +191,8 @@ functions.openapi(
   }),
   async (c) => {
     const { functionId } = c.req.valid("param");
-    const { params, after, limit } = c.req.valid("query");
-    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null));
+    const { params, variant, after, limit } = c.req.valid("query");
+    const pool = await resolvePool(c.env, poolRequest(c, functionId, params ?? null, variant ?? null));
     await pool.stub.configure(pool.config);
     const logs = await pool.stub.readLogs(c.get("workspaceId"), after ?? 0, limit ?? 500);
     if (!logs.ok) throw fromPoolError(logs.error);

@@ -331,7 +331,10 @@ export function dashboardApp(): void {
   });
   // Every failure ends as the form's message.
   async function save(form: HTMLFormElement, el: HTMLElement, update: Partial<Record<Setting, number | string | null>>): Promise<void> {
-    const query = el.dataset.params ? "?params=" + encodeURIComponent(el.dataset.params) : "";
+    const pool = new URLSearchParams();
+    if (el.dataset.params) pool.set("params", el.dataset.params);
+    if (el.dataset.variant) pool.set("variant", el.dataset.variant);
+    const query = pool.toString() ? "?" + pool.toString() : "";
     try {
       const res = await fetch("/dashboard/api/functions/" + encodeURIComponent(el.dataset.functionId ?? "") + "/autoscaler" + query, {
         method: "PATCH",

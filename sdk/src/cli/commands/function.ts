@@ -5,6 +5,7 @@ import type { Command } from "../command.js";
 import { intOption } from "../args.js";
 import { UsageError, table, toJson } from "../io.js";
 import { PARAMS_OPTION, poolTarget } from "./pool-target.js";
+import { variantLabel } from "../../wire/variant.js";
 
 export const functionStats: Command = {
   path: "function stats",
@@ -26,6 +27,8 @@ export const functionStats: Command = {
       ),
     );
     if (s.startsHeldBack) ctx.io.out(heldBackLine(s.startsHeldBack, Date.now()));
+    if (s.variant) ctx.io.out(`variant: ${variantLabel(fn, s.variant)}`);
+    for (const v of s.variants ?? []) ctx.io.out(`variant: ${variantLabel(fn, v)} (see it with --variant ${v})`);
     ctx.io.out("");
     const settings = Object.keys(s.autoscaler) as Array<keyof AutoscalerSettings>;
     ctx.io.out(
