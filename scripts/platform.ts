@@ -1,13 +1,16 @@
 // Starts the whole platform locally: D1 migrations, the compute, and the
-// Worker under wrangler dev with local D1 / Queues / Durable Objects / R2.
+// Worker in workerd with local D1 / Queues / Durable Objects / R2.
 // Used by `npm run dev`, `npm run demo`, the end-to-end tests and the
 // benchmarks. Two kinds of compute:
 // - "local" (default): the local container host runs each container as a
-//   runner process on this machine (no Docker needed);
+//   runner process on this machine (no Docker needed); the Worker runs under
+//   Miniflare directly (scripts/local-worker.mjs), without wrangler dev's
+//   proxy in front of it;
 // - "containers": the production compute backend, the `Runner` container
 //   class, starting real containers from the Dockerfile on a local Docker
-//   engine (scripts/containers; `npm run setup:containers` first).
-// wrangler runs under scripts/process-tether.mjs, so it and workerd end with
+//   engine (scripts/containers; `npm run setup:containers` first), under
+//   wrangler dev, which builds the image and runs the containers.
+// Either runs under scripts/process-tether.mjs, so it and workerd end with
 // the process that started them, however that process ends.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,6 +20,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pickFreePort } from "../sdk/src/host/ports";
 import { checkPlatformCanStart, recordPlatform, PlatformStartError } from "./platform-guard";
+import { prepareLocalWorker, type LocalWorker } from "./local-worker-options";
 
 export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -83,7 +87,7 @@ async function waitForHealth(url: string, platformId: string, child: ChildProces
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}):\n${output().slice(-4000)}`);
+      throw new Error(`the Worker's process exited (${child.exitCode ?? child.signalCode}):\n${output().slice(-4000)}`);
     try {
       const res = await fetch(`${url}/v1/health`);
       // Only this platform's Worker counts: another one answering on the port is not a start.
@@ -96,10 +100,12 @@ async function waitForHealth(url: string, platformId: string, child: ChildProces
   throw new Error(`the Worker did not answer ${url}/v1/health within ${timeoutMs / 1000} s:\n${output().slice(-4000)}`);
 }
 
-/** What the Worker runs its containers on: env vars for wrangler, `--var`s for the Worker, and how to let go of it. */
+/** What the Worker runs its containers on: its vars, env vars for wrangler, and how to let go of it. */
 interface ComputeSetup {
   hostUrl: string | null;
-  wranglerArgs: string[];
+  /** Whether the Worker runs under wrangler dev (real containers) or Miniflare directly. */
+  runner: "wrangler" | "miniflare";
+  vars: Record<string, string>;
   wranglerEnv: Record<string, string>;
   /** Docker containers that belong to this platform (removed on stop and after a crash). */
   containerPrefix: string | null;
@@ -116,7 +122,8 @@ async function setUpLocalHost(url: string, verbose: boolean, log: (line: string)
   const host = await startContainerHost({ port: 0, log: verbose ? (l: string) => log(l) : () => undefined });
   return {
     hostUrl: host.url,
-    wranglerArgs: ["--var", "COMPUTE_BACKEND:local", "--var", `LOCAL_CONTAINER_HOST_URL:${host.url}`, "--var", `SQUALL_PUBLIC_URL:${url}`],
+    runner: "miniflare",
+    vars: { COMPUTE_BACKEND: "local", LOCAL_CONTAINER_HOST_URL: host.url, SQUALL_PUBLIC_URL: url },
     wranglerEnv: {},
     containerPrefix: null,
     close: () => host.close(),
@@ -138,15 +145,8 @@ async function setUpContainers(port: number): Promise<ComputeSetup> {
   const forwarder = await forwardPort(gateway, port);
   return {
     hostUrl: null,
-    wranglerArgs: [
-      "--enable-containers",
-      "--var",
-      "COMPUTE_BACKEND:cloudflare",
-      "--var",
-      "LOCAL_CONTAINER_HOST_URL:",
-      "--var",
-      `SQUALL_PUBLIC_URL:http://${gateway}:${port}`,
-    ],
+    runner: "wrangler",
+    vars: { COMPUTE_BACKEND: "cloudflare", LOCAL_CONTAINER_HOST_URL: "", SQUALL_PUBLIC_URL: `http://${gateway}:${port}` },
     wranglerEnv: { WRANGLER_DOCKER_BIN: DOCKER_SHIM, MINIFLARE_CONTAINER_EGRESS_IMAGE: EGRESS_IMAGE },
     containerPrefix: CONTAINER_PREFIX,
     async close() {
@@ -189,44 +189,57 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
   const record = recordPlatform(port, { pid: process.pid, url, compute, persistTo, startedAt: new Date().toISOString() });
 
   let worker: ChildProcess | null = null;
+  let localWorker: LocalWorker | null = null;
   let output = "";
   const startWorker = async (): Promise<void> => {
     output = "";
     const inspectorPort = await freePort();
     const platformId = randomBytes(8).toString("hex");
-    const args = [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      persistTo,
-      "--show-interactive-dev-session=false",
-      "--test-scheduled",
-      "--log-level",
-      verbose ? "log" : "warn",
-      ...setup.wranglerArgs,
-      "--var",
-      `SQUALL_PLATFORM_ID:${platformId}`,
-      "--var",
-      `SQUALL_ADMIN_SECRET:${secrets.SQUALL_ADMIN_SECRET}`,
-      "--var",
-      `SQUALL_SIGNING_KEY:${secrets.SQUALL_SIGNING_KEY}`,
-    ];
+    const vars = { ...setup.vars, SQUALL_PLATFORM_ID: platformId, ...secrets };
+    let command: string[];
+    if (setup.runner === "miniflare") {
+      localWorker = await prepareLocalWorker(ROOT, persistTo, vars);
+      command = [
+        process.execPath,
+        join(ROOT, "scripts", "local-worker.mjs"),
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--options",
+        localWorker.optionsFile,
+        ...(verbose ? ["--verbose"] : []),
+      ];
+    } else {
+      command = [
+        wrangler,
+        "dev",
+        "--enable-containers",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--persist-to",
+        persistTo,
+        "--show-interactive-dev-session=false",
+        "--test-scheduled",
+        "--log-level",
+        verbose ? "log" : "warn",
+        ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      ];
+    }
     const tether = [
       join(ROOT, "scripts", "process-tether.mjs"),
       ...(setup.containerPrefix ? ["--remove-containers", setup.containerPrefix] : []),
       "--",
-      wrangler,
-      ...args,
+      ...command,
     ];
     const child = spawn(process.execPath, tether, {
       cwd: ROOT,
       env: { ...process.env, ...setup.wranglerEnv, WRANGLER_SEND_METRICS: "false", CI: "true" },
-      // stdin stays open for the tether's lifetime: it stops wrangler when the pipe closes.
+      // stdin stays open for the tether's lifetime: it stops the Worker when the pipe closes.
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
@@ -243,11 +256,14 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
   const stopWorker = async (): Promise<void> => {
     const child = worker;
     worker = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    // Closing its stdin tells the tether to stop wrangler and clean up; it ends its own group.
-    child.stdin!.end();
-    await exited;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      // Closing its stdin tells the tether to stop the Worker and clean up; it ends its own group.
+      child.stdin!.end();
+      await exited;
+    }
+    localWorker?.remove();
+    localWorker = null;
   };
 
   try {

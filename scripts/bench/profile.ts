@@ -1,7 +1,7 @@
 // Where an input's time goes: CPU time per process (from /proc), and a
-// V8 CPU profile of the Worker + FunctionPool isolate taken through wrangler
-// dev's inspector (the same DevTools protocol `wrangler dev` offers on its
-// --inspector-port).
+// V8 CPU profile of the Worker + FunctionPool isolate taken through its
+// inspector (the DevTools protocol on the --inspector-port that both
+// scripts/local-worker.mjs and `wrangler dev` take).
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import WebSocket from "ws";
@@ -85,11 +85,12 @@ export class IsolateProfiler {
 
   static async attach(platformUrl: string): Promise<IsolateProfiler> {
     const port = new URL(platformUrl).port;
-    const wrangler = processes().find((p) => p.args.includes(" dev ") && p.args.includes(`--port ${port}`) && p.args.includes("--inspector-port"));
-    const inspectorPort = wrangler ? /--inspector-port (\d+)/.exec(wrangler.args)?.[1] : undefined;
-    if (!inspectorPort) throw new Error(`cannot find the inspector port of the wrangler dev serving ${platformUrl}`);
+    // wrangler dev (real containers) or scripts/local-worker.mjs (Miniflare directly): both take these flags.
+    const worker = processes().find((p) => p.args.includes(`--port ${port} `) && p.args.includes("--inspector-port") && !p.args.includes("process-tether"));
+    const inspectorPort = worker ? /--inspector-port (\d+)/.exec(worker.args)?.[1] : undefined;
+    if (!inspectorPort) throw new Error(`cannot find the inspector port of the Worker serving ${platformUrl}`);
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-    if (!targets.length) throw new Error("wrangler dev's inspector lists no Worker");
+    if (!targets.length) throw new Error("the Worker's inspector lists no Worker");
     const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
