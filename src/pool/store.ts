@@ -26,7 +26,8 @@ const OUTPUT_ROWS_PER_INSERT = 24;
 
 /** An input's final output, as completeMany stores it. */
 export interface FinishedInput {
-  input: { id: number; callId: string; idx: number };
+  /** With `running`: the input as getRunning read it in this same turn, so it is not read again. */
+  input: { id: number; callId: string; idx: number; running?: { containerId: string; deadline: number | null; kind: CallKind } };
   status: OutputStatus;
   value: Uint8Array;
 }
@@ -296,19 +297,20 @@ export class PoolStore {
       args: bytes(r.args),
     }));
   }
-  getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput> {
-    const out = new Map<number, RunningInput>();
+  /** The inputs of these ids that run on this container, with their deadlines. */
+  getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput & { deadline: number | null }> {
+    const out = new Map<number, RunningInput & { deadline: number | null }>();
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
       const rows = this.sql
         .exec<Record<string, SqlStorageValue>>(
-          `SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs
+          `SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs
             WHERE state = 'running' AND container_id = ? AND id IN (${chunk.map(() => "?").join(",")})`,
           containerId,
           ...chunk,
         )
         .toArray();
-      for (const r of rows) out.set(r.id as number, toRunning(r));
+      for (const r of rows) out.set(r.id as number, { ...toRunning(r), deadline: (r.deadline as number | null) ?? null });
     }
     return out;
   }
@@ -358,14 +360,20 @@ export class PoolStore {
     if (!finished.length) return;
     const ids = finished.map((f) => f.input.id);
     const rows = new Map<number, { container_id: string | null; deadline: number | null; state: string; kind: string }>();
+    for (const f of finished) {
+      const r = f.input.running;
+      if (r) rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind });
+    }
+    const readRows = rows.size < ids.length;
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
-      for (const r of this.sql.exec<{ id: number; container_id: string | null; deadline: number | null; state: string; kind: string }>(
-        `SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`,
-        ...chunk,
-      )) {
-        rows.set(r.id, r);
-      }
+      if (readRows)
+        for (const r of this.sql.exec<{ id: number; container_id: string | null; deadline: number | null; state: string; kind: string }>(
+          `SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`,
+          ...chunk,
+        )) {
+          rows.set(r.id, r);
+        }
       this.sql.exec(`DELETE FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk);
     }
     for (const r of rows.values()) this.adjust(r.state, r.kind, -1);
