@@ -5,7 +5,7 @@
 //
 //   npm run bench                  full run (3 runs of each timed workload)
 //   npm run bench -- --quick       smoke run: small N, one run
-//   npm run bench -- --runs 5 --only rt,tp,io,spawn,scale,memory,storage --verbose
+//   npm run bench -- --runs 5 --only rt,tp,tp1,io,spawn,scale,memory,storage --verbose
 //   npm run bench -- --profile     also a CPU profile of the Worker + pool isolate during a map
 //   npm run bench -- --no-write    print the results, write nothing
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,7 +19,7 @@ import { machineInfo, writeResults, type BenchResults, type Side3 } from "./benc
 import { median, percentile, round } from "./bench/stats";
 import { CpuMeter, IsolateProfiler, attribute, summarize as summarizeProfile, workerdPids } from "./bench/profile";
 
-const WORKLOADS = ["rt", "tp", "io", "spawn", "scale", "memory", "storage"] as const;
+const WORKLOADS = ["rt", "tp", "tp1", "io", "spawn", "scale", "memory", "storage"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; runs: number; only: Set<Workload>; verbose: boolean; write: boolean; profile: boolean } {
@@ -40,8 +40,8 @@ function parseArgs(argv: string[]): { quick: boolean; runs: number; only: Set<Wo
 
 const args = parseArgs(process.argv.slice(2));
 const N = args.quick
-  ? { rt: 100, rtWarmup: 10, tp: 2_000, io: 1_000, spawn: 2_000, burst: 40, burstContainers: 20, memory: 20_000, storage: 2_000 }
-  : { rt: 500, rtWarmup: 20, tp: 20_000, io: 5_000, spawn: 100_000, burst: 200, burstContainers: 20, memory: 1_000_000, storage: 20_000 };
+  ? { rt: 100, rtWarmup: 10, tp: 2_000, tp1: 1_000, io: 1_000, spawn: 2_000, burst: 40, burstContainers: 20, memory: 20_000, storage: 2_000 }
+  : { rt: 500, rtWarmup: 20, tp: 20_000, tp1: 10_000, io: 5_000, spawn: 100_000, burst: 200, burstContainers: 20, memory: 1_000_000, storage: 20_000 };
 
 const startedAt = Date.now();
 const log = (line: string): void => console.log(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)}s] ${line}`);
@@ -189,6 +189,21 @@ try {
   };
   if (args.only.has("tp")) await rateWorkload("throughput", N.tp, noop, bullNoop!, directNoop!);
   if (args.only.has("io")) await rateWorkload("io", N.io, sleep10, bullSleep!, directSleep!);
+
+  // ---- 2b. no-op map on default concurrency: 1 input per container, up to 4 containers ----
+  if (args.only.has("tp1")) {
+    const noopDefault = await squall.fn<[number], number>("noopDefault");
+    // Warm: all 4 containers started and ready before anything is timed.
+    await squall.map(noopDefault, args.quick ? 200 : 1_000);
+    await squall.waitForReady(noopDefault, 4);
+    await squall.map(noopDefault, args.quick ? 200 : 1_000);
+    const runs: number[] = [];
+    for (let r = 0; r < args.runs; r++) {
+      runs.push(toRate(N.tp1, await squall.map(noopDefault, N.tp1)));
+      log(`default-concurrency run ${r + 1}: squall ${runs[r]}/s (1 input per container, 4 containers)`);
+    }
+    results.workloads.oneSlot = { n: N.tp1, containers: 4, runs, median: median(runs) };
+  }
 
   // ---- profile: the Worker + pool isolate during one more no-op map ----------
   if (args.profile) {

@@ -18,6 +18,15 @@ export const noop = app.function(oneWarmContainer, async function noop(x: number
   return noopBody(x);
 });
 
+/**
+ * Workload 2b: the same no-op on default concurrency (one input per
+ * container at a time) and up to 4 containers: each input pays the whole
+ * pool → container → pool round trip, so this measures that round trip.
+ */
+export const noopDefault = app.function({ maxContainers: 4, scaledownWindowMs: 3_600_000 }, async function noopDefault(x: number) {
+  return noopBody(x);
+});
+
 /** Workload 4: the same no-op in a pool of its own, so 100 000 spawned calls leave the other pools' storage alone. */
 export const spawnNoop = app.function(oneWarmContainer, async function spawnNoop(x: number) {
   return noopBody(x);

@@ -44,6 +44,8 @@ export interface BenchResults {
     };
     throughput?: RateWorkload;
     io?: RateWorkload;
+    /** No-op map on default concurrency (one input per container), up to `containers` containers: Squall only. */
+    oneSlot?: { n: number; containers: number; runs: number[]; median?: number };
     spawn?: {
       n: number;
       runs: Array<{ squall: { admitPerS: number; drainPerS: number; admitS: number; drainS: number }; bullmq: { admitPerS: number; drainPerS: number } }>;
@@ -98,6 +100,9 @@ const fmt = (x: number | undefined, digits = 0): string =>
   x === undefined || !Number.isFinite(x) ? "–" : x.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? "–" : `${x.toFixed(x < 0.1 ? 3 : 2)}×`);
 
+/** Issue #14's target for the default-concurrency no-op map. */
+const ONE_SLOT_TARGET_PER_S = 4_000;
+
 export interface Target {
   target: string;
   measured: string;
@@ -118,6 +123,31 @@ export function targets(r: BenchResults): Target[] {
       target: "`.map` no-op throughput ≥ 50% of direct",
       measured: `${(m.squallOverDirect * 100).toFixed(1)}% (${fmt(m.squall)} vs ${fmt(m.direct)} inputs/s)`,
       met: m.squallOverDirect >= 0.5,
+    });
+  }
+  if (w.io?.median) {
+    const m = w.io.median;
+    out.push({
+      target: "I/O-bound `.map` (10 ms, 100 in flight) ≥ 1× BullMQ's",
+      measured: `${ratio(m.squallOverBullmq)} (${fmt(m.squall)} vs ${fmt(m.bullmq)} inputs/s)`,
+      met: m.squallOverBullmq >= 1,
+    });
+  }
+  if (w.oneSlot?.median !== undefined) {
+    const m = w.oneSlot;
+    out.push({
+      target: `no-op \`.map\` on default concurrency (1 input per container), maxContainers ${m.containers}: ≥ ${fmt(ONE_SLOT_TARGET_PER_S)} inputs/s`,
+      measured: `${fmt(m.median)} inputs/s`,
+      met: m.median! >= ONE_SLOT_TARGET_PER_S,
+    });
+  }
+  if (w.spawn?.median) {
+    const m = w.spawn.median;
+    const r = med(w.spawn.runs.map((x) => x.squall.drainPerS / x.bullmq.drainPerS));
+    out.push({
+      target: `${fmt(w.spawn.n)} spawned calls drained ≥ 1× BullMQ's rate`,
+      measured: `${ratio(r)} (${fmt(m.squall.drainPerS)} vs ${fmt(m.bullmq.drainPerS)} calls/s)`,
+      met: w.spawn.n >= 100_000 ? r >= 1 : null,
     });
   }
   if (w.roundTrip?.median) {
@@ -180,6 +210,12 @@ export function renderTables(r: BenchResults): string {
     if (!x) continue;
     lines.push(
       `| ${label}, inputs/s (${fmt(w[key]!.n)} inputs) | ${fmt(x.squall)} | ${fmt(x.bullmq)} | ${fmt(x.direct)} | ${ratio(x.squallOverBullmq)} | ${ratio(x.squallOverDirect)} |`,
+    );
+  }
+  if (w.oneSlot?.median !== undefined) {
+    const x = w.oneSlot;
+    lines.push(
+      `| 2b. no-op throughput on default concurrency (1 input per container, ${x.containers} containers), inputs/s (${fmt(x.n)} inputs) | ${fmt(x.median)} | – | – | – | – |`,
     );
   }
   if (w.spawn?.median) {
@@ -288,6 +324,11 @@ function perRunTable(r: BenchResults): string | null {
     row(
       "I/O-bound inputs/s, Squall / BullMQ / direct",
       w.io.runs.map((x) => `${fmt(x.squall)} / ${fmt(x.bullmq)} / ${fmt(x.direct)}`),
+    );
+  if (w.oneSlot)
+    row(
+      "no-op inputs/s on default concurrency (Squall)",
+      w.oneSlot.runs.map((x) => fmt(x)),
     );
   if (w.spawn)
     row(

@@ -162,6 +162,19 @@ export class SquallSide {
     return { admitMs, drainMs };
   }
 
+  /** Waits until `fn` has `n` ready containers and none starting. */
+  async waitForReady(fn: Fn<[number], number>, n: number, timeoutMs = 60_000): Promise<void> {
+    await until(
+      async () => {
+        const s = await fn.getCurrentStats();
+        return s.containers.starting === 0 && s.containers.total >= n ? true : undefined;
+      },
+      `${n} containers to be ready`,
+      timeoutMs,
+      100,
+    );
+  }
+
   /** Waits until `fn` has no containers at all (scaled to zero). */
   async waitForZero(fn: Fn<unknown[], unknown>, timeoutMs = 60_000): Promise<void> {
     await until(async () => ((await fn.getCurrentStats()).containers.total === 0 ? true : undefined), "the pool to scale to zero", timeoutMs, 250);

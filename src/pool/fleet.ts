@@ -207,21 +207,23 @@ export class ContainerFleet implements Fleet {
       const conn = this.connections.get(id);
       if (!conn || conn.ws !== ws) return;
       conn.lastSeenMs = this.now();
-      void frameBytes(event.data)
-        .then((bytes) => {
-          let message: RunnerToPool;
-          try {
-            message = decode<RunnerToPool>(bytes);
-          } catch {
-            console.warn(`container ${id} sent a frame that is not CBOR; ignored`);
-            return;
-          }
-          return this.onRunnerMessage(id, message);
-        })
-        .catch((err: unknown) => {
+      // ArrayBuffer frames (binaryType above) are decoded and handled in this turn: no promise hop per frame.
+      const handle = (bytes: Uint8Array): void => {
+        let message: RunnerToPool;
+        try {
+          message = decode<RunnerToPool>(bytes);
+        } catch {
+          console.warn(`container ${id} sent a frame that is not CBOR; ignored`);
+          return;
+        }
+        this.onRunnerMessage(id, message).catch((err: unknown) => {
           // Unacknowledged outputs stay with the runner, which sends them again on its next connection.
           console.error(`pool ${this.host.config()?.functionName ?? ""}: a message from container ${id} failed: ${(err as Error).message}`);
         });
+      };
+      const bytes = frameBytesNow(event.data);
+      if (bytes) handle(bytes);
+      else void (event.data as Blob).arrayBuffer().then((b) => handle(new Uint8Array(b)));
     });
     const onClose = (): void => {
       const conn = this.connections.get(id);
@@ -447,9 +449,10 @@ export class ContainerFleet implements Fleet {
   }
 }
 
-async function frameBytes(data: unknown): Promise<Uint8Array> {
+/** A frame's bytes, or null for a Blob (read asynchronously). */
+function frameBytesNow(data: unknown): Uint8Array | null {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  if (data instanceof Blob) return null;
   return new TextEncoder().encode(String(data));
 }

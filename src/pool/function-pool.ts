@@ -318,24 +318,14 @@ export class FunctionPool extends DurableObject<Env> {
         retryAfterMs: limits.RETRY_AFTER_MS * 10,
       });
     }
-    const now = this.clock.now();
-    const callIds: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const callId = mintCallId(this.poolId);
-      this.store.createCall(callId, "spawn", true, now);
-      callIds.push(callId);
-    }
+    const callIds = Array.from({ length: count }, () => mintCallId(this.poolId));
+    this.store.createSpawnCalls(callIds, this.clock.now());
     return ok({ callIds });
   }
 
   /** Hands spawned calls' inputs to the pool. At-least-once delivery: a call already delivered is skipped. */
   deliverSpawns(calls: SpawnDelivery[]): { delivered: number } {
-    let delivered = 0;
-    for (const c of calls) {
-      const call = this.store.getCall(c.callId);
-      if (!call || call.cancelled || call.total > 0) continue;
-      delivered += this.store.addInputs(c.callId, "spawn", [{ idx: 0, args: c.args, method: c.method }]);
-    }
+    const delivered = this.store.deliverSpawns(calls);
     if (delivered > 0) this.onLoadChange();
     return { delivered };
   }

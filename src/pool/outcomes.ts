@@ -10,7 +10,7 @@ import type { PoolConfig } from "./config";
 import type { Fleet } from "./fleet";
 import type { MetricsSampler } from "./metrics";
 import type { StartGate } from "./start-gate";
-import type { PoolStore } from "./store";
+import type { FinishedInput, PoolStore } from "./store";
 import type { RunningInput } from "./store-schema";
 import type { OutputWaiters } from "./waiters";
 import * as limits from "./limits";
@@ -99,17 +99,23 @@ export class InputOutcomes {
     );
     const retries = config.options.retries;
     let finished = 0;
+    const final: FinishedInput[] = [];
     for (const o of outputs) {
       const input = running.get(o.id);
       if (!input) continue; // cancelled, timed out, or re-run elsewhere: this result is stale
+      running.delete(o.id); // an output sent twice in one frame counts once
       finished++;
       if (o.status === "failure" && input.failures < retries.maxRetries && !this.deps.yielded(input.callId)) {
         const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
         store.requeue(input, now + delay, { failure: true });
         continue;
       }
-      this.finish(input, o.status, o.value, now);
+      final.push({ input: { ...input, running: { containerId, deadline: input.deadline, kind: input.kind } }, status: o.status, value: o.value });
     }
+    // The whole frame's final outputs in a few statements, then each call's readers woken once.
+    store.completeMany(final, now, config.options.timeoutMs);
+    for (const f of final) this.deps.metrics.finished(f.status);
+    for (const callId of new Set(final.map((f) => f.input.callId))) this.deps.waiters.notify(callId);
     if (finished > 0) store.addRunning(containerId, -finished, now);
   }
 

@@ -19,6 +19,18 @@ import type {
 
 /** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
 const MAX_IDS_PER_STATEMENT = 90;
+/** Rows per multi-row INSERT, each within the 100 bound parameters. */
+const ROWS_PER_INSERT = 32;
+const HISTORY_ROWS_PER_INSERT = 16;
+const OUTPUT_ROWS_PER_INSERT = 24;
+
+/** An input's final output, as completeMany stores it. */
+export interface FinishedInput {
+  /** With `running`: the input as getRunning read it in this same turn, so it is not read again. */
+  input: { id: number; callId: string; idx: number; running?: { containerId: string; deadline: number | null; kind: CallKind } };
+  status: OutputStatus;
+  value: Uint8Array;
+}
 
 /** Expired calls deleted per sweep: a bounded amount of work per alarm. */
 export const EXPIRED_CALLS_PER_SWEEP = 500;
@@ -74,6 +86,18 @@ export class PoolStore {
     this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, 0, ?, ?)", id, kind, closed ? 1 : 0, now, now);
     if (requestId !== null) this.sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES (?, ?)", requestId, id);
     if (kind === "spawn") this.counts.awaitingDelivery++;
+  }
+  /** Spawned calls, closed and waiting for their input from the spawn queue: many rows per statement. */
+  createSpawnCalls(ids: readonly string[], now: number): void {
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+      this.sql.exec(
+        `INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES ${chunk.map((_, k) => `(?${k + 2}, 'spawn', 1, 0, ?1, ?1)`).join(",")}`,
+        now,
+        ...chunk,
+      );
+    }
+    this.counts.awaitingDelivery += ids.length;
   }
   /** The call a client's request id started, while that call is kept. */
   callOfRequest(requestId: string): string | null {
@@ -175,16 +199,21 @@ export class PoolStore {
   /** Adds inputs to a call; an (call, idx) already present is skipped, so a resent batch is harmless. Returns how many were new. */
   addInputs(callId: string, kind: CallKind, inputs: ReadonlyArray<{ idx: number; args: Uint8Array; method?: string | null }>): number {
     let added = 0;
-    for (const input of inputs) {
-      const cursor = this.sql.exec(
-        "INSERT INTO inputs (call_id, idx, kind, method, args, state) VALUES (?, ?, ?, ?, ?, 'pending') ON CONFLICT(call_id, idx) DO NOTHING",
-        callId,
-        input.idx,
-        kind,
-        input.method ?? null,
-        blob(input.args),
-      );
-      added += cursor.rowsWritten > 0 ? 1 : 0;
+    // Many rows per statement: the call, kind and method are bound once (?1-?3), each row adds its idx and args.
+    for (let i = 0; i < inputs.length;) {
+      const method = inputs[i].method ?? null;
+      const params: SqlStorageValue[] = [callId, kind, method];
+      const rows: string[] = [];
+      for (; i < inputs.length && rows.length < ROWS_PER_INSERT && (inputs[i].method ?? null) === method; i++) {
+        rows.push(`(?1, ?${params.length + 1}, ?2, ?3, ?${params.length + 2}, 'pending')`);
+        params.push(inputs[i].idx, blob(inputs[i].args));
+      }
+      added += this.sql
+        .exec(
+          `INSERT INTO inputs (call_id, idx, kind, method, args, state) VALUES ${rows.join(",")} ON CONFLICT(call_id, idx) DO NOTHING RETURNING id`,
+          ...params,
+        )
+        .toArray().length;
     }
     if (added > 0) {
       this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
@@ -192,6 +221,41 @@ export class PoolStore {
       if (kind === "spawn") this.counts.awaitingDelivery--; // a spawned call's one input has arrived
     }
     return added;
+  }
+  /**
+   * Spawned calls' inputs from the spawn queue, one per call: a call that is
+   * gone, cancelled or already delivered is skipped (delivery is at least
+   * once). Returns how many were delivered.
+   */
+  deliverSpawns(calls: ReadonlyArray<{ callId: string; args: Uint8Array; method: string | null }>): number {
+    let delivered = 0;
+    for (let i = 0; i < calls.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = calls.slice(i, i + MAX_IDS_PER_STATEMENT);
+      const waiting = new Set(
+        this.sql
+          .exec<{ id: string }>(
+            `SELECT id FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0 AND id IN (${chunk.map(() => "?").join(",")})`,
+            ...chunk.map((c) => c.callId),
+          )
+          .toArray()
+          .map((r) => r.id),
+      );
+      const fresh = chunk.filter((c) => waiting.delete(c.callId)); // a call twice in one delivery counts once
+      for (let j = 0; j < fresh.length; j += ROWS_PER_INSERT) {
+        const rows = fresh.slice(j, j + ROWS_PER_INSERT);
+        this.sql.exec(
+          `INSERT INTO inputs (call_id, idx, kind, method, args, state) VALUES ${rows.map((_, k) => `(?${k * 3 + 1}, 0, 'spawn', ?${k * 3 + 2}, ?${k * 3 + 3}, 'pending')`).join(",")}
+             ON CONFLICT(call_id, idx) DO NOTHING`,
+          ...rows.flatMap((c) => [c.callId, c.method, blob(c.args)]),
+        );
+      }
+      if (fresh.length === 0) continue;
+      this.sql.exec(`UPDATE calls SET total = 1 WHERE id IN (${fresh.map(() => "?").join(",")})`, ...fresh.map((c) => c.callId));
+      delivered += fresh.length;
+    }
+    this.adjust("pending", "spawn", delivered);
+    this.counts.awaitingDelivery -= delivered;
+    return delivered;
   }
   /** The input counts; `readyNow` counts the pending inputs whose retry delay is over at `now`. */
   countInputs(now: number): InputCounts & { readyNow: number } {
@@ -233,19 +297,20 @@ export class PoolStore {
       args: bytes(r.args),
     }));
   }
-  getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput> {
-    const out = new Map<number, RunningInput>();
+  /** The inputs of these ids that run on this container, with their deadlines. */
+  getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput & { deadline: number | null }> {
+    const out = new Map<number, RunningInput & { deadline: number | null }>();
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
       const rows = this.sql
         .exec<Record<string, SqlStorageValue>>(
-          `SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs
+          `SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs
             WHERE state = 'running' AND container_id = ? AND id IN (${chunk.map(() => "?").join(",")})`,
           containerId,
           ...chunk,
         )
         .toArray();
-      for (const r of rows) out.set(r.id as number, toRunning(r));
+      for (const r of rows) out.set(r.id as number, { ...toRunning(r), deadline: (r.deadline as number | null) ?? null });
     }
     return out;
   }
@@ -284,34 +349,71 @@ export class PoolStore {
   }
   /** Records an input's final output (and its line in the history) and removes the input. */
   complete(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number, timeoutMs = 0): void {
-    const row = this.sql
-      .exec<{ container_id: string | null; deadline: number | null; state: string; kind: string }>(
-        "SELECT container_id, deadline, state, kind FROM inputs WHERE id = ?",
-        input.id,
-      )
-      .toArray()[0];
-    if (row) this.adjust(row.state, row.kind, -1);
-    this.sql.exec(
-      "INSERT INTO history (call_id, idx, status, container_id, started_at, finished_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      input.callId,
-      input.idx,
-      status,
-      row?.container_id ?? null,
-      row?.deadline != null ? row.deadline - timeoutMs : null,
-      now,
-      status === "success" ? null : blob(value),
-    );
-    if (++this.historySinceTrim >= HISTORY_ROWS) this.trimHistory();
-    this.sql.exec("DELETE FROM inputs WHERE id = ?", input.id);
-    this.sql.exec(
-      "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
-      input.callId,
-      input.idx,
-      status,
-      blob(value),
-      now,
-    );
-    this.sql.exec("UPDATE calls SET done = done + 1, touched_at = ? WHERE id = ?", now, input.callId);
+    this.completeMany([{ input, status, value }], now, timeoutMs);
+  }
+  /**
+   * Records final outputs (and their lines in the history) and removes their
+   * inputs: a few statements per batch, not per input. An input already gone
+   * keeps its first output (outputs are unique per call and idx).
+   */
+  completeMany(finished: ReadonlyArray<FinishedInput>, now: number, timeoutMs = 0): void {
+    if (!finished.length) return;
+    const ids = finished.map((f) => f.input.id);
+    const rows = new Map<number, { container_id: string | null; deadline: number | null; state: string; kind: string }>();
+    for (const f of finished) {
+      const r = f.input.running;
+      if (r) rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind });
+    }
+    const readRows = rows.size < ids.length;
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+      if (readRows)
+        for (const r of this.sql.exec<{ id: number; container_id: string | null; deadline: number | null; state: string; kind: string }>(
+          `SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`,
+          ...chunk,
+        )) {
+          rows.set(r.id, r);
+        }
+      this.sql.exec(`DELETE FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk);
+    }
+    for (const r of rows.values()) this.adjust(r.state, r.kind, -1);
+    // Only the newest HISTORY_ROWS lines are kept, so older ones of a big batch are never written.
+    const recent = finished.slice(-HISTORY_ROWS);
+    for (let i = 0; i < recent.length; i += HISTORY_ROWS_PER_INSERT) {
+      const batch = recent.slice(i, i + HISTORY_ROWS_PER_INSERT);
+      this.sql.exec(
+        `INSERT INTO history (call_id, idx, status, container_id, started_at, finished_at, error) VALUES ${batch
+          .map((_, k) => `(?${k * 6 + 2}, ?${k * 6 + 3}, ?${k * 6 + 4}, ?${k * 6 + 5}, ?${k * 6 + 6}, ?1, ?${k * 6 + 7})`)
+          .join(",")}`,
+        now,
+        ...batch.flatMap((f) => {
+          const row = rows.get(f.input.id);
+          return [
+            f.input.callId,
+            f.input.idx,
+            f.status,
+            row?.container_id ?? null,
+            row?.deadline != null ? row.deadline - timeoutMs : null,
+            f.status === "success" ? null : blob(f.value),
+          ];
+        }),
+      );
+    }
+    this.historySinceTrim += recent.length;
+    if (this.historySinceTrim >= HISTORY_ROWS) this.trimHistory();
+    for (let i = 0; i < finished.length; i += OUTPUT_ROWS_PER_INSERT) {
+      const batch = finished.slice(i, i + OUTPUT_ROWS_PER_INSERT);
+      this.sql.exec(
+        `INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES ${batch
+          .map((_, k) => `(?${k * 4 + 2}, ?${k * 4 + 3}, ?${k * 4 + 4}, ?${k * 4 + 5}, ?1)`)
+          .join(",")} ON CONFLICT(call_id, idx) DO NOTHING`,
+        now,
+        ...batch.flatMap((f) => [f.input.callId, f.input.idx, f.status, blob(f.value)]),
+      );
+    }
+    const perCall = new Map<string, number>();
+    for (const f of finished) perCall.set(f.input.callId, (perCall.get(f.input.callId) ?? 0) + 1);
+    for (const [callId, n] of perCall) this.sql.exec("UPDATE calls SET done = done + ?, touched_at = ? WHERE id = ?", n, now, callId);
   }
   /** Inputs of a call (or of every call, when null), for cancellation. */
   inputsOf(callId: string | null): Array<RunningInput & { state: InputState }> {

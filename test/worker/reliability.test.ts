@@ -110,6 +110,25 @@ describe("spawn delivery that fails once", () => {
   });
 });
 
+describe("spawn delivery in bulk", () => {
+  it("a delivery of many calls, some twice in it, gives each call one input; delivered again, none", async () => {
+    const stub = env.POOL.get(env.POOL.newUniqueId());
+    const admitted = await stub.admitSpawns(config(), 200);
+    if (!admitted.ok) throw new Error(admitted.error.message);
+    const callIds = admitted.value.callIds;
+    // More calls than one statement takes, in an order that repeats some.
+    const delivery = [...callIds, ...callIds.slice(0, 50)].map((callId) => ({ callId, args: encode([callIds.indexOf(callId)]), method: null }));
+    expect((await stub.deliverSpawns(delivery)).delivered).toBe(200);
+    expect((await stub.deliverSpawns(delivery)).delivered).toBe(0);
+    const rows = await rowsPerCall(stub);
+    expect(rows.map((r) => r.id)).toEqual([...callIds].sort());
+    for (const r of rows) {
+      expect(r.total).toBe(1);
+      expect(r.inputs + r.outputs).toBe(1);
+    }
+  });
+});
+
 describe("pool eviction", () => {
   it("an evicted pool comes back from storage: the map call, its inputs and its outputs survive, each output once", async () => {
     const token = await newWorkspace("evict");
