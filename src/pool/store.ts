@@ -1,21 +1,11 @@
 // The pool's durable state in its SQLite storage: calls, inputs, outputs,
-// containers, a log tail. Synchronous (DO SQLite is in-process); every
+// containers (the metrics series and the log tail are in store-telemetry.ts).
+// Synchronous (DO SQLite is in-process); every
 // method is one or a few statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
 import { SCHEMA } from "./store-schema";
-import type {
-  CallKind,
-  CallRow,
-  ContainerRow,
-  ContainerState,
-  HistoryRow,
-  InputCounts,
-  InputRow,
-  InputState,
-  MetricPoint,
-  OutputRow,
-  RunningInput,
-} from "./store-schema";
+import { TelemetryStore } from "./store-telemetry";
+import type { CallKind, CallRow, ContainerRow, ContainerState, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
 
 /** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
 const MAX_IDS_PER_STATEMENT = 90;
@@ -34,12 +24,8 @@ export interface FinishedInput {
 
 /** Expired calls deleted per sweep: a bounded amount of work per alarm. */
 export const EXPIRED_CALLS_PER_SWEEP = 500;
-/** Log lines kept per pool (a bounded tail). */
-export const LOG_TAIL_LINES = 2_000;
 /** Finished inputs kept for "recent calls". */
 export const HISTORY_ROWS = 200;
-/** The metrics series covers the last hour. */
-export const METRICS_WINDOW_MS = 60 * 60 * 1_000;
 
 /**
  * An exact copy as an ArrayBuffer. Encoders hand out views of shared pools
@@ -56,9 +42,12 @@ export class PoolStore {
   private readonly counts: InputCounts;
   /** History lines written since the last trim: the table is trimmed every HISTORY_ROWS, so it never holds more than twice that. */
   private historySinceTrim = 0;
+  /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
+  readonly telemetry: TelemetryStore;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    this.telemetry = new TelemetryStore(sql);
     this.counts = { pendingCalls: 0, pendingSpawns: 0, running: 0, awaitingDelivery: 0 };
     for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {
       this.adjust(r.state, r.kind, r.n);
@@ -551,60 +540,6 @@ export class PoolStore {
         startedAt: (r.started_at as number | null) ?? null,
         finishedAt: r.finished_at as number,
         error: r.error ? bytes(r.error) : null,
-      }));
-  }
-  recordMetric(p: MetricPoint): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO metrics (ts, starting, idle, busy, backlog, running, completed, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      p.ts,
-      p.starting,
-      p.idle,
-      p.busy,
-      p.backlog,
-      p.running,
-      p.completed,
-      p.failed,
-    );
-    this.sql.exec("DELETE FROM metrics WHERE ts < ?", p.ts - METRICS_WINDOW_MS);
-  }
-  metrics(sinceMs: number): MetricPoint[] {
-    return this.sql
-      .exec<Record<string, number>>("SELECT ts, starting, idle, busy, backlog, running, completed, failed FROM metrics WHERE ts >= ? ORDER BY ts", sinceMs)
-      .toArray()
-      .map((r) => ({
-        ts: r.ts,
-        starting: r.starting,
-        idle: r.idle,
-        busy: r.busy,
-        backlog: r.backlog,
-        running: r.running,
-        completed: r.completed,
-        failed: r.failed,
-      }));
-  }
-
-  // ---- logs ----
-  appendLogs(lines: ReadonlyArray<{ ts: number; containerId: string; callId: string | null; stream: string; text: string }>): void {
-    for (const l of lines) {
-      this.sql.exec("INSERT INTO logs (ts, container_id, call_id, stream, text) VALUES (?, ?, ?, ?, ?)", l.ts, l.containerId, l.callId, l.stream, l.text);
-    }
-    this.sql.exec("DELETE FROM logs WHERE seq <= (SELECT MAX(seq) FROM logs) - ?", LOG_TAIL_LINES);
-  }
-  readLogs(afterSeq: number, limit: number): Array<{ seq: number; ts: number; containerId: string; callId: string | null; stream: string; text: string }> {
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>(
-        "SELECT seq, ts, container_id, call_id, stream, text FROM logs WHERE seq > ? ORDER BY seq LIMIT ?",
-        afterSeq,
-        limit,
-      )
-      .toArray()
-      .map((r) => ({
-        seq: r.seq as number,
-        ts: r.ts as number,
-        containerId: r.container_id as string,
-        callId: (r.call_id as string | null) ?? null,
-        stream: r.stream as string,
-        text: r.text as string,
       }));
   }
   callIdOfInput(id: number): string | null {
