@@ -42,6 +42,7 @@ export class PoolStore {
   private readonly counts: InputCounts;
   /** History lines written since the last trim: the table is trimmed every HISTORY_ROWS, so it never holds more than twice that. */
   private historySinceTrim = 0;
+  private containerMirror: Map<string, ContainerRow> | null = null;
   /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
   readonly telemetry: TelemetryStore;
 
@@ -420,7 +421,9 @@ export class PoolStore {
   }
   /** When the longest-starting container started, if any is starting. */
   earliestStart(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(started_at) AS t FROM containers WHERE state = 'starting'").one().t;
+    let earliest: number | null = null;
+    for (const c of this.containerRows().values()) if (c.state === "starting" && (earliest === null || c.startedAt < earliest)) earliest = c.startedAt;
+    return earliest;
   }
   earliestDeadline(): number | null {
     return this.sql.exec<{ t: number | null }>("SELECT MIN(deadline) AS t FROM inputs WHERE state = 'running'").one().t;
@@ -480,10 +483,29 @@ export class PoolStore {
       c.secret,
       c.now,
     );
+    this.containerRows().set(c.id, {
+      id: c.id,
+      state: "starting",
+      deploymentId: c.deploymentId,
+      secret: c.secret,
+      startedAt: c.now,
+      idleSince: null,
+      running: 0,
+    });
   }
+  /** In start order, oldest first; copies, so callers cannot change the pool's view. */
   containers(): ContainerRow[] {
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers ORDER BY started_at")
+    return [...this.containerRows().values()].map((c) => ({ ...c })).sort((a, b) => a.startedAt - b.startedAt);
+  }
+  /**
+   * The containers table, mirrored in memory: the pool reads it on every
+   * dispatch and reconcile, and it changes only through the methods below
+   * (each writes the row, then the mirror).
+   */
+  private containerRows(): Map<string, ContainerRow> {
+    if (this.containerMirror) return this.containerMirror;
+    const rows = this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers")
       .toArray()
       .map((r) => ({
         id: r.id as string,
@@ -494,12 +516,18 @@ export class PoolStore {
         idleSince: (r.idle_since as number | null) ?? null,
         running: r.running as number,
       }));
+    this.containerMirror = new Map(rows.map((c) => [c.id, c]));
+    return this.containerMirror;
   }
   setContainerSecret(id: string, secret: string): void {
     this.sql.exec("UPDATE containers SET secret = ? WHERE id = ?", secret, id);
+    const c = this.containerRows().get(id);
+    if (c) c.secret = secret;
   }
   setContainerState(id: string, state: ContainerState): void {
     this.sql.exec("UPDATE containers SET state = ? WHERE id = ?", state, id);
+    const c = this.containerRows().get(id);
+    if (c) c.state = state;
   }
   /** Adjusts a container's running count; at zero it becomes idle from `now`. */
   addRunning(id: string, delta: number, now: number): void {
@@ -511,12 +539,23 @@ export class PoolStore {
       now,
       id,
     );
+    const c = this.containerRows().get(id);
+    if (c) {
+      c.running = Math.max(0, c.running + delta);
+      c.idleSince = c.running === 0 ? (c.idleSince ?? now) : null;
+    }
   }
   markReady(id: string, now: number): void {
     this.sql.exec("UPDATE containers SET state = 'ready', idle_since = CASE WHEN running = 0 THEN ? ELSE NULL END WHERE id = ?", now, id);
+    const c = this.containerRows().get(id);
+    if (c) {
+      c.state = "ready";
+      c.idleSince = c.running === 0 ? now : null;
+    }
   }
   removeContainer(id: string): void {
     this.sql.exec("DELETE FROM containers WHERE id = ?", id);
+    this.containerRows().delete(id);
   }
 
   // ---- history and metrics ----
