@@ -59,12 +59,15 @@ export class Http {
     }
     let res: Response;
     let raw: Uint8Array;
+    const signal = requestSignal(options.signal);
     try {
-      res = await fetch(target, { method, headers, body, signal: options.signal });
+      res = await fetch(target, { method, headers, body, signal: signal.signal });
       raw = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
       if (options.signal?.aborted) throw err;
       throw transient(new RemoteError(`could not reach Squall at ${this.url}: ${describeFetchError(err)}`));
+    } finally {
+      signal.release();
     }
     if (!res.ok) throw this.errorOf(res, raw);
     if (raw.byteLength === 0) return undefined as T;
@@ -85,6 +88,22 @@ export class Http {
     const err = errorFromApi(res.status, body.error?.code, message, retryAfterMs);
     return res.status >= 500 ? transient(err) : err;
   }
+}
+
+/**
+ * A signal for one request that aborts with `parent`, tied to it only while
+ * the request is in flight. A map's signal is shared by thousands of
+ * requests, and fetch leaves its listener on the signal it is given until
+ * the request is garbage-collected, so handing it over directly piles
+ * listeners up on it (Node's MaxListenersExceededWarning, and memory).
+ */
+export function requestSignal(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; release(): void } {
+  if (!parent) return { signal: undefined, release: () => undefined };
+  const own = new AbortController();
+  if (parent.aborted) own.abort(parent.reason);
+  const onAbort = (): void => own.abort(parent.reason);
+  parent.addEventListener("abort", onAbort, { once: true });
+  return { signal: own.signal, release: () => parent.removeEventListener("abort", onAbort) };
 }
 
 function describeFetchError(err: unknown): string {

@@ -307,7 +307,7 @@ export class ContainerFleet implements Fleet {
   }
 
   private onLogs(containerId: string, lines: LogLine[]): void {
-    this.store.appendLogs(
+    this.store.telemetry.appendLogs(
       lines.map((l) => ({
         ts: l.ts,
         containerId,
@@ -325,7 +325,7 @@ export class ContainerFleet implements Fleet {
    * for minutes.
    */
   log(containerId: string, text: string): void {
-    this.store.appendLogs([{ ts: this.now(), containerId, callId: null, stream: "stderr", text: `[squall] ${text}` }]);
+    this.store.telemetry.appendLogs([{ ts: this.now(), containerId, callId: null, stream: "stderr", text: `[squall] ${text}` }]);
   }
 
   async lost(id: string, reason: string): Promise<void> {

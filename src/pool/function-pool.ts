@@ -340,7 +340,7 @@ export class FunctionPool extends DurableObject<Env> {
   /** Stats, the last hour of metrics and the recent inputs, for the dashboard. */
   overview(workspaceId: string, sinceMs: number): PoolResult<{ stats: FunctionStats; metrics: MetricPoint[]; recent: HistoryRow[] }> {
     if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
-    return ok({ stats: this.currentStats(), metrics: this.store.metrics(sinceMs), recent: this.store.recentHistory(50) });
+    return ok({ stats: this.currentStats(), metrics: this.store.telemetry.metrics(sinceMs), recent: this.store.recentHistory(50) });
   }
 
   private currentStats(): FunctionStats {
@@ -375,9 +375,9 @@ export class FunctionPool extends DurableObject<Env> {
     this.config = null;
   }
 
-  readLogs(workspaceId: string, afterSeq: number, limit: number): PoolResult<ReturnType<PoolStore["readLogs"]>> {
+  readLogs(workspaceId: string, afterSeq: number, limit: number): PoolResult<ReturnType<PoolStore["telemetry"]["readLogs"]>> {
     if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
-    return ok(this.store.readLogs(afterSeq, Math.min(limit, 1_000)));
+    return ok(this.store.telemetry.readLogs(afterSeq, Math.min(limit, 1_000)));
   }
 
   // ---- alarm --------------------------------------------------------------

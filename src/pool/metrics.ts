@@ -82,7 +82,7 @@ export class MetricsSampler {
       completed: this.completed,
       failed: this.failed,
     };
-    this.store.recordMetric(point);
+    this.store.telemetry.recordMetric(point);
     this.lastPoint = point;
     this.completed = 0;
     this.failed = 0;

@@ -1,21 +1,11 @@
 // The pool's durable state in its SQLite storage: calls, inputs, outputs,
-// containers, a log tail. Synchronous (DO SQLite is in-process); every
+// containers (the metrics series and the log tail are in store-telemetry.ts).
+// Synchronous (DO SQLite is in-process); every
 // method is one or a few statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
 import { SCHEMA } from "./store-schema";
-import type {
-  CallKind,
-  CallRow,
-  ContainerRow,
-  ContainerState,
-  HistoryRow,
-  InputCounts,
-  InputRow,
-  InputState,
-  MetricPoint,
-  OutputRow,
-  RunningInput,
-} from "./store-schema";
+import { TelemetryStore } from "./store-telemetry";
+import type { CallKind, CallRow, ContainerRow, ContainerState, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
 
 /** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
 const MAX_IDS_PER_STATEMENT = 90;
@@ -34,12 +24,8 @@ export interface FinishedInput {
 
 /** Expired calls deleted per sweep: a bounded amount of work per alarm. */
 export const EXPIRED_CALLS_PER_SWEEP = 500;
-/** Log lines kept per pool (a bounded tail). */
-export const LOG_TAIL_LINES = 2_000;
 /** Finished inputs kept for "recent calls". */
 export const HISTORY_ROWS = 200;
-/** The metrics series covers the last hour. */
-export const METRICS_WINDOW_MS = 60 * 60 * 1_000;
 
 /**
  * An exact copy as an ArrayBuffer. Encoders hand out views of shared pools
@@ -56,9 +42,13 @@ export class PoolStore {
   private readonly counts: InputCounts;
   /** History lines written since the last trim: the table is trimmed every HISTORY_ROWS, so it never holds more than twice that. */
   private historySinceTrim = 0;
+  private containerMirror: Map<string, ContainerRow> | null = null;
+  /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
+  readonly telemetry: TelemetryStore;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    this.telemetry = new TelemetryStore(sql);
     this.counts = { pendingCalls: 0, pendingSpawns: 0, running: 0, awaitingDelivery: 0 };
     for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {
       this.adjust(r.state, r.kind, r.n);
@@ -431,7 +421,9 @@ export class PoolStore {
   }
   /** When the longest-starting container started, if any is starting. */
   earliestStart(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(started_at) AS t FROM containers WHERE state = 'starting'").one().t;
+    let earliest: number | null = null;
+    for (const c of this.containerRows().values()) if (c.state === "starting" && (earliest === null || c.startedAt < earliest)) earliest = c.startedAt;
+    return earliest;
   }
   earliestDeadline(): number | null {
     return this.sql.exec<{ t: number | null }>("SELECT MIN(deadline) AS t FROM inputs WHERE state = 'running'").one().t;
@@ -491,10 +483,29 @@ export class PoolStore {
       c.secret,
       c.now,
     );
+    this.containerRows().set(c.id, {
+      id: c.id,
+      state: "starting",
+      deploymentId: c.deploymentId,
+      secret: c.secret,
+      startedAt: c.now,
+      idleSince: null,
+      running: 0,
+    });
   }
+  /** In start order, oldest first; copies, so callers cannot change the pool's view. */
   containers(): ContainerRow[] {
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers ORDER BY started_at")
+    return [...this.containerRows().values()].map((c) => ({ ...c })).sort((a, b) => a.startedAt - b.startedAt);
+  }
+  /**
+   * The containers table, mirrored in memory: the pool reads it on every
+   * dispatch and reconcile, and it changes only through the methods below
+   * (each writes the row, then the mirror).
+   */
+  private containerRows(): Map<string, ContainerRow> {
+    if (this.containerMirror) return this.containerMirror;
+    const rows = this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers")
       .toArray()
       .map((r) => ({
         id: r.id as string,
@@ -505,12 +516,18 @@ export class PoolStore {
         idleSince: (r.idle_since as number | null) ?? null,
         running: r.running as number,
       }));
+    this.containerMirror = new Map(rows.map((c) => [c.id, c]));
+    return this.containerMirror;
   }
   setContainerSecret(id: string, secret: string): void {
     this.sql.exec("UPDATE containers SET secret = ? WHERE id = ?", secret, id);
+    const c = this.containerRows().get(id);
+    if (c) c.secret = secret;
   }
   setContainerState(id: string, state: ContainerState): void {
     this.sql.exec("UPDATE containers SET state = ? WHERE id = ?", state, id);
+    const c = this.containerRows().get(id);
+    if (c) c.state = state;
   }
   /** Adjusts a container's running count; at zero it becomes idle from `now`. */
   addRunning(id: string, delta: number, now: number): void {
@@ -522,12 +539,23 @@ export class PoolStore {
       now,
       id,
     );
+    const c = this.containerRows().get(id);
+    if (c) {
+      c.running = Math.max(0, c.running + delta);
+      c.idleSince = c.running === 0 ? (c.idleSince ?? now) : null;
+    }
   }
   markReady(id: string, now: number): void {
     this.sql.exec("UPDATE containers SET state = 'ready', idle_since = CASE WHEN running = 0 THEN ? ELSE NULL END WHERE id = ?", now, id);
+    const c = this.containerRows().get(id);
+    if (c) {
+      c.state = "ready";
+      c.idleSince = c.running === 0 ? now : null;
+    }
   }
   removeContainer(id: string): void {
     this.sql.exec("DELETE FROM containers WHERE id = ?", id);
+    this.containerRows().delete(id);
   }
 
   // ---- history and metrics ----
@@ -551,60 +579,6 @@ export class PoolStore {
         startedAt: (r.started_at as number | null) ?? null,
         finishedAt: r.finished_at as number,
         error: r.error ? bytes(r.error) : null,
-      }));
-  }
-  recordMetric(p: MetricPoint): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO metrics (ts, starting, idle, busy, backlog, running, completed, failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      p.ts,
-      p.starting,
-      p.idle,
-      p.busy,
-      p.backlog,
-      p.running,
-      p.completed,
-      p.failed,
-    );
-    this.sql.exec("DELETE FROM metrics WHERE ts < ?", p.ts - METRICS_WINDOW_MS);
-  }
-  metrics(sinceMs: number): MetricPoint[] {
-    return this.sql
-      .exec<Record<string, number>>("SELECT ts, starting, idle, busy, backlog, running, completed, failed FROM metrics WHERE ts >= ? ORDER BY ts", sinceMs)
-      .toArray()
-      .map((r) => ({
-        ts: r.ts,
-        starting: r.starting,
-        idle: r.idle,
-        busy: r.busy,
-        backlog: r.backlog,
-        running: r.running,
-        completed: r.completed,
-        failed: r.failed,
-      }));
-  }
-
-  // ---- logs ----
-  appendLogs(lines: ReadonlyArray<{ ts: number; containerId: string; callId: string | null; stream: string; text: string }>): void {
-    for (const l of lines) {
-      this.sql.exec("INSERT INTO logs (ts, container_id, call_id, stream, text) VALUES (?, ?, ?, ?, ?)", l.ts, l.containerId, l.callId, l.stream, l.text);
-    }
-    this.sql.exec("DELETE FROM logs WHERE seq <= (SELECT MAX(seq) FROM logs) - ?", LOG_TAIL_LINES);
-  }
-  readLogs(afterSeq: number, limit: number): Array<{ seq: number; ts: number; containerId: string; callId: string | null; stream: string; text: string }> {
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>(
-        "SELECT seq, ts, container_id, call_id, stream, text FROM logs WHERE seq > ? ORDER BY seq LIMIT ?",
-        afterSeq,
-        limit,
-      )
-      .toArray()
-      .map((r) => ({
-        seq: r.seq as number,
-        ts: r.ts as number,
-        containerId: r.container_id as string,
-        callId: (r.call_id as string | null) ?? null,
-        stream: r.stream as string,
-        text: r.text as string,
       }));
   }
   callIdOfInput(id: number): string | null {
