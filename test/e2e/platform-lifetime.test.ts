@@ -72,7 +72,11 @@ async function quickStart(): Promise<string> {
   return run(["examples/client.mjs"]);
 }
 
-/** Nothing of the platform on `port` runs: no process answers there, and no wrangler or workerd holds it. */
+/**
+ * Nothing of the platform on `port` runs: no process answers there, and no
+ * wrangler, local Worker (scripts/local-worker.mjs) or workerd holds it.
+ * workerd under Miniflare names its port as `--socket-addr=entry=127.0.0.1:P`.
+ */
 async function gone(port: number): Promise<true | undefined> {
   try {
     await fetch(`http://127.0.0.1:${port}/v1/health`, { signal: AbortSignal.timeout(1_000) });
@@ -80,12 +84,13 @@ async function gone(port: number): Promise<true | undefined> {
   } catch {
     const { execFileSync } = await import("node:child_process");
     const ps = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
-    return ps.split("\n").some((line) => /wrangler|workerd/.test(line) && line.includes(`--port ${port}`)) ? undefined : true;
+    const holdsPort = new RegExp(`(--port |127\\.0\\.0\\.1:)${port}(\\s|$)`);
+    return ps.split("\n").some((line) => /wrangler|local-worker|workerd/.test(line) && holdsPort.test(line)) ? undefined : true;
   }
 }
 
 describe("npm run dev", () => {
-  it("ends wrangler and workerd when it is killed with SIGKILL, and the next one serves calls", { timeout: 300_000 }, async () => {
+  it("ends the Worker (wrangler or local-worker) and workerd when it is killed with SIGKILL, and the next one serves calls", { timeout: 300_000 }, async () => {
     const port = await freePort();
     const first = npmRunDev(port);
     await runningAt(first);
