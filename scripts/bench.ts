@@ -93,7 +93,7 @@ try {
   results.machine.redis = redis.version;
   log(`redis-server on 127.0.0.1:${redis.port} (${redis.version.split(" ").slice(0, 3).join(" ")})`);
 
-  log("starting the local platform (wrangler dev + container host)…");
+  log("starting the local platform (the Worker under Miniflare + the local container host)…");
   squall = await SquallSide.start(join(dir, "state"), { verbose: args.verbose, log });
   log(`platform at ${squall.platform.url}, app deployed`);
   const noop = await squall.fn<[number], number>("noop");

@@ -68,7 +68,7 @@ interface CdpProfile {
   timeDeltas: number[];
 }
 
-/** A DevTools-protocol session with the Worker isolate of the `wrangler dev` serving `platformUrl`. */
+/** A DevTools-protocol session with the Worker isolate of the local platform serving `platformUrl`. */
 export class IsolateProfiler {
   private nextId = 0;
   private readonly waiting = new Map<number, (result: unknown) => void>();
