@@ -127,8 +127,8 @@ describe("runner: synchronous functions with maxInputs > 1", () => {
         expect.objectContaining({ inputId: 22, stream: "stderr", text: "bye from beta" }),
       ]),
     );
-    // A line arrives before the output of the input that printed it.
-    const firstOutput = pool.received.findIndex((m) => m.t === "outputs");
+    // A line arrives before the output of the input that printed it (beta's may come first: another thread).
+    const firstOutput = pool.received.findIndex((m) => m.t === "outputs" && m.outputs.some((o) => o.id === 21));
     const firstLog = pool.received.findIndex((m) => m.t === "logs" && m.lines.some((l) => l.text === "hello from alpha"));
     expect(firstLog).toBeLessThan(firstOutput);
     await waitUntil(() => lines.some((l) => l.endsWith("] hello from beta")), "the line on the runner's stdout");
