@@ -36,7 +36,7 @@ app.localEntrypoint(async () => {
   const vectors = await Promise.all(texts.map((t) => embed.remote(t)));
   const biggest = Math.max(...vectors.map((v) => v[1]));
   console.log(
-    `20 concurrent calls: ${vectors.length} vectors, each its own (${vectors.every((v, i) => v[0] === texts[i].length)}), batches of at most ${biggest <= 8 ? 8 : biggest}`,
+    `20 concurrent calls: ${vectors.length} vectors, each its own (${vectors.every((v, i) => v[0] === texts[i].length)}), largest batch ${biggest} (limit 8)`,
   );
 
   // map() sends single items too, and returns results in order.

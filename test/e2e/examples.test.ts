@@ -53,7 +53,7 @@ const RUN_HERE: Array<[string, RegExp[]]> = [
     "examples/batching.ts",
     [
       /embed\.remote\("hello"\) = \[5, …\]/,
-      /20 concurrent calls: 20 vectors, each its own \(true\), batches of at most 8/,
+      /20 concurrent calls: 20 vectors, each its own \(true\), largest batch [1-8] \(limit 8\)/,
       /map: 1, 2, 3/,
       /classify: negative, positive, positive/,
       /broken: BatchLengthError: broken is batched: called with a batch of 1 inputs, it must return an array of 1 results \(one per input, in order\), but returned an array of length 0/,
