@@ -1,7 +1,7 @@
 // Defining an app: functions, classes and a local entrypoint. Definitions go
 // into the registry, where `squall deploy` and the runner find them; handles
 // call the deployed app, resolved on first remote use.
-import type { FunctionOptionsWire } from "./wire/options.js";
+import type { BatchedOptions, FunctionOptionsWire } from "./wire/options.js";
 import { OptionsError, checkName } from "./wire/options.js";
 import { registerApp, type RegisteredApp, type UserClass, type UserFunction } from "./registry.js";
 import { bindingOf, type AppBinding } from "./binding.js";
@@ -15,6 +15,9 @@ import type { CallTarget, ResolveTarget } from "./calls.js";
 
 /** Options of `app.function` / `app.cls` (README); validated at deploy. */
 export type FunctionOptions = Omit<FunctionOptionsWire, "schedule" | "generator"> & { schedule?: Cron | Period };
+
+/** The parameters of a batched function: a list of each argument its callers pass. */
+export type Lists<Args extends unknown[]> = { [K in keyof Args]: Args[K][] };
 
 export class App {
   readonly name: string;
@@ -31,18 +34,37 @@ export class App {
     registerApp(this.#registered);
   }
 
+  /**
+   * Defines a batched function (README "Dynamic batching"): it takes a list
+   * per parameter and returns one result per element; callers pass single items.
+   */
+  function<Args extends unknown[], R>(
+    options: FunctionOptions & { batched: BatchedOptions },
+    fn: (...lists: Lists<Args>) => R[] | Promise<R[]>,
+  ): FunctionHandle<Args, R>;
   /** Defines a function; its name is the function's own name, or `options.name`. */
-  function<Args extends unknown[], R>(options: FunctionOptions, fn: (...args: Args) => R): FunctionHandle<Args, Awaited<R>> {
+  function<Args extends unknown[], R>(options: FunctionOptions & { batched?: undefined }, fn: (...args: Args) => R): FunctionHandle<Args, Awaited<R>>;
+  function(options: FunctionOptions, userFn: (...args: never[]) => unknown): FunctionHandle<unknown[], unknown> {
+    const fn = userFn as (...args: unknown[]) => unknown;
     const name = this.#define(options, fn, "function");
     if (isSyncGeneratorFunction(fn)) throw new InvalidError(`${name} is a synchronous function*: write it as async function* to stream what it yields`);
     const generator = isAsyncGeneratorFunction(fn);
+    if (generator && options?.batched !== undefined)
+      throw new InvalidError(`${name} is an async function*: option "batched" cannot be used with a generator function`);
     const wire = { ...toWireOptions(options), ...(generator ? { generator } : {}) };
     this.#registered.functions.set(name, { kind: "function", name, options: wire, fn: fn as unknown as UserFunction });
-    return new FunctionHandle<Args, Awaited<R>>(name, this.#resolver(name), async (...args: Args): Promise<Awaited<R>> => await fn(...args), generator);
+    // local() of a batched function runs a batch of one.
+    const local = options?.batched
+      ? async (...args: unknown[]): Promise<unknown> => ((await fn(...args.map((a) => [a]))) as unknown[])[0]
+      : async (...args: unknown[]): Promise<unknown> => await fn(...args);
+    return new FunctionHandle<unknown[], unknown>(name, this.#resolver(name), local, generator);
   }
 
+  /** Defines a parameterized class whose methods are all batched (README "Dynamic batching"): each takes lists and returns an array. */
+  cls<P, T extends object>(options: FunctionOptions & { batched: BatchedOptions }, cls: new (params: P) => T): ClsHandle<P, T, true>;
   /** Defines a parameterized class: every distinct set of constructor params gets its own pool. */
-  cls<P, T extends object>(options: FunctionOptions, cls: new (params: P) => T): ClsHandle<P, T> {
+  cls<P, T extends object>(options: FunctionOptions & { batched?: undefined }, cls: new (params: P) => T): ClsHandle<P, T>;
+  cls<P, T extends object>(options: FunctionOptions, cls: new (params: P) => T): ClsHandle<P, T, boolean> {
     const name = this.#define(options, cls, "class");
     const methods = methodsOf(cls);
     if (methods.length === 0) throw new InvalidError(`class ${name} has no methods to call`);
@@ -56,7 +78,7 @@ export class App {
       );
     }
     this.#registered.functions.set(name, { kind: "class", name, options: toWireOptions(options), cls: cls as unknown as UserClass, methods });
-    return new ClsHandle<P, T>(name, methods, this.#resolver(name), cls);
+    return new ClsHandle<P, T, boolean>(name, methods, this.#resolver(name), cls, {}, options?.batched !== undefined);
   }
 
   /** What `squall run` runs locally, against an ephemeral copy of the app. */

@@ -20,6 +20,18 @@ export type MethodHandles<T> = {
   readonly [K in MethodName<T>]: T[K] extends (...args: infer A extends unknown[]) => infer R ? FunctionHandle<A, Awaited<R>> : never;
 };
 
+/** The elements a batched method's callers pass: one per list parameter. */
+type Items<Lists extends unknown[]> = { [K in keyof Lists]: Lists[K] extends ReadonlyArray<infer E> ? E : never };
+
+/** Handles of a batched class's methods: each takes lists and returns an array; its callers pass single items and get single results. */
+export type BatchedMethodHandles<T> = {
+  readonly [K in MethodName<T>]: T[K] extends (...lists: infer L extends unknown[]) => infer R
+    ? Awaited<R> extends ReadonlyArray<infer E>
+      ? FunctionHandle<Items<L>, E>
+      : never
+    : never;
+};
+
 export interface PoolControls {
   /** Overrides autoscaler settings of this instance's pool only. */
   updateAutoscaler(settings: AutoscalerUpdate): Promise<void>;
@@ -28,6 +40,9 @@ export interface PoolControls {
 
 /** One class instance (one set of params): its methods as handles, plus its pool's controls. */
 export type ClsInstance<T> = MethodHandles<T> & PoolControls;
+
+/** An instance of a class defined with `batched`. */
+export type BatchedClsInstance<T> = BatchedMethodHandles<T> & PoolControls;
 
 /** The methods a class handle exposes: its prototype chain's methods, minus the lifecycle hooks. */
 export function methodsOf(cls: abstract new (...args: never[]) => object): string[] {
@@ -56,13 +71,14 @@ function sortKeys(value: unknown): unknown {
   return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
 }
 
-export class ClsHandle<P, T> {
+export class ClsHandle<P, T, Batched extends boolean = false> {
   /** The class's target, without the variant: what a further variant builds on. */
   readonly #unvaried: ResolveTarget;
   readonly #resolve: ResolveTarget;
   readonly #methods: readonly string[];
   readonly #localClass: (new (params: P) => T) | null;
   readonly #variant: Variant;
+  readonly #batched: boolean;
 
   constructor(
     readonly name: string,
@@ -70,26 +86,42 @@ export class ClsHandle<P, T> {
     resolve: ResolveTarget,
     localClass: (new (params: P) => T) | null,
     variant: Variant = {},
+    batched = false,
   ) {
     this.#methods = methods;
     this.#unvaried = resolve;
     this.#resolve = targetOfVariant(resolve, variant);
     this.#localClass = localClass;
     this.#variant = variant;
+    this.#batched = batched;
   }
 
   /** A class handle whose instances run in pools of their own, with these options replacing the class's (see FunctionHandle.withOptions). */
-  withOptions(options: VariantOptions): ClsHandle<P, T> {
-    return new ClsHandle<P, T>(this.name, this.#methods, this.#unvaried, this.#localClass, optionsVariant(this.name, this.#variant, options));
+  withOptions(options: VariantOptions): ClsHandle<P, T, Batched> {
+    return new ClsHandle<P, T, Batched>(
+      this.name,
+      this.#methods,
+      this.#unvaried,
+      this.#localClass,
+      optionsVariant(this.name, this.#variant, options),
+      this.#batched,
+    );
   }
 
   /** Like withOptions, for the concurrency of `concurrent`. */
-  withConcurrency(concurrency: ConcurrencyOptions): ClsHandle<P, T> {
-    return new ClsHandle<P, T>(this.name, this.#methods, this.#unvaried, this.#localClass, concurrencyVariant(this.name, this.#variant, concurrency));
+  withConcurrency(concurrency: ConcurrencyOptions): ClsHandle<P, T, Batched> {
+    return new ClsHandle<P, T, Batched>(
+      this.name,
+      this.#methods,
+      this.#unvaried,
+      this.#localClass,
+      concurrencyVariant(this.name, this.#variant, concurrency),
+      this.#batched,
+    );
   }
 
   /** The instance for these params (its pool starts on first use). */
-  instance(params: P): ClsInstance<T> {
+  instance(params: P): Batched extends true ? BatchedClsInstance<T> : ClsInstance<T> {
     const encoded = encodeInstanceParams(`the params of ${this.name}.instance()`, params);
     const resolvePool = async (): Promise<CallTarget> => ({ ...(await this.#resolve()), params: encoded });
     const instance: Record<string, unknown> = {
@@ -99,11 +131,17 @@ export class ClsHandle<P, T> {
     const local = this.#localInstance(params);
     for (const method of this.#methods) {
       const resolveMethod = async (): Promise<CallTarget> => ({ ...(await resolvePool()), method });
-      const runLocal = local ? async (...args: unknown[]) => ((await local()) as Record<string, (...a: unknown[]) => unknown>)[method](...args) : null;
+      const call = async (args: unknown[]): Promise<unknown> => ((await local!()) as Record<string, (...a: unknown[]) => unknown>)[method](...args);
+      // local() of a batched method runs a batch of one.
+      const runLocal = !local
+        ? null
+        : this.#batched
+          ? async (...args: unknown[]) => ((await call(args.map((a) => [a]))) as unknown[])[0]
+          : async (...args: unknown[]) => call(args);
       // The method's handle knows the class's variant, so its own withOptions merges over it.
       instance[method] = new FunctionHandle(`${this.name}.${method}`, resolveMethod, runLocal, null, this.#variant);
     }
-    return instance as ClsInstance<T>;
+    return instance as Batched extends true ? BatchedClsInstance<T> : ClsInstance<T>;
   }
 
   /** For local(): one object per instance handle, constructed and entered on first use, like a container does. */

@@ -49,6 +49,16 @@ const RUN_HERE: Array<[string, RegExp[]]> = [
       /remote\(\) of a generator: generate is a generator function \(async function\*\): generate\.remote\(\) cannot run it; stream what it yields with generate\.remoteGen\(\.\.\.\)/,
     ],
   ],
+  [
+    "examples/batching.ts",
+    [
+      /embed\.remote\("hello"\) = \[5, …\]/,
+      /20 concurrent calls: 20 vectors, each its own \(true\), largest batch [1-8] \(limit 8\)/,
+      /map: 1, 2, 3/,
+      /classify: negative, positive, positive/,
+      /broken: BatchLengthError: broken is batched: called with a batch of 1 inputs, it must return an array of 1 results \(one per input, in order\), but returned an array of length 0/,
+    ],
+  ],
   ["examples/scale-out.ts", [/sum of squares of 0\.\.99 = 328350/]],
   ["examples/time-based.ts", [/daytimeServer: minContainers [02] \(from (declared|schedule)\), \d+ containers now/, /inferenceServer\(21\) = 42/]],
   [

@@ -82,6 +82,9 @@ describe("deploy", () => {
     [{ concurrent: { maxInputs: 2, targetInputs: 5 } }, /"concurrent.targetInputs" \(5\) must not exceed/],
     [{ schedule: { type: "cron", expression: "61 * * * *", timezone: "UTC" } }, /invalid cron expression/],
     [{ schedule: { type: "cron", expression: "0 6 * * *", timezone: "Mars/Olympus" } }, /unknown timezone "Mars\/Olympus"/],
+    [{ batched: { maxBatchSize: 1001, waitMs: 10 } }, /option "batched.maxBatchSize" must be between 1 and 1000, got 1001/],
+    [{ batched: { maxBatchSize: 8, waitMs: 600_001 } }, /option "batched.waitMs" must be between 0 and 600000, got 600001/],
+    [{ batched: { maxBatchSize: 8, waitMs: 10 }, generator: true }, /option "batched" cannot be used with a generator function/],
   ])("refuses invalid options %j with a message naming the option, storing nothing", async (options, message) => {
     const token = await newWorkspace();
     const res = await deploy(token, manifest("bad", [{ name: "evaluateModel", options }]));

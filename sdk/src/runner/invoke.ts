@@ -19,9 +19,14 @@ export interface StreamSink {
 /** Methods of a class instance that inputs may not call: lifecycle hooks, not remote methods. */
 const NOT_CALLABLE = new Set(["constructor", "enter"]);
 
+/** How errors name the target an input calls: `embed`, or `Model.predict`. */
+export function labelOf(target: LoadedTarget, method: string | undefined): string {
+  return target.kind === "function" ? target.name : `${target.name}.${method ?? "?"}`;
+}
+
 export function invoke(target: LoadedTarget, input: RunnerInput, sink?: StreamSink): Promise<Outcome> {
   return inputContext.run(input.id, async () => {
-    const label = target.kind === "function" ? target.name : `${target.name}.${input.method ?? "?"}`;
+    const label = labelOf(target, input.method);
     let result: unknown;
     try {
       const args = decode<unknown>(input.args);
@@ -82,7 +87,7 @@ function encodeValue(result: unknown, what: string): Uint8Array {
   return value;
 }
 
-function resolve(target: LoadedTarget, method: string | undefined): (...args: unknown[]) => unknown {
+export function resolve(target: LoadedTarget, method: string | undefined): (...args: unknown[]) => unknown {
   if (target.kind === "function") {
     const fn = target.fn as (...args: unknown[]) => unknown;
     return (...args) => fn(...args);
@@ -103,7 +108,7 @@ function ownMethod(instance: object, name: string): ((...args: unknown[]) => unk
   return undefined;
 }
 
-function success(result: unknown, label: string): Outcome {
+export function success(result: unknown, label: string): Outcome {
   try {
     return { status: "success", value: encodeValue(result, `the return value of ${label}`) };
   } catch (err) {
@@ -111,7 +116,7 @@ function success(result: unknown, label: string): Outcome {
   }
 }
 
-function failure(err: unknown): Outcome {
+export function failure(err: unknown): Outcome {
   const serialized = serializeError(err);
   try {
     const value = encode(serialized);

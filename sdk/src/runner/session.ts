@@ -11,6 +11,8 @@ import { StreamCredits } from "./stream-credits.js";
 import { Outbox } from "./outbox.js";
 import { runnerLog } from "./console-capture.js";
 import { ThreadPool, runsOnThreads } from "./threads.js";
+import { batchedExecutor } from "./batched.js";
+import { concurrentBatches, resolveOptions } from "../wire/options.js";
 
 export interface SessionOptions {
   containerId: string;
@@ -223,6 +225,12 @@ export class RunnerSession {
   private async executorFor(bundle: LoadedBundle, init: InitMessage, maxInputs: number): Promise<Executor> {
     const { registered, bundleFile } = bundle;
     const params = init.target.kind === "class" ? init.target.params : undefined;
+    // A batched function runs on this thread: its batches are its parallelism (the pool's maxInputs counts inputs, not batches).
+    const options = resolveOptions(registered.name, registered.options);
+    if (options.batched) {
+      const target = await targetOf(registered, params, bundleFile);
+      return batchedExecutor(target, { ...options.batched, maxConcurrentBatches: concurrentBatches(options) });
+    }
     if (runsOnThreads(registered, maxInputs)) {
       const threads = new ThreadPool({
         bundleFile,

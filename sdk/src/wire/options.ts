@@ -10,6 +10,12 @@ export interface RetryPolicy {
   maxDelayMs?: number;
 }
 
+/** Dynamic batching (README "Dynamic batching"): inputs grouped into one call of the function with lists. */
+export interface BatchedOptions {
+  maxBatchSize: number;
+  waitMs: number;
+}
+
 export interface ConcurrencyOptions {
   maxInputs: number;
   targetInputs?: number;
@@ -48,6 +54,7 @@ export interface FunctionOptionsWire {
   bufferContainers?: number;
   scaledownWindowMs?: ScaledownWindow;
   concurrent?: ConcurrencyOptions;
+  batched?: BatchedOptions;
   timeoutMs?: number;
   /** How long a container may take to become ready (download, import, enter()) before the start counts as failed. */
   startupTimeoutMs?: number;
@@ -61,8 +68,14 @@ export interface FunctionOptionsWire {
 
 /** Every option with its default filled in. */
 export interface ResolvedOptions extends AutoscalerSettings {
+  /**
+   * Input slots per container, which is what the pool dispatches and the
+   * autoscaler counts: concurrent.maxInputs, times maxBatchSize for a batched
+   * function (each slot of concurrency runs one batch).
+   */
   maxInputs: number;
   targetInputs: number;
+  batched: BatchedOptions | null;
   timeoutMs: number;
   startupTimeoutMs: number;
   retries: Required<RetryPolicy>;
@@ -93,6 +106,8 @@ export const BOUNDS = {
   backoffCoefficient: { min: 1, max: 10 },
   delayMs: { min: 0, max: 60_000 },
   periodSeconds: { min: 60, max: 366 * 86_400 },
+  maxBatchSize: 1_000,
+  batchWaitMs: 600_000,
 } as const;
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -114,6 +129,7 @@ const OPTION_KEYS = new Set([
   "bufferContainers",
   "scaledownWindowMs",
   "concurrent",
+  "batched",
   "timeoutMs",
   "startupTimeoutMs",
   "retries",
@@ -159,11 +175,40 @@ export function resolveOptions(functionName: string, raw: unknown): ResolvedOpti
       ? DEFAULTS.startupTimeoutMs
       : int(where, "startupTimeoutMs", o.startupTimeoutMs, BOUNDS.startupTimeoutMs.min, BOUNDS.startupTimeoutMs.max);
   if (o.generator !== undefined && typeof o.generator !== "boolean") throw new OptionsError(`${where}: "generator" must be true or false`);
+  const batched = o.batched === undefined ? null : resolveBatched(where, o.batched);
+  if (batched && o.generator === true) throw new OptionsError(`${where}: option "batched" cannot be used with a generator function (async function*)`);
   const retries = resolveRetries(where, o.retries);
   const schedule = o.schedule === undefined ? null : resolveSchedule(where, o.schedule);
   const scalingSchedule = o.scalingSchedule === undefined ? [] : resolveScalingSchedule(where, o.scalingSchedule, settings);
   if (o.name !== undefined) checkName(`${where}: option "name"`, o.name);
-  return { ...settings, maxInputs, targetInputs, timeoutMs, startupTimeoutMs, retries, schedule, scalingSchedule };
+  const perBatch = batched?.maxBatchSize ?? 1;
+  return {
+    ...settings,
+    maxInputs: maxInputs * perBatch,
+    targetInputs: targetInputs * perBatch,
+    batched,
+    timeoutMs,
+    startupTimeoutMs,
+    retries,
+    schedule,
+    scalingSchedule,
+  };
+}
+
+/** How many batches a container of a batched function runs at once: its concurrent.maxInputs. */
+export function concurrentBatches(options: ResolvedOptions): number {
+  return options.batched ? Math.max(1, Math.floor(options.maxInputs / options.batched.maxBatchSize)) : options.maxInputs;
+}
+
+function resolveBatched(where: string, raw: unknown): BatchedOptions {
+  const b = asObject(raw, `${where}: option "batched"`);
+  for (const key of Object.keys(b)) {
+    if (key !== "maxBatchSize" && key !== "waitMs") throw new OptionsError(`${where}: unknown option "batched.${key}"`);
+  }
+  return {
+    maxBatchSize: int(where, "batched.maxBatchSize", b.maxBatchSize, 1, BOUNDS.maxBatchSize),
+    waitMs: int(where, "batched.waitMs", b.waitMs, 0, BOUNDS.batchWaitMs),
+  };
 }
 
 /** Validates a partial autoscaler update (from `updateAutoscaler` or a scaling schedule entry). */

@@ -153,7 +153,9 @@ describe("runner", () => {
     const answer = await pool.init(c, bundle.url, { kind: "function", name: "cube" });
     expect(answer.t).toBe("init_failed");
     const { error } = answer as Extract<typeof answer, { t: "init_failed" }>;
-    expect(error.message).toBe('function "cube" is not defined in the app bundle (defined: square, fail, nap, chatty, exitNow, returnsFunction, echo, Model)');
+    expect(error.message).toBe(
+      'function "cube" is not defined in the app bundle (defined: square, fail, nap, chatty, exitNow, returnsFunction, echo, Model, embed, shortBatch, Scaler)',
+    );
     // It stays up for the pool to stop.
     expect((await hostRequest(host.url, "GET", `/containers/${c.id}`)).body).toMatchObject({ state: "running" });
     pool.close();

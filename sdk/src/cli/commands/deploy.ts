@@ -51,6 +51,7 @@ function describeOptions(o: FunctionOptionsWire): string[] {
   for (const key of ["minContainers", "maxContainers", "bufferContainers", "scaledownWindowMs", "timeoutMs", "startupTimeoutMs"] as const) {
     if (o[key] !== undefined) parts.push(`${key} ${o[key]}`);
   }
+  if (o.batched) parts.push(`batched maxBatchSize ${o.batched.maxBatchSize}, waitMs ${o.batched.waitMs}`);
   if (o.concurrent) parts.push(`concurrent maxInputs ${o.concurrent.maxInputs}, targetInputs ${o.concurrent.targetInputs ?? o.concurrent.maxInputs}`);
   if (o.retries !== undefined) parts.push(`retries ${typeof o.retries === "number" ? o.retries : o.retries.maxRetries}`);
   if (o.schedule?.type === "cron") parts.push(`schedule cron "${o.schedule.expression}" ${o.schedule.timezone}`);
