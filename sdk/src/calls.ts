@@ -8,6 +8,7 @@ import { errorClassLookup, rebuildError } from "./remote-errors.js";
 import { FunctionTimeoutError, InputCancellation, InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
 import { ROUTES } from "./wire/routes.js";
+import { bytesToBase64url } from "./wire/base64url.js";
 
 /** A deployed function, or one method of one class instance. */
 export interface CallTarget {
@@ -37,7 +38,7 @@ export function targetFields(target: CallTarget): { method?: string; params?: Ui
 
 /** Query of the routes about one class instance's pool: `?params=<base64url of CBOR params>`. */
 export function instanceQuery(target: CallTarget): { params?: string } {
-  return target.params ? { params: Buffer.from(target.params).toString("base64url") } : {};
+  return target.params ? { params: bytesToBase64url(target.params) } : {};
 }
 
 /** CBOR of a value that must travel; `where` names it in the error, e.g. `argument 2 of f.remote()`. */

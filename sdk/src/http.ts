@@ -36,6 +36,7 @@ export class Http {
   constructor(
     readonly url: string,
     private readonly token: string,
+    private readonly fetch: (input: URL, init: RequestInit) => Promise<Response>,
   ) {}
 
   /** Sends a request on a route of the table: its method, its path with the parameters filled in, its body in the route's encoding. */
@@ -60,7 +61,7 @@ export class Http {
     let res: Response;
     let raw: Uint8Array;
     try {
-      res = await fetch(target, { method, headers, body, signal: options.signal });
+      res = await this.fetch(target, { method, headers, body, signal: options.signal });
       raw = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
       if (options.signal?.aborted) throw err;
