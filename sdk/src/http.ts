@@ -36,7 +36,8 @@ export class Http {
   constructor(
     readonly url: string,
     private readonly token: string,
-    private readonly fetch: (input: URL, init: RequestInit) => Promise<Response>,
+    // A Client passes its connection's fetch (a service binding's, say); tools talking to the API directly use the global one.
+    private readonly fetch: (input: URL, init: RequestInit) => Promise<Response> = (input, init) => globalThis.fetch(input, init),
   ) {}
 
   /** Sends a request on a route of the table: its method, its path with the parameters filled in, its body in the route's encoding. */
