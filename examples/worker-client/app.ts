@@ -12,3 +12,7 @@ export const square = app.function({ concurrent: { maxInputs: 20 } }, async func
   if (x < 0) throw new RangeError(`${x} is negative`);
   return x * x;
 });
+
+export const countdown = app.function({}, async function* countdown(from: number) {
+  for (let n = from; n > 0; n--) yield n;
+});

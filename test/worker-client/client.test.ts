@@ -31,6 +31,13 @@ describe.each(forms)("a Client in a Worker, by %s", (_form, makeClient) => {
     expect(await FunctionCall.fromId<number>(makeClient(), call.id).get()).toBe(49);
   });
 
+  it("streams a generator's values with remoteGen()", async () => {
+    const countdown = await makeClient().functions.fromName<[number], AsyncGenerator<number>>("worker-client", "countdown");
+    const values: number[] = [];
+    for await (const n of countdown.remoteGen(3)) values.push(n);
+    expect(values).toEqual([3, 2, 1]);
+  });
+
   it("raises the function's own error with its class and message", async () => {
     const square = await makeClient().functions.fromName<[number], number>("worker-client", "square");
     const err = await square.remote(-2).catch((e: unknown) => e);
