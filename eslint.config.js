@@ -16,6 +16,8 @@ const PROJECTS = [
   "./test/worker/tsconfig.json",
   "./test/tsconfig.json",
   "./examples/tsconfig.json",
+  "./examples/worker-client/tsconfig.json",
+  "./test/worker-client/tsconfig.json",
 ];
 // TypeScript files no tsconfig includes: linted without type information.
 const UNTYPED = ["drizzle.config.ts", "bench/apps/**"];

@@ -7,6 +7,8 @@ import { registerApp, type RegisteredApp, type UserClass, type UserFunction } fr
 import { bindingOf, type AppBinding } from "./binding.js";
 import { InvalidError } from "./errors.js";
 import { Client, lookup } from "./client.js";
+// An app's default Client finds its URL and token the Node way (environment, ~/.squall.toml).
+import "./config.js";
 import { FunctionHandle } from "./function.js";
 import { ClsHandle, methodsOf } from "./cls.js";
 import { Cron, Period } from "./schedule.js";

@@ -8,6 +8,7 @@ import { errorClassLookup, rebuildError } from "./remote-errors.js";
 import { FunctionTimeoutError, InputCancellation, InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
 import { ROUTES } from "./wire/routes.js";
+import { bytesToBase64url } from "./wire/base64url.js";
 
 /** A deployed function, or one method of one class instance. */
 export interface CallTarget {
@@ -41,7 +42,7 @@ export function targetFields(target: CallTarget): { method?: string; params?: Ui
 /** Query of the routes about one pool: `?params=<base64url of CBOR params>` for a class instance, `?variant=…` for a variant. */
 export function instanceQuery(target: CallTarget): { params?: string; variant?: string } {
   return {
-    ...(target.params ? { params: Buffer.from(target.params).toString("base64url") } : {}),
+    ...(target.params ? { params: bytesToBase64url(target.params) } : {}),
     ...(target.variant ? { variant: target.variant } : {}),
   };
 }

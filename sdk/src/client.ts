@@ -3,7 +3,7 @@
 import type { FunctionInfo } from "./wire/api.js";
 import { InvalidError } from "./errors.js";
 import { Http, attachHttp, httpOf } from "./http.js";
-import { resolveClientConfig } from "./config.js";
+import { resolveConnection, type ServiceBinding } from "./connection.js";
 import { FunctionHandle } from "./function.js";
 import { ClsHandle } from "./cls.js";
 import type { CallTarget } from "./calls.js";
@@ -11,9 +11,11 @@ import { attachErrorClasses, type ErrorClass } from "./remote-errors.js";
 import { ROUTES } from "./wire/routes.js";
 
 export interface ClientOptions {
-  /** The platform's URL; defaults to SQUALL_URL, then the active profile in ~/.squall.toml. */
+  /** The platform's URL; in Node, defaults to SQUALL_URL, then the active profile in ~/.squall.toml. */
   url?: string;
-  /** A workspace token; defaults to SQUALL_TOKEN, then the active profile. */
+  /** In a Worker: a service binding to the platform's Worker (env.SQUALL), instead of a url. */
+  binding?: ServiceBinding;
+  /** A workspace token; in Node, defaults to SQUALL_TOKEN, then the active profile. */
   token?: string;
   /**
    * Your own error classes: a remote error of one of these classes (matched
@@ -48,9 +50,9 @@ export class Client {
   };
 
   constructor(options: ClientOptions = {}) {
-    const config = resolveClientConfig(options);
-    this.url = config.url;
-    attachHttp(this, new Http(config.url, config.token));
+    const connection = resolveConnection(options);
+    this.url = connection.url;
+    attachHttp(this, new Http(connection.url, connection.token, connection.fetch));
     attachErrorClasses(this, options.errors);
   }
 }

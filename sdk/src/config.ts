@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "smol-toml";
 import { AuthError, InvalidError } from "./errors.js";
+import { setConnectionDefaults } from "./connection.js";
 
 export interface Profile {
   url: string;
@@ -101,3 +102,7 @@ export function resolveClientConfig(options: Partial<ClientConfig> = {}): Client
   if (!token) throw new AuthError(`no token configured for ${url}: ${HOW_TO_CONFIGURE}`);
   return { url: url.replace(/\/+$/, ""), token };
 }
+
+// Loading this module (the `squall` entry and the CLI do) lets a Client in Node
+// find its URL and token here; the Worker-safe `squall/client` entry never loads it.
+setConnectionDefaults(resolveClientConfig);

@@ -36,6 +36,8 @@ export class Http {
   constructor(
     readonly url: string,
     private readonly token: string,
+    // A Client passes its connection's fetch (a service binding's, say); tools talking to the API directly use the global one.
+    private readonly fetch: (input: URL, init: RequestInit) => Promise<Response> = (input, init) => globalThis.fetch(input, init),
   ) {}
 
   /** Sends a request on a route of the table: its method, its path with the parameters filled in, its body in the route's encoding. */
@@ -61,7 +63,7 @@ export class Http {
     let raw: Uint8Array;
     const signal = requestSignal(options.signal);
     try {
-      res = await fetch(target, { method, headers, body, signal: signal.signal });
+      res = await this.fetch(target, { method, headers, body, signal: signal.signal });
       raw = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
       if (options.signal?.aborted) throw err;

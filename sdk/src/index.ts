@@ -2,6 +2,9 @@
 export { App, type FunctionOptions } from "./app.js";
 export { Cron, Period, type PeriodUnits } from "./schedule.js";
 export { Client, type ClientOptions, type UnknownClass } from "./client.js";
+export type { ServiceBinding } from "./connection.js";
+// In Node a Client with no url or token finds them in the environment or ~/.squall.toml (a Worker imports squall/client, which never loads this).
+import "./config.js";
 export { FunctionCall, type GetOptions } from "./function-call.js";
 export type { FunctionHandle, MapOptionsReturningExceptions } from "./function.js";
 export type { MapStream, MapOptions, Inputs } from "./map.js";

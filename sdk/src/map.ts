@@ -286,7 +286,7 @@ class MapRun {
   private async pullBatch(max: number): Promise<InputItem[]> {
     const batch: InputItem[] = [];
     let bytes = 0;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     let flush: Promise<typeof FLUSH> | null = null;
     try {
       while (batch.length < max) {
@@ -308,7 +308,7 @@ class MapRun {
         if (batchIsFull(batch.length, bytes)) break;
       }
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
     return batch;
   }

@@ -56,7 +56,8 @@ export function rebuildError(s: SerializedError, lookup: ErrorClassLookup, depth
   }
   if (err.name !== name) defineHidden(err, "name", name);
   if (typeof s.stack === "string") defineHidden(err, "stack", s.stack);
-  else if (userClass) Error.captureStackTrace?.(err);
+  // V8's (Node and workerd have it), so typed here rather than from Node's types.
+  else if (userClass) (Error as { captureStackTrace?: (target: object) => void }).captureStackTrace?.(err);
   if (s.props && typeof s.props === "object") {
     for (const [key, value] of Object.entries(s.props)) {
       if (UNSAFE_KEYS.has(key)) continue;
