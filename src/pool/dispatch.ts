@@ -12,11 +12,15 @@ export interface DispatchLimits {
   maxInputs: number;
   /** Only this many containers are fed (null: no limit). */
   maxContainers: number | null;
+  /** Inputs a container may be sent beyond maxInputs, to wait there for a slot (prefetch.ts). */
+  queuedInputs: number;
 }
 
 export interface Grant {
   containerId: string;
   inputs: number;
+  /** Beyond the container's slots: they wait there, and their timeouts start when they do. */
+  queued: boolean;
 }
 
 /**
@@ -24,7 +28,10 @@ export interface Grant {
  * so inputs pack onto few containers and the spare ones go idle and can scale
  * down. Only the busiest maxContainers are fed: after maxContainers is
  * lowered, the rest empty out and the autoscaler stops them, backlog or not.
- * A container may get two grants (one per pass), each sent as its own frames.
+ * Then, while inputs are left, each fed container is sent up to queuedInputs
+ * more to hold for its next free slot, so that it never idles while an output
+ * travels to the pool and the next input travels back.
+ * A container may get a grant per pass, each sent as its own frames.
  */
 export function planDispatch(ready: readonly DispatchContainer[], limits: DispatchLimits, pending: number): Grant[] {
   const fed = [...ready]
@@ -34,11 +41,12 @@ export function planDispatch(ready: readonly DispatchContainer[], limits: Dispat
   const grants: Grant[] = [];
   let left = pending;
   const passes = limits.targetInputs < limits.maxInputs ? [limits.targetInputs, limits.maxInputs] : [limits.maxInputs];
+  if (limits.queuedInputs > 0) passes.push(limits.maxInputs + limits.queuedInputs);
   for (const perContainer of passes) {
     for (const c of fed) {
       const n = Math.min(perContainer - c.running, left);
       if (n <= 0) continue;
-      grants.push({ containerId: c.id, inputs: n });
+      grants.push({ containerId: c.id, inputs: n, queued: perContainer > limits.maxInputs });
       c.running += n;
       left -= n;
     }

@@ -76,7 +76,7 @@ export interface Fleet {
   /** After a restart: reconnects to the containers still running; they resync before taking inputs. */
   recover(): Promise<void>;
   /** Takes a reconnected container's word on which inputs it holds. */
-  resync(id: string, holding: readonly number[]): void;
+  resync(id: string, holding: readonly number[], started: readonly number[]): void;
   /** The container finishes what it runs, takes nothing new, and is stopped once empty. */
   drain(id: string): void;
   draining(id: string): boolean;
@@ -255,7 +255,7 @@ export class ContainerFleet implements Fleet {
         const conn = this.connections.get(id);
         if (conn?.resyncSinceMs != null) {
           conn.resyncSinceMs = null;
-          this.resync(id, message.holding);
+          this.resync(id, message.holding, message.running ?? []);
         }
         this.host.startGate.ready();
         const now = this.now();
@@ -270,13 +270,18 @@ export class ContainerFleet implements Fleet {
         await this.stop(id, true);
         this.host.reconcile();
         return;
-      case "outputs":
-        if (!this.host.config()) return;
+      case "outputs": {
+        const config = this.host.config();
+        if (!config) return;
+        // Before the outputs: a started input's output can come in the same frame.
+        if (message.started?.length) this.store.markStarted(id, message.started, this.now() + config.options.timeoutMs);
+        if (message.outputs.length === 0) return;
         this.host.outputs(id, message.outputs);
         // Stale ones too: the runner holds every output until told the pool has it.
         this.send(id, { t: "ack", ids: message.outputs.map((o) => o.id) });
         this.host.loadChanged();
         return;
+      }
       case "items":
         if (this.host.config()) this.host.items(id, message.items);
         return;
@@ -294,7 +299,7 @@ export class ContainerFleet implements Fleet {
    * between storing and sending), so they go back to the queue. Those it
    * finished while the pool was down arrive as outputs it re-sends.
    */
-  resync(id: string, holding: readonly number[]): void {
+  resync(id: string, holding: readonly number[], started: readonly number[]): void {
     const held = new Set(holding);
     const now = this.now();
     let missing = 0;
@@ -304,6 +309,9 @@ export class ContainerFleet implements Fleet {
       missing++;
     }
     if (missing > 0) this.store.addRunning(id, -missing, now);
+    // Sent ahead and started while this pool was away (their `started` may have been lost with it).
+    const timeoutMs = this.host.config()?.options.timeoutMs;
+    if (timeoutMs !== undefined && started.length > 0) this.store.markStarted(id, started, now + timeoutMs);
   }
 
   private onLogs(containerId: string, lines: LogLine[]): void {
@@ -339,6 +347,11 @@ export class ContainerFleet implements Fleet {
     if (row.state === "starting") this.host.startFailed(id, `container stopped before it was ready: ${why}`);
     const now = this.now();
     for (const input of this.store.runningOn(id)) {
+      // Sent ahead and never started: the loss is not its own (it may have waited behind the input that killed the container).
+      if (!input.started) {
+        this.store.requeue(input, now, {});
+        continue;
+      }
       if (input.losses + 1 >= limits.MAX_CONTAINER_LOSSES) {
         const value = encode({
           name: "RemoteError",

@@ -27,6 +27,7 @@ import { StartGate } from "./start-gate";
 import { systemClock, type Clock } from "./clock";
 import { ContainerFleet, type Fleet, type FleetHost } from "./fleet";
 import { planDispatch } from "./dispatch";
+import { InputPace } from "./prefetch";
 import { OutputWaiters } from "./waiters";
 import { InputOutcomes, platformError } from "./outcomes";
 import { MetricsSampler, poolLoad, poolStats } from "./metrics";
@@ -68,6 +69,7 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly waiters = new OutputWaiters();
   /** Whether starts may go out now: the start-failure breaker and the platform's backoff (in memory: an eviction starts afresh). */
   private readonly startGate = new StartGate();
+  private readonly pace = new InputPace();
   private readonly metrics: MetricsSampler;
   private readonly outcomes: InputOutcomes;
   private readonly streams: CallStreams;
@@ -92,6 +94,7 @@ export class FunctionPool extends DurableObject<Env> {
       metrics: this.metrics,
       waiters: this.waiters,
       startGate: this.startGate,
+      pace: this.pace,
       fleet: () => this.fleet,
       config: () => this.config,
       loadChanged: () => this.onLoadChange(),
@@ -567,9 +570,10 @@ export class FunctionPool extends DurableObject<Env> {
     const now = this.clock.now();
     const { targetInputs, maxInputs, timeoutMs } = config.options;
     const { maxContainers } = effectiveSettings(config);
-    const grants = planDispatch(ready, { targetInputs, maxInputs, maxContainers: maxContainers ?? null }, this.store.countInputs(now).readyNow);
+    const queuedInputs = this.pace.queuedInputs(maxInputs);
+    const grants = planDispatch(ready, { targetInputs, maxInputs, maxContainers: maxContainers ?? null, queuedInputs }, this.store.countInputs(now).readyNow);
     for (const grant of grants) {
-      const inputs = this.store.claimInputs(grant.containerId, grant.inputs, now, timeoutMs);
+      const inputs = this.store.claimInputs(grant.containerId, grant.inputs, now, grant.queued ? null : now + timeoutMs);
       if (!inputs.length) continue;
       this.store.addRunning(grant.containerId, inputs.length, now);
       this.fleet.sendInputs(grant.containerId, inputs);

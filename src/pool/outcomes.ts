@@ -13,6 +13,7 @@ import type { StartGate } from "./start-gate";
 import type { FinishedInput, PoolStore } from "./store";
 import type { RunningInput } from "./store-schema";
 import type { OutputWaiters } from "./waiters";
+import type { InputPace } from "./prefetch";
 import * as limits from "./limits";
 
 export interface OutcomeDeps {
@@ -21,6 +22,8 @@ export interface OutcomeDeps {
   readonly metrics: MetricsSampler;
   readonly waiters: OutputWaiters;
   readonly startGate: StartGate;
+  /** Learns how long inputs run, for how many to send ahead of free slots. */
+  readonly pace: InputPace;
   fleet(): Fleet;
   config(): PoolConfig | null;
   /** Inputs or containers changed: dispatch and scale. */
@@ -73,6 +76,13 @@ export class InputOutcomes {
       store.addRunning(input.containerId, -1, now);
       stuck.set(input.containerId, [...(stuck.get(input.containerId) ?? []), input.id]);
     }
+    // Inputs sent ahead that have not started would wait behind hung code: they go back to the queue.
+    for (const [id, ids] of stuck) {
+      const unstarted = store.runningOn(id).filter((i) => !i.started);
+      for (const input of unstarted) store.requeue(input, now, {});
+      if (unstarted.length > 0) store.addRunning(id, -unstarted.length, now);
+      ids.push(...unstarted.map((i) => i.id));
+    }
     // The timed-out code may still be running (or hung), so its container goes: at once if it
     // runs nothing else, or once the other inputs on it finish, so that they do not run twice.
     const running = new Map(store.containers().map((c) => [c.id, c.running]));
@@ -98,6 +108,9 @@ export class InputOutcomes {
       containerId,
     );
     const retries = config.options.retries;
+    for (const input of running.values()) {
+      if (input.deadline !== null) this.deps.pace.observe(now - (input.deadline - config.options.timeoutMs));
+    }
     let finished = 0;
     const final: FinishedInput[] = [];
     for (const o of outputs) {

@@ -253,8 +253,11 @@ export class PoolStore {
     const delayed = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > ?", now).one().n;
     return { ...this.counts, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
-  /** Takes up to `limit` pending inputs that may run now, oldest first, and marks them running on a container. */
-  claimInputs(containerId: string, limit: number, now: number, timeoutMs: number): InputRow[] {
+  /**
+   * Takes up to `limit` pending inputs that may run now, oldest first, and marks them running on a container.
+   * `deadline` is null for inputs sent ahead of a free slot: their timeout starts when the runner says they started.
+   */
+  claimInputs(containerId: string, limit: number, now: number, deadline: number | null): InputRow[] {
     if (limit <= 0) return [];
     // In id order by the (state, id) index: a deep queue is walked from its head, never sorted.
     const rows = this.sql
@@ -275,7 +278,7 @@ export class PoolStore {
       this.sql.exec(
         `UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE id IN (${chunk.map(() => "?").join(",")})`,
         containerId,
-        now + timeoutMs,
+        deadline,
         ...chunk,
       );
     }
@@ -304,14 +307,27 @@ export class PoolStore {
     }
     return out;
   }
-  runningOn(containerId: string): RunningInput[] {
+  /** The inputs running on a container; `started` is false for those sent ahead of a slot that have not started yet. */
+  runningOn(containerId: string): Array<RunningInput & { started: boolean }> {
     return this.sql
       .exec<Record<string, SqlStorageValue>>(
-        "SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND container_id = ?",
+        "SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running' AND container_id = ?",
         containerId,
       )
       .toArray()
-      .map(toRunning);
+      .map((r) => ({ ...toRunning(r), started: r.deadline !== null }));
+  }
+  /** Inputs sent ahead of a slot have started on this container: their timeouts run from now. */
+  markStarted(containerId: string, ids: readonly number[], deadline: number): void {
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+      this.sql.exec(
+        `UPDATE inputs SET deadline = ? WHERE state = 'running' AND container_id = ? AND deadline IS NULL AND id IN (${chunk.map(() => "?").join(",")})`,
+        deadline,
+        containerId,
+        ...chunk,
+      );
+    }
   }
   overdue(now: number): RunningInput[] {
     return this.sql

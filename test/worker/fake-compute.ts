@@ -29,6 +29,11 @@ import { decode, encode } from "../../sdk/src/wire/serialization";
  *   pool grants, then ends with `n` as its output; `[n, 1]` throws after its values instead
  * - floods: a runner that ignores credit: an input `[n]` sends all n values at once, value 0
  *   again, and never ends
+ * - queues: a runner with slots, as the real one: it runs `maxInputs` inputs at once, keeps the
+ *   rest queued, and says which queued ones started (`started`, in the frame of the output that
+ *   freed their slot); an input `[x, delayMs]` holds its slot for delayMs, then answers x squared;
+ *   delayMs -1 hangs (a cancel frees the slot), -2 kills the container as it starts, -3 blocks
+ *   the runner's event loop for good (it answers nothing more, cancels included)
  */
 export type StartBehaviour =
   | "ok"
@@ -44,7 +49,8 @@ export type StartBehaviour =
   | "init_failed"
   | "never_ready"
   | "streams"
-  | "floods";
+  | "floods"
+  | "queues";
 
 interface Script {
   /** One per start, in order; once used up, `then` for every start. */
@@ -65,6 +71,9 @@ interface FakeContainer {
   /** What a `resyncs` runner holds: input id and x. */
   holding: Array<{ id: number; x: number }>;
   connections: number;
+  /** A `queues` runner: the most inputs it held at once (running and queued), and the most it ran at once. */
+  peakHeld: number;
+  peakRunning: number;
 }
 
 /** What a test sees of one fake container. */
@@ -73,6 +82,8 @@ export interface FakeContainerView {
   exit: string | null;
   received: number[];
   answered: number[];
+  peakHeld: number;
+  peakRunning: number;
 }
 
 /** Retry-after of the fake platform's capacity errors: short, so tests do not wait long. */
@@ -107,7 +118,7 @@ export const fakeCompute = {
   containers(app: string): FakeContainerView[] {
     return [...containers.entries()]
       .filter(([, c]) => c.app === app)
-      .map(([id, c]) => ({ id, exit: c.exit, received: [...c.received], answered: [...c.answered] }));
+      .map(([id, c]) => ({ id, exit: c.exit, received: [...c.received], answered: [...c.answered], peakHeld: c.peakHeld, peakRunning: c.peakRunning }));
   },
   /** When each run of the input `[x, ...]` of `app` reached a runner. */
   runs(app: string, x: number): number[] {
@@ -122,7 +133,7 @@ export const fakeCompute = {
 };
 
 function fresh(app: string, behaviour: StartBehaviour): FakeContainer {
-  return { app, behaviour, exit: null, held: 0, received: [], answered: [], holding: [], connections: 0 };
+  return { app, behaviour, exit: null, held: 0, received: [], answered: [], holding: [], connections: 0, peakHeld: 0, peakRunning: 0 };
 }
 
 function nextBehaviour(app: string): StartBehaviour {
@@ -180,9 +191,11 @@ export class FakeBackend implements ComputeBackend {
         reply({ t: "outputs", outputs: [{ id, status: g.throws ? "failure" : "success", value: end }] });
       }
     };
+    const slots = queuesRunner(c, runner, (m) => runner.send(encode(m)));
     runner.addEventListener("message", (event) => {
       const message = decode<PoolToRunner>(new Uint8Array(event.data as ArrayBuffer));
       const reply = (m: RunnerToPool): void => runner.send(encode(m));
+      if (c.behaviour === "queues") return slots(message);
       if (message.t === "stream_grants") {
         for (const grant of message.grants) {
           const g = generators.get(grant.id);
@@ -269,4 +282,66 @@ export class FakeBackend implements ComputeBackend {
   async describeExit(id: string): Promise<string | null> {
     return containers.get(id)?.exit ?? null;
   }
+}
+
+/** The `queues` runner: slots, a queue, and `started` for the inputs that waited (as sdk/src/runner/session.ts). */
+function queuesRunner(c: FakeContainer, runner: WebSocket, reply: (m: RunnerToPool) => void): (message: PoolToRunner) => void {
+  let maxInputs = 1;
+  let blocked = false;
+  const running = new Set<number>();
+  const queue: Array<{ id: number; x: number; delayMs: number }> = [];
+  const waiting = new Set<number>();
+  /** Starts what fits; returns the ids of queued inputs that waited and started now. */
+  const pump = (): number[] => {
+    const started: number[] = [];
+    while (!blocked && c.exit === null && running.size < maxInputs && queue.length > 0) {
+      const input = queue.shift()!;
+      if (waiting.delete(input.id)) started.push(input.id);
+      running.add(input.id);
+      c.peakRunning = Math.max(c.peakRunning, running.size);
+      runs.set(`${c.app}/${input.x}`, [...(runs.get(`${c.app}/${input.x}`) ?? []), Date.now()]);
+      if (input.delayMs === -2) {
+        c.exit = "killed by SIGKILL";
+        runner.close(1011, "runner killed");
+      } else if (input.delayMs === -3) {
+        blocked = true;
+      } else if (input.delayMs >= 0) {
+        setTimeout(() => {
+          if (c.exit !== null || blocked || !running.delete(input.id)) return;
+          c.answered.push(input.x);
+          const startedNow = pump();
+          reply({
+            t: "outputs",
+            outputs: [{ id: input.id, status: "success", value: encode(input.x * input.x) }],
+            ...(startedNow.length ? { started: startedNow } : {}),
+          });
+        }, input.delayMs);
+      }
+    }
+    return started;
+  };
+  return (message) => {
+    // What reaches a blocked runner is still recorded as sent to it.
+    if (blocked && message.t === "inputs") for (const input of message.inputs) c.received.push(decode<number[]>(input.args)[0]);
+    if (blocked) return;
+    if (message.t === "init") {
+      maxInputs = message.maxInputs;
+      reply({ t: "ready", containerId: message.containerId, holding: [...running, ...queue.map((q) => q.id)], running: [...running] });
+    } else if (message.t === "inputs") {
+      for (const input of message.inputs) {
+        const [x, delayMs = 0] = decode<number[]>(input.args);
+        c.received.push(x);
+        queue.push({ id: input.id, x, delayMs });
+      }
+      c.peakHeld = Math.max(c.peakHeld, running.size + queue.length);
+      pump();
+      for (const q of queue) waiting.add(q.id);
+    } else if (message.t === "cancel") {
+      const ids = new Set(message.ids);
+      for (let i = queue.length - 1; i >= 0; i--) if (ids.has(queue[i].id)) queue.splice(i, 1);
+      for (const id of ids) running.delete(id);
+      const started = pump();
+      if (started.length > 0) reply({ t: "outputs", outputs: [], started });
+    }
+  };
 }

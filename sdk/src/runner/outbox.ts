@@ -30,6 +30,8 @@ export class Outbox {
   private items: RunnerStreamItem[] = [];
   /** Sent and not yet stored by the pool (its grants say what it has), in send order. At most a window per input. */
   private unackedItems: RunnerStreamItem[] = [];
+  /** Inputs that waited for a slot and have started, not reported yet (see `started` in protocol.ts). */
+  private started: number[] = [];
   private logs: LogLine[] = [];
   private droppedLogs = 0;
   private scheduled = false;
@@ -61,6 +63,12 @@ export class Outbox {
       this.forget(oldest.id);
       runnerLog(`the output buffer is full (the pool is not reading): dropped the output of input ${oldest.id}`);
     }
+    this.flushSoon();
+  }
+
+  /** An input that waited here for a slot has started: the pool's timeout for it runs from now. */
+  addStarted(id: number): void {
+    this.started.push(id);
     this.flushSoon();
   }
 
@@ -138,6 +146,9 @@ export class Outbox {
     this.items = [];
     const outputs = this.outputs;
     this.outputs = [];
+    // Best effort, like logs: after a reconnect the runner's `ready` says again which inputs run.
+    const started = this.started;
+    this.started = [];
     try {
       for (const lines of chunkBySize(logs, (l) => Buffer.byteLength(l.text) + ITEM_OVERHEAD_BYTES, FRAME_PAYLOAD_BUDGET)) {
         await send({ t: "logs", lines });
@@ -159,13 +170,14 @@ export class Outbox {
       }
     }
     const chunks = chunkBySize(outputs, (o) => o.value.byteLength + ITEM_OVERHEAD_BYTES, FRAME_PAYLOAD_BUDGET);
+    if (started.length > 0 && chunks.length === 0) chunks.push([]);
     for (let i = 0; i < chunks.length; i++) {
       // The connection went while earlier frames were written: the rest go out on the current one.
       if (this.send !== send) return this.sendAgain(chunks.slice(i).flat());
       // Held as unacknowledged from the moment it is handed to the socket: an ack can come back before the write settles.
       for (const o of chunks[i]) this.unacked.set(o.id, o);
       try {
-        await send({ t: "outputs", outputs: chunks[i] });
+        await send(i === 0 && started.length > 0 ? { t: "outputs", outputs: chunks[i], started } : { t: "outputs", outputs: chunks[i] });
       } catch {
         if (this.send !== send) return this.sendAgain(chunks.slice(i).flat());
         // Still this (broken) connection: its close moves every unacknowledged output to the next one.

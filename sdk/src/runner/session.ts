@@ -45,6 +45,8 @@ export class RunnerSession {
   private readonly running = new Map<number, Promise<void>>();
   /** Inputs received beyond maxInputs, started as slots free up. */
   private queue: RunnerInput[] = [];
+  /** Queued inputs that found every slot taken when they arrived: the pool hears when each starts. */
+  private readonly waiting = new Set<number>();
   /** Running inputs the pool cancelled: their results are dropped. */
   private readonly cancelled = new Set<number>();
   private closing = false;
@@ -82,6 +84,7 @@ export class RunnerSession {
   async drain(): Promise<void> {
     this.closing = true;
     this.queue = [];
+    this.waiting.clear();
     await Promise.allSettled([...this.running.values()]);
     await this.threads?.close();
     await this.outbox.flush();
@@ -152,7 +155,7 @@ export class RunnerSession {
     }
     // Output printed while loading (imports, enter()) goes out before the pool starts sending inputs.
     await this.outbox.flush();
-    await reply({ t: "ready", containerId, holding: this.holding() });
+    await reply({ t: "ready", containerId, holding: this.holding(), running: [...this.running.keys()].filter((id) => !this.cancelled.has(id)) });
   }
 
   /** Inputs this runner still has: running (not cancelled), queued, or with an output the pool has not acknowledged. */
@@ -170,6 +173,7 @@ export class RunnerSession {
       this.queue.push(input);
     }
     this.pump();
+    for (const q of this.queue) this.waiting.add(q.id);
   }
 
   /**
@@ -184,6 +188,7 @@ export class RunnerSession {
   }
 
   private start(input: RunnerInput): void {
+    if (this.waiting.delete(input.id)) this.outbox.addStarted(input.id);
     const task = this.execute(input)
       .then((outcome) => {
         if (!this.cancelled.delete(input.id)) this.outbox.addOutput({ id: input.id, ...outcome });
@@ -252,6 +257,7 @@ export class RunnerSession {
   private onCancel(ids: number[]): void {
     const cancel = new Set(ids);
     this.queue = this.queue.filter((q) => !cancel.has(q.id));
+    for (const id of cancel) this.waiting.delete(id);
     for (const id of cancel) {
       if (!this.running.has(id)) continue;
       this.cancelled.add(id);

@@ -88,9 +88,20 @@ export type RunnerToPool =
    * not yet acknowledged). A pool that reconnects after a restart re-queues the
    * inputs it thinks run here that are not in it (they never arrived).
    */
-  | { t: "ready"; containerId: string; holding: number[] }
+  | {
+      t: "ready";
+      containerId: string;
+      holding: number[];
+      /** Of those, the inputs it sent `started` for (or would have): their timeouts run from their start, not from their arrival. */
+      running?: number[];
+    }
   | { t: "init_failed"; error: SerializedError }
-  | { t: "outputs"; outputs: RunnerOutput[] }
+  /**
+   * `started`: inputs that waited here for a slot (the pool sent them ahead,
+   * see docs/architecture.md "Prefetch") and have now started; their timeouts
+   * run from now. Sent in the same frame as the outputs that freed the slots.
+   */
+  | { t: "outputs"; outputs: RunnerOutput[]; started?: number[] }
   /** Yielded values, always sent before their input's output. */
   | { t: "items"; items: RunnerStreamItem[] }
   | { t: "heartbeat"; running: number }

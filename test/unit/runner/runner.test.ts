@@ -18,6 +18,7 @@ import {
   type TestContainer,
 } from "../fixtures/harness.js";
 import type { HostedContainer } from "../../../sdk/src/wire/host.js";
+import type { RunnerToPool } from "../../../sdk/src/wire/protocol.js";
 import { sleep } from "../../fixtures/wait";
 
 let host: ContainerHost;
@@ -101,6 +102,20 @@ describe("runner", () => {
     );
     const laterSpans = [...more.values()].map((o) => valueOf(o) as { start: number; end: number }).sort((a, b) => a.start - b.start);
     expect(laterSpans[5].start).toBeGreaterThanOrEqual(Math.min(...laterSpans.slice(0, 5).map((s) => s.end)));
+    pool.close();
+  });
+
+  it("says when an input that waited for a slot starts, in the frame of the output that freed it", async () => {
+    const { pool } = await ready({ kind: "function", name: "nap" }, 1);
+    const outputs = await pool.run([[150], [150], [150]], 1);
+    expect(outputs.size).toBe(3);
+    const frames = pool.received.filter((m): m is Extract<RunnerToPool, { t: "outputs" }> => m.t === "outputs");
+    // Input 1 started as it arrived; 2 and 3 waited, and each start went out with the output before it.
+    expect(frames.map((f) => [f.outputs.map((o) => o.id), f.started ?? []])).toEqual([
+      [[1], [2]],
+      [[2], [3]],
+      [[3], []],
+    ]);
     pool.close();
   });
 
@@ -191,7 +206,7 @@ describe("runner", () => {
     const next = await PoolClient.connect(c.info.port, c.secret);
     // A reconnecting pool re-sends init: answered without importing again.
     // It still holds input 1: a pool that restarted re-queues only the inputs a runner does not hold.
-    expect(await next.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [1] });
+    expect(await next.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [1], running: [1] });
     expect(bundle.requests.length).toBe(before);
     await next.until(() => next.outputs().has(1), "the output of input 1 on the new connection");
     next.close();
@@ -207,7 +222,7 @@ describe("runner", () => {
     pool.close(); // as a pool that restarts before storing outputs 1 and 3
     await pool.waitClosed();
     const next = await PoolClient.connect(c.info.port, c.secret);
-    expect(await next.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [1, 3] });
+    expect(await next.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [1, 3], running: [] });
     await next.run([[1]], 4); // resent outputs go out ahead of newer ones
     expect([...next.outputs().keys()].sort()).toEqual([1, 3, 4]);
     next.send({ t: "ack", ids: [1, 3, 4] });
@@ -215,7 +230,7 @@ describe("runner", () => {
     next.close();
     await next.waitClosed();
     const third = await PoolClient.connect(c.info.port, c.secret);
-    expect(await third.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [5] });
+    expect(await third.init(c, bundle.url, { kind: "function", name: "nap" })).toEqual({ t: "ready", containerId: c.id, holding: [5], running: [] });
     third.close();
   });
 

@@ -1,0 +1,36 @@
+// How many inputs a container is sent beyond its slots (pure, no I/O). An
+// input that waits at its container starts the moment a slot frees, instead
+// of after the output has reached the pool and the next input has come back:
+// with one-slot containers and short inputs that round trip is most of the
+// time. The cost is that a queued input cannot move to a container that
+// frees up sooner, so a container holds only about PREFETCH_QUEUE_MS of work.
+
+/** Queued work a container may hold, in the pool's estimate of run time: what a map's tail may wait behind. */
+export const PREFETCH_QUEUE_MS = 50;
+/** At most this many queued inputs, or maxInputs if more: enough to cover a round trip, little to take back if a container goes. */
+export const PREFETCH_MIN_CAP = 4;
+/** Outputs seen before the estimate is trusted: a pool sends nothing ahead until it knows its inputs are short. */
+export const PACE_MIN_SAMPLES = 8;
+/** Weight of the newest run time in the running average (about the last 20 inputs count). */
+const PACE_WEIGHT = 0.1;
+
+/** A running estimate of how long this pool's inputs take, from the time each was sent or started to its output. */
+export class InputPace {
+  private averageRunMs = 0;
+  private samples = 0;
+
+  observe(runMs: number): void {
+    if (!Number.isFinite(runMs) || runMs < 0) return;
+    this.averageRunMs = this.samples === 0 ? runMs : this.averageRunMs + PACE_WEIGHT * (runMs - this.averageRunMs);
+    this.samples++;
+  }
+
+  /** Inputs each container may hold beyond its `maxInputs` slots. */
+  queuedInputs(maxInputs: number): number {
+    if (this.samples < PACE_MIN_SAMPLES) return 0;
+    const cap = Math.max(PREFETCH_MIN_CAP, maxInputs);
+    // A container works through its queue maxInputs at a time.
+    const fits = Math.floor((PREFETCH_QUEUE_MS * maxInputs) / Math.max(this.averageRunMs, 1));
+    return Math.min(cap, fits);
+  }
+}
