@@ -43,10 +43,12 @@ export function planDispatch(ready: readonly DispatchContainer[], limits: Dispat
   const passes = limits.targetInputs < limits.maxInputs ? [limits.targetInputs, limits.maxInputs] : [limits.maxInputs];
   if (limits.queuedInputs > 0) passes.push(limits.maxInputs + limits.queuedInputs);
   for (const perContainer of passes) {
+    const queued = perContainer > limits.maxInputs;
     for (const c of fed) {
       const n = Math.min(perContainer - c.running, left);
-      if (n <= 0) continue;
-      grants.push({ containerId: c.id, inputs: n, queued: perContainer > limits.maxInputs });
+      // A queue is topped up by half of it at a time: fewer, fuller frames, and still never empty.
+      if (n <= 0 || (queued && n < Math.min(Math.ceil(limits.queuedInputs / 2), left))) continue;
+      grants.push({ containerId: c.id, inputs: n, queued });
       c.running += n;
       left -= n;
     }

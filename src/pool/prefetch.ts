@@ -7,8 +7,13 @@
 
 /** Queued work a container may hold, in the pool's estimate of run time: what a map's tail may wait behind. */
 export const PREFETCH_QUEUE_MS = 50;
-/** At most this many queued inputs, or maxInputs if more: enough to cover a round trip, little to take back if a container goes. */
-export const PREFETCH_MIN_CAP = 4;
+/**
+ * At most this many queued inputs, or maxInputs if more. With one-slot containers and
+ * inputs far shorter than a round trip, each frame carries about half of it (see
+ * dispatch.ts): 4 gave 3,100 no-op inputs/s on four containers, 8 gave 5,100, 16 gave
+ * 9,200 and 32 gave 12,900 (npm run bench, workload 2b, 2026-12-01).
+ */
+export const PREFETCH_MIN_CAP = 32;
 /** Outputs seen before the estimate is trusted: a pool sends nothing ahead until it knows its inputs are short. */
 export const PACE_MIN_SAMPLES = 8;
 /** Weight of the newest run time in the running average (about the last 20 inputs count). */

@@ -77,6 +77,12 @@ describe("dispatch policy", () => {
     expect(planDispatch([ct("a", 3), ct("b", 2), ct("c", 0)], limits(1, 1, 2, 2), 100)).toEqual([{ containerId: "b", inputs: 1, queued: true }]);
   });
 
+  it("tops up a queue by at least half of queuedInputs at a time, or by what is left of the backlog", () => {
+    expect(planDispatch([ct("a", 6)], limits(1, 1, null, 8), 100)).toEqual([]);
+    expect(planDispatch([ct("a", 5)], limits(1, 1, null, 8), 100)).toEqual([{ containerId: "a", inputs: 4, queued: true }]);
+    expect(planDispatch([ct("a", 6)], limits(1, 1, null, 8), 2)).toEqual([{ containerId: "a", inputs: 2, queued: true }]);
+  });
+
   it("does not change its argument", () => {
     const ready = [ct("a", 0), ct("b", 1)];
     planDispatch(ready, limits(2, 4), 10);

@@ -14,8 +14,9 @@ describe("inputs sent ahead of free slots", () => {
   });
 
   it("queues about PREFETCH_QUEUE_MS of work per container, counted across its slots", () => {
+    expect(PREFETCH_QUEUE_MS).toBe(50);
     expect(paceOf(25).queuedInputs(1)).toBe(2);
-    expect(paceOf(25).queuedInputs(10)).toBe(10); // 20 fit in 50 ms on 10 slots; capped at maxInputs
+    expect(paceOf(25).queuedInputs(10)).toBe(20); // 10 slots work through 20 in 50 ms
     expect(paceOf(PREFETCH_QUEUE_MS + 1).queuedInputs(1)).toBe(0);
     expect(paceOf(1_000).queuedInputs(100)).toBe(5);
   });
