@@ -155,13 +155,27 @@ export class FunctionHandle<Args extends unknown[], R> {
     const call = `${this.name}.spawnMap()`;
     checkIterable(call, inputs);
     const target = await this.#resolve();
-    const calls: FunctionCall<R>[] = [];
+    // Batches go out SPAWN_BATCHES_IN_FLIGHT at a time (the platform admits one while it queues another); call ids come back in input order.
+    const sent: Array<Promise<string[]>> = [];
+    const inFlight = new Set<Promise<void>>();
+    const first: { refusal?: { error: unknown } } = {};
     let batch: InputItem[] = [];
     let bytes = 0;
     const flush = async (): Promise<void> => {
-      for (const id of await spawnBatch(target, batch, true)) calls.push(new FunctionCall<R>(target.client, id, this.#generator ?? isGeneratorTarget(target)));
+      const ids = spawnBatch(target, batch, true);
+      sent.push(ids);
+      const settled: Promise<void> = ids
+        .then(
+          () => undefined,
+          (error: unknown) => void (first.refusal ??= { error }),
+        )
+        .finally(() => inFlight.delete(settled));
+      inFlight.add(settled);
       batch = [];
       bytes = 0;
+      while (inFlight.size >= SPAWN_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+      // A refused batch stops the rest from going out.
+      if (first.refusal) throw first.refusal.error;
     };
     const source = toAsyncIterator(inputs);
     let idx = 0;
@@ -173,7 +187,10 @@ export class FunctionHandle<Args extends unknown[], R> {
       if (batchIsFull(batch.length, bytes)) await flush();
     }
     if (batch.length > 0) await flush();
-    return calls;
+    await Promise.all(inFlight);
+    if (first.refusal) throw first.refusal.error;
+    const generator = this.#generator ?? isGeneratorTarget(target);
+    return (await Promise.all(sent)).flat().map((id) => new FunctionCall<R>(target.client, id, generator));
   }
 
   /** Overrides autoscaler settings now (merged with earlier overrides; the next deploy reverts them). */
@@ -199,6 +216,9 @@ export class FunctionHandle<Args extends unknown[], R> {
     return target;
   }
 }
+
+/** spawnMap's batches in flight at once. */
+const SPAWN_BATCHES_IN_FLIGHT = 4;
 
 async function spawnBatch(target: CallTarget, inputs: InputItem[], waitWhenExhausted: boolean): Promise<string[]> {
   const send = (): Promise<SpawnResponse> =>

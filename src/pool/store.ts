@@ -419,7 +419,19 @@ export class PoolStore {
     }
     const perCall = new Map<string, number>();
     for (const f of finished) perCall.set(f.input.callId, (perCall.get(f.input.callId) ?? 0) + 1);
-    for (const [callId, n] of perCall) this.sql.exec("UPDATE calls SET done = done + ?, touched_at = ? WHERE id = ?", n, now, callId);
+    // One statement per distinct count: a frame of spawned calls' outputs (one input each) is one UPDATE, not one per call.
+    const byCount = new Map<number, string[]>();
+    for (const [callId, n] of perCall) {
+      const same = byCount.get(n);
+      if (same) same.push(callId);
+      else byCount.set(n, [callId]);
+    }
+    for (const [n, callIds] of byCount) {
+      for (let i = 0; i < callIds.length; i += MAX_IDS_PER_STATEMENT) {
+        const chunk = callIds.slice(i, i + MAX_IDS_PER_STATEMENT);
+        this.sql.exec(`UPDATE calls SET done = done + ?, touched_at = ? WHERE id IN (${chunk.map(() => "?").join(",")})`, n, now, ...chunk);
+      }
+    }
   }
   /** Inputs of a call (or of every call, when null), for cancellation. */
   inputsOf(callId: string | null): Array<RunningInput & { state: InputState }> {

@@ -31,6 +31,7 @@ afterAll(() => fake.close());
 afterEach(() => {
   fake.requests.length = 0;
   fake.rejectInputsWith429 = 0;
+  fake.retryAfterMs = 50;
 });
 
 describe("spawn()", () => {
@@ -85,10 +86,11 @@ describe("spawn()", () => {
   it("spawnMap sends batches of at most 500 and waits out 429", async () => {
     const double = await client.functions.fromName<[number], number>("jobs", "double");
     fake.rejectInputsWith429 = 1;
+    fake.retryAfterMs = 500; // long enough for the other batches to go out first, even on a loaded machine
     const calls = await double.spawnMap(Array.from({ length: 1_100 }, (_, i) => i));
     expect(calls).toHaveLength(1_100);
     const sizes = fake.requestsTo("POST", /\/spawns$/).map((r) => (r.body as { inputs: unknown[] }).inputs.length);
-    expect(sizes).toEqual([500, 500, 500, 100]); // the first batch was refused once and resent
+    expect(sizes).toEqual([500, 500, 100, 500]); // the first batch was refused once, and resent after the others went out
     expect(new Set(calls.map((c) => c.id)).size).toBe(1_100);
     expect(await calls[1_099].get()).toBe(2_198);
   });
@@ -101,4 +103,17 @@ describe("get({ timeoutMs }) when the platform cannot be reached", () => {
     const call = FunctionCall.fromId(unreachable, mintCallId("0".repeat(64)));
     await expect(call.get({ timeoutMs: 300 })).rejects.toBeInstanceOf(FunctionTimeoutError);
   }, 10_000);
+});
+
+describe("spawnMap()", () => {
+  it("sends several batches at once and returns the calls in input order, even when an earlier batch is admitted last", async () => {
+    const double = await client.functions.fromName<[number], number>("jobs", "double");
+    // The first batch is refused once (429) and sent again after the later ones went out.
+    fake.rejectInputRequestsAt.add(fake.inputRequestCount + 1);
+    fake.retryAfterMs = 500;
+    const calls = await double.spawnMap(Array.from({ length: 1_800 }, (_, i) => i));
+    const sent = fake.requestsTo("POST", /\/spawns$/).map((r) => (r.body as { inputs: Array<{ idx: number }> }).inputs[0].idx);
+    expect(sent).toEqual([0, 500, 1_000, 1_500, 0]);
+    expect(await FunctionCall.gather(...calls)).toEqual(Array.from({ length: 1_800 }, (_, i) => i * 2));
+  });
 });
