@@ -201,8 +201,8 @@ export class FunctionPool extends DurableObject<Env> {
     if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
     const admitted = this.checkAdmission(args.inputs.length);
     if (!admitted.ok) return admitted;
-    const callId = mintCallId(this.poolId);
     const now = this.clock.now();
+    const callId = mintCallId(this.poolId, now);
     // One transaction: a call is never left without the inputs it came with.
     this.ctx.storage.transactionSync(() => {
       this.store.createCall(callId, args.kind, args.closed, now, args.requestId);
@@ -321,8 +321,9 @@ export class FunctionPool extends DurableObject<Env> {
         retryAfterMs: limits.RETRY_AFTER_MS * 10,
       });
     }
-    const callIds = Array.from({ length: count }, () => mintCallId(this.poolId));
-    this.store.createSpawnCalls(callIds, this.clock.now());
+    const now = this.clock.now();
+    const callIds = Array.from({ length: count }, () => mintCallId(this.poolId, now));
+    this.store.createSpawnCalls(callIds, now);
     return ok({ callIds });
   }
 

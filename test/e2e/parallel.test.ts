@@ -500,12 +500,12 @@ describe("bad input", () => {
   it("malformed call ids are refused (400) and unknown ones are not found (404)", async () => {
     const square = await fn<[number], number>("square");
     const known = await square.spawn(1);
-    const unknownOfPool = mintCallId(poolIdOfCall(known.id)!);
+    const unknownOfPool = mintCallId(poolIdOfCall(known.id)!, Date.now());
     for (const id of ["nope", "fc-123", `${known.id}x`, "fc-../../v1/apps"]) {
       expect(await settle(FunctionCall.fromId(client(), id).get())).toBeInstanceOf(InvalidError);
     }
     expect(await settle(FunctionCall.fromId(client(), unknownOfPool).get())).toBeInstanceOf(NotFoundError);
-    expect(await settle(FunctionCall.fromId(client(), mintCallId("0".repeat(64))).get())).toBeInstanceOf(NotFoundError);
+    expect(await settle(FunctionCall.fromId(client(), mintCallId("0".repeat(64), Date.now())).get())).toBeInstanceOf(NotFoundError);
     expect(await settle(FunctionCall.fromId(client(), unknownOfPool).cancel())).toBeInstanceOf(NotFoundError);
     const raw = (path: string): Promise<number> =>
       realFetch(`${inject("squallUrl")}${path}`, { headers: { authorization: `Bearer ${inject("squallToken")}` } }).then((r) => r.status);

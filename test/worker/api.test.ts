@@ -209,7 +209,7 @@ describe("calls: bad input", () => {
   it("answers 400 for a malformed call id and 404 for an unknown one", async () => {
     const token = await newWorkspace();
     expect((await api(token).get("/v1/calls/not-a-call/outputs")).status).toBe(400);
-    const unknown = mintCallId(env.POOL.idFromName("nobody").toString());
+    const unknown = mintCallId(env.POOL.idFromName("nobody").toString(), Date.now());
     expect((await api(token).get(`/v1/calls/${unknown}/outputs`)).status).toBe(404);
   });
 

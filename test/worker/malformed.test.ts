@@ -243,8 +243,8 @@ function badCallId(rng: Rng, f: Fixture): string {
     () => f.callId.toUpperCase(),
     () => f.callId + "0",
     () => f.callId.replace(/^fc-[0-9a-f]{8}/, "fc-zzzzzzzz"),
-    () => mintCallId("f".repeat(64)), // the right shape, but no pool's id
-    () => mintCallId("0".repeat(64)),
+    () => mintCallId("f".repeat(64), Date.now()), // the right shape, but no pool's id
+    () => mintCallId("0".repeat(64), Date.now()),
     () => rng.pick(ODD_SEGMENTS),
     () => "fc-" + "a".repeat(300),
   ])();

@@ -45,7 +45,7 @@ async function pack(calls: number, argsOf: (i: number) => Uint8Array): Promise<{
   };
   const stub = {
     async admitSpawns(_config: unknown, count: number) {
-      const callIds = Array.from({ length: count }, () => mintCallId("ab".repeat(32)));
+      const callIds = Array.from({ length: count }, () => mintCallId("ab".repeat(32), Date.now()));
       return { ok: true as const, value: { callIds } };
     },
     async deliverSpawns() {

@@ -100,7 +100,7 @@ describe("get({ timeoutMs }) when the platform cannot be reached", () => {
   it("gives up at its deadline with FunctionTimeoutError, not after the retries' own ~20 s of back-off", async () => {
     // Nothing listens on port 9: every poll fails as a dropped connection would, and is retried.
     const unreachable = new Client({ url: "http://127.0.0.1:9", token: "sq_unused" });
-    const call = FunctionCall.fromId(unreachable, mintCallId("0".repeat(64)));
+    const call = FunctionCall.fromId(unreachable, mintCallId("0".repeat(64), Date.now()));
     await expect(call.get({ timeoutMs: 300 })).rejects.toBeInstanceOf(FunctionTimeoutError);
   }, 10_000);
 });
