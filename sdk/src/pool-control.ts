@@ -3,7 +3,7 @@
 import type { FunctionStats } from "./wire/api.js";
 import { OptionsError, checkAutoscalerUpdate, type AutoscalerSettings, type AutoscalerUpdate } from "./wire/options.js";
 import { InvalidError } from "./errors.js";
-import { httpOf } from "./http.js";
+import { httpOf, withRetries } from "./http.js";
 import { instanceQuery, type CallTarget } from "./calls.js";
 import { ROUTES } from "./wire/routes.js";
 
@@ -23,6 +23,9 @@ export async function updateAutoscaler(target: CallTarget, name: string, setting
   });
 }
 
+/** A read: a dropped connection (a platform under load may reset one) is retried. */
 export function getCurrentStats(target: CallTarget): Promise<FunctionStats> {
-  return httpOf(target.client).send(ROUTES.stats, { params: { functionId: target.functionId }, query: instanceQuery(target) });
+  return withRetries(() => httpOf(target.client).send(ROUTES.stats, { params: { functionId: target.functionId }, query: instanceQuery(target) }), {
+    retryTransient: true,
+  });
 }

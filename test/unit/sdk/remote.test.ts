@@ -188,7 +188,9 @@ describe("classes", () => {
     const [update] = fake.autoscalerUpdates.slice(-1);
     expect(update.body).toEqual({ bufferContainers: 2 });
     expect(decode(Buffer.from(update.params!, "base64url"))).toEqual({ modelVersion: "3.5" });
+    fake.dropStats = 2; // reads are retried when a connection is reset
     const stats = await m.getCurrentStats();
+    expect(fake.dropStats).toBe(0);
     expect(stats.containers.total).toBe(3);
     expect(
       fake
