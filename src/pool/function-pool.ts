@@ -194,24 +194,19 @@ export class FunctionPool extends DurableObject<Env> {
 
   async createCall(config: PoolConfig, args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>> {
     this.configure(config);
-    const started = args.requestId === null ? null : this.store.callOfRequest(args.requestId);
-    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
     const admitted = this.checkAdmission(args.inputs.length);
+    // A resent request finds the call its first send started, even when admission would refuse a new one now.
+    const earlier = !admitted.ok && args.requestId !== null ? this.store.callOfRequest(args.requestId) : null;
+    if (earlier) return ok({ callId: earlier, ...(await this.readOutputs(earlier, 0, args.waitMs)) });
     if (!admitted.ok) return admitted;
     const callId = mintCallId(this.poolId);
-    const now = this.clock.now();
+    const inputs = args.inputs.map((i) => ({ ...i, method: args.method }));
     // One transaction: a call is never left without the inputs it came with.
-    this.ctx.storage.transactionSync(() => {
-      this.store.createCall(callId, args.kind, args.closed, now, args.requestId);
-      this.store.addInputs(
-        callId,
-        args.kind,
-        args.inputs.map((i) => ({ ...i, method: args.method })),
-      );
-    });
+    const started = this.ctx.storage.transactionSync(() => this.store.startCall(callId, args.kind, args.closed, this.clock.now(), args.requestId, inputs));
+    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
     this.onLoadChange();
-    const out = await this.readOutputs(callId, 0, args.waitMs);
-    return ok({ callId, ...out });
+    // Nothing has run yet: a call with inputs has no output to read before its first wait.
+    return ok({ callId, ...(await this.readOutputs(callId, 0, args.waitMs, { fresh: inputs.length > 0, oneInput: args.kind === "remote" })) });
   }
 
   putInputs(workspaceId: string, callId: string, inputs: InputItem[], closed: boolean, method: string | null): PoolResult<{ admitted: number }> {
@@ -431,17 +426,26 @@ export class FunctionPool extends DurableObject<Env> {
     return ok(call);
   }
 
-  private async readOutputs(callId: string, cursor: number, waitMs: number): Promise<CallOutputs> {
+  /**
+   * Outputs after `cursor`, waiting up to waitMs for one. A `fresh` call (just
+   * started, with inputs) is not read before its first wait; a `oneInput`
+   * call (remote: one input, closed) is done once it has its output.
+   */
+  private async readOutputs(callId: string, cursor: number, waitMs: number, call: { fresh?: boolean; oneInput?: boolean } = {}): Promise<CallOutputs> {
     const deadline = this.clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
+    if (call.fresh) {
+      if (deadline <= this.clock.now()) return { outputs: [], cursor, done: false };
+      await this.waiters.waitFor(callId, deadline - this.clock.now());
+    }
     for (;;) {
       const rows = this.store.readOutputs(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
-      const call = this.store.getCall(callId);
+      const outputs = rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value }));
       const last = rows.length ? rows[rows.length - 1].seq : cursor;
-      const done = !!call && isDone(call) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputSeq(callId));
+      if (call.oneInput && cursor === 0 && rows.length === 1) return { outputs, cursor: last, done: true };
+      const row = this.store.getCall(callId);
+      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputSeq(callId));
       const remaining = deadline - this.clock.now();
-      if (rows.length > 0 || done || !call || remaining <= 0) {
-        return { outputs: rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value })), cursor: last, done };
-      }
+      if (rows.length > 0 || done || !row || remaining <= 0) return { outputs, cursor: last, done };
       await this.waiters.waitFor(callId, remaining);
     }
   }
