@@ -18,7 +18,8 @@ import { createBackend, type ComputeBackend } from "../compute";
 import { mintCallId } from "./call-id";
 import { planScaling, type ContainerView } from "./autoscaler";
 import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from "./config";
-import { observeLoad, observeStartup, parseRhythm, type PoolRhythm } from "./idle-histogram";
+import { parseRhythm } from "./idle-histogram";
+import { StoredRhythm } from "./stored-rhythm";
 import { autoKeepAlive, scalingConfig } from "./keep-alive";
 import { EXPIRED_CALLS_PER_SWEEP, PoolStore } from "./store";
 import type { CallKind, HistoryRow, MetricPoint } from "./store-schema";
@@ -76,7 +77,7 @@ export class FunctionPool extends DurableObject<Env> {
   private reconcileTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   /** The function's idle intervals, for scaledownWindowMs "auto" (kept in meta: it outlives evictions). */
-  private rhythm: PoolRhythm;
+  private readonly rhythm: StoredRhythm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -85,7 +86,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.metrics = new MetricsSampler(this.store);
     this.config = this.store.getMeta<PoolConfig>("config");
     this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
-    this.rhythm = parseRhythm(this.store.getMeta("rhythm"));
+    this.rhythm = new StoredRhythm(parseRhythm(this.store.getMeta("rhythm")), (rhythm) => this.store.setMeta("rhythm", rhythm));
     this.outcomes = new InputOutcomes({
       store: this.store,
       clock: this.clock,
@@ -118,7 +119,7 @@ export class FunctionPool extends DurableObject<Env> {
       startupTimeoutMs: () => this.startupTimeoutMs(),
       waitUntil: (promise) => ctx.waitUntil(promise),
       ready: (id, startupMs) => {
-        if (startupMs !== null) this.setRhythm(observeStartup(this.rhythm, startupMs));
+        if (startupMs !== null) this.rhythm.observeStartup(startupMs, this.clock.now());
         else this.streams.regrant(id);
       },
       items: (id, items) => this.streams.received(id, items),
@@ -339,7 +340,7 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   private currentStats(): FunctionStats {
-    return poolStats(this.store, this.config!, this.rhythm, this.startGate, this.clock.now());
+    return poolStats(this.store, this.config!, this.rhythm.value, this.startGate, this.clock.now());
   }
 
   /** Stops every container and cancels every pending and running input (`squall app stop`). */
@@ -500,10 +501,9 @@ export class FunctionPool extends DurableObject<Env> {
     let wakeAtMs: number | null = null;
     let plannedStarts = 0;
     let plannedStops = 0;
-    const seen = observeLoad(this.rhythm, counts.readyNow + counts.running > 0, now);
-    if (seen) this.setRhythm(seen);
+    this.rhythm.observeLoad(counts.readyNow + counts.running > 0, now);
     if (!this.stopped) {
-      const keepAlive = autoKeepAlive(settings, this.rhythm, now);
+      const keepAlive = autoKeepAlive(settings, this.rhythm.value, now);
       const views: ContainerView[] = current.map((c) => ({
         id: c.id,
         phase: c.state === "starting" ? "starting" : c.running > 0 ? "busy" : "idle",
@@ -541,11 +541,6 @@ export class FunctionPool extends DurableObject<Env> {
       callsExist: this.store.hasCalls(),
     });
     void this.setAlarm(next);
-  }
-
-  private setRhythm(rhythm: PoolRhythm): void {
-    this.rhythm = rhythm;
-    this.store.setMeta("rhythm", rhythm);
   }
 
   private async setAlarm(atMs: number | null): Promise<void> {
