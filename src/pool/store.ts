@@ -3,7 +3,7 @@
 // Synchronous (DO SQLite is in-process); every
 // method is one or a few statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import { SCHEMA } from "./store-schema";
+import { SCHEMA, blob, bytes, toRunning } from "./store-schema";
 import { TelemetryStore } from "./store-telemetry";
 import type { CallKind, CallRow, ContainerRow, ContainerState, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
 
@@ -29,17 +29,6 @@ export interface FinishedInput {
 export const EXPIRED_CALLS_PER_SWEEP = 500;
 /** Finished inputs kept for "recent calls". */
 export const HISTORY_ROWS = 200;
-
-/**
- * An exact copy as an ArrayBuffer. Encoders hand out views of shared pools
- * (and a Node Buffer's slice() is a view too), so never store `b.buffer`.
- */
-function blob(b: Uint8Array): ArrayBuffer {
-  const copy = new Uint8Array(b.byteLength);
-  copy.set(b);
-  return copy.buffer;
-}
-const bytes = (v: unknown): Uint8Array => new Uint8Array(v as ArrayBuffer);
 
 export class PoolStore {
   private readonly counts: InputCounts;
@@ -604,16 +593,4 @@ export class PoolStore {
     const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
     return rows.length ? rows[0].call_id : null;
   }
-}
-
-function toRunning(r: Record<string, SqlStorageValue>): RunningInput {
-  return {
-    id: r.id as number,
-    callId: r.call_id as string,
-    idx: r.idx as number,
-    kind: r.kind as CallKind,
-    containerId: r.container_id as string,
-    failures: r.failures as number,
-    losses: r.losses as number,
-  };
 }
