@@ -108,9 +108,10 @@ export function requestSignal(parent: AbortSignal | undefined): { signal: AbortS
   return { signal: own.signal, release: () => parent.removeEventListener("abort", onAbort) };
 }
 
+/** fetch puts the system error (ECONNREFUSED…) in `cause`; node:http throws it directly. */
 function describeFetchError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+  return cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message ?? String(err);
 }
 
 /** Resolves after `ms`, or rejects at once when the signal aborts. */
