@@ -52,7 +52,7 @@ export class Client {
   constructor(options: ClientOptions = {}) {
     const connection = resolveConnection(options);
     this.url = connection.url;
-    attachHttp(this, new Http(connection.url, connection.token, connection.fetch));
+    attachHttp(this, new Http(connection.url, connection.token, connection.transport));
     attachErrorClasses(this, options.errors);
   }
 }

@@ -3,6 +3,7 @@
 // (environment, ~/.squall.toml) lives in config.ts, which only the `squall`
 // entry wires in (setConnectionDefaults), so `squall/client` runs in any Worker.
 import { InvalidError } from "./errors.js";
+import { fetchTransport, urlTransport, type Transport } from "./transport.js";
 
 /**
  * A Cloudflare service binding (env.SQUALL), or anything with its fetch:
@@ -24,7 +25,7 @@ export interface ConnectionOptions {
 export interface Connection {
   url: string;
   token: string;
-  fetch: (input: URL, init: RequestInit) => Promise<Response>;
+  transport: Transport;
 }
 
 /** Where requests through a binding appear to go: the binding ignores the origin, the platform reads only the path. */
@@ -47,7 +48,7 @@ export function resolveConnection(options: ConnectionOptions): Connection {
       throw new InvalidError(`Client options: binding must be a service binding (an object with a fetch method, such as env.SQUALL), got ${describe(binding)}`);
     }
     if (typeof token !== "string" || token === "") throw new InvalidError("Client options: a binding needs a token (a workspace token string)");
-    return { url: BINDING_ORIGIN, token, fetch: (input, init) => binding.fetch(input, init) };
+    return { url: BINDING_ORIGIN, token, transport: fetchTransport((input, init) => binding.fetch(input, init)) };
   }
   if (url !== undefined && (typeof url !== "string" || !URL.canParse(url))) {
     throw new InvalidError(`Client options: url must be an absolute URL such as https://squall.example.com, got ${describe(url)}`);
@@ -57,8 +58,7 @@ export function resolveConnection(options: ConnectionOptions): Connection {
   else if (url === undefined) throw new InvalidError("Client options: give url and token, or binding and token (no config file is read here)");
   else if (typeof token !== "string" || token === "") throw new InvalidError(`Client options: no token for ${url} (give token, a workspace token string)`);
   else resolved = { url, token };
-  // The global fetch is called unbound: workerd refuses it called as a method of another object.
-  return { url: resolved.url.replace(/\/+$/, ""), token: resolved.token, fetch: (input, init) => fetch(input, init) };
+  return { url: resolved.url.replace(/\/+$/, ""), token: resolved.token, transport: urlTransport() };
 }
 
 function describe(value: unknown): string {

@@ -4,6 +4,7 @@ import { CBOR_CONTENT_TYPE, type ErrorBody } from "./wire/api.js";
 import { pathOf, type PathParamName, type PathParams, type RequestOf, type ResponseOf, type Route } from "./wire/routes.js";
 import { decode, encode } from "./wire/serialization.js";
 import { RemoteError, ResourceExhaustedError, errorFromApi } from "./errors.js";
+import { urlTransport, type Transport, type TransportResponse } from "./transport.js";
 
 export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
@@ -36,8 +37,8 @@ export class Http {
   constructor(
     readonly url: string,
     private readonly token: string,
-    // A Client passes its connection's fetch (a service binding's, say); tools talking to the API directly use the global one.
-    private readonly fetch: (input: URL, init: RequestInit) => Promise<Response> = (input, init) => globalThis.fetch(input, init),
+    // A Client passes its connection's transport (a service binding's fetch, say); tools talking to the API directly use the default one.
+    private readonly transport: Transport = urlTransport(),
   ) {}
 
   /** Sends a request on a route of the table: its method, its path with the parameters filled in, its body in the route's encoding. */
@@ -51,33 +52,32 @@ export class Http {
     const target = new URL(this.url + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) target.searchParams.set(k, String(v));
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: `${CBOR_CONTENT_TYPE}, application/json` };
-    let body: BodyInit | undefined;
+    let body: Uint8Array | string | undefined;
     if (options.cbor !== undefined) {
       headers["content-type"] = CBOR_CONTENT_TYPE;
-      body = encode(options.cbor) as BodyInit;
+      body = encode(options.cbor);
     } else if (options.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(options.json);
     }
-    let res: Response;
-    let raw: Uint8Array;
+    let res: TransportResponse;
     const signal = requestSignal(options.signal);
     try {
-      res = await this.fetch(target, { method, headers, body, signal: signal.signal });
-      raw = new Uint8Array(await res.arrayBuffer());
+      res = await this.transport({ method, url: target, headers, body, signal: signal.signal });
     } catch (err) {
       if (options.signal?.aborted) throw err;
       throw transient(new RemoteError(`could not reach Squall at ${this.url}: ${describeFetchError(err)}`));
     } finally {
       signal.release();
     }
-    if (!res.ok) throw this.errorOf(res, raw);
+    const raw = res.body;
+    if (res.status < 200 || res.status > 299) throw this.errorOf(res, raw);
     if (raw.byteLength === 0) return undefined as T;
-    if ((res.headers.get("content-type") ?? "").startsWith(CBOR_CONTENT_TYPE)) return decode<T>(raw);
+    if ((res.header("content-type") ?? "").startsWith(CBOR_CONTENT_TYPE)) return decode<T>(raw);
     return JSON.parse(new TextDecoder().decode(raw)) as T;
   }
 
-  private errorOf(res: Response, raw: Uint8Array): Error {
+  private errorOf(res: TransportResponse, raw: Uint8Array): Error {
     let body: Partial<ErrorBody> = {};
     try {
       body = JSON.parse(new TextDecoder().decode(raw)) as Partial<ErrorBody>;
@@ -85,7 +85,7 @@ export class Http {
       // Not our JSON error shape (a proxy's HTML page, say): the status decides.
     }
     const message = body.error?.message ?? (res.statusText || `HTTP ${res.status}`);
-    const retryAfterSeconds = Number(res.headers.get("retry-after"));
+    const retryAfterSeconds = Number(res.header("retry-after"));
     const retryAfterMs = body.error?.retryAfterMs ?? (retryAfterSeconds > 0 ? retryAfterSeconds * 1_000 : undefined);
     const err = errorFromApi(res.status, body.error?.code, message, retryAfterMs);
     return res.status >= 500 ? transient(err) : err;
@@ -108,9 +108,10 @@ export function requestSignal(parent: AbortSignal | undefined): { signal: AbortS
   return { signal: own.signal, release: () => parent.removeEventListener("abort", onAbort) };
 }
 
+/** fetch puts the system error (ECONNREFUSED…) in `cause`; node:http throws it directly. */
 function describeFetchError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+  return cause?.code ?? (err as { code?: string }).code ?? cause?.message ?? (err as Error).message ?? String(err);
 }
 
 /** Resolves after `ms`, or rejects at once when the signal aborts. */

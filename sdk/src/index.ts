@@ -5,6 +5,8 @@ export { Client, type ClientOptions, type UnknownClass } from "./client.js";
 export type { ServiceBinding } from "./connection.js";
 // In Node a Client with no url or token finds them in the environment or ~/.squall.toml (a Worker imports squall/client, which never loads this).
 import "./config.js";
+// In Node, requests go through node:http rather than fetch (a fraction of the CPU per request).
+import "./node-transport.js";
 export { FunctionCall, type GetOptions } from "./function-call.js";
 export type { FunctionHandle, MapOptionsReturningExceptions } from "./function.js";
 export type { MapStream, MapOptions, Inputs } from "./map.js";

@@ -18,7 +18,8 @@ import { createBackend, type ComputeBackend } from "../compute";
 import { mintCallId } from "./call-id";
 import { planScaling, type ContainerView } from "./autoscaler";
 import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from "./config";
-import { observeLoad, observeStartup, parseRhythm, type PoolRhythm } from "./idle-histogram";
+import { parseRhythm } from "./idle-histogram";
+import { StoredRhythm } from "./stored-rhythm";
 import { autoKeepAlive, scalingConfig } from "./keep-alive";
 import { EXPIRED_CALLS_PER_SWEEP, PoolStore } from "./store";
 import type { CallKind, HistoryRow, MetricPoint } from "./store-schema";
@@ -78,7 +79,7 @@ export class FunctionPool extends DurableObject<Env> {
   private reconcileTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   /** The function's idle intervals, for scaledownWindowMs "auto" (kept in meta: it outlives evictions). */
-  private rhythm: PoolRhythm;
+  private readonly rhythm: StoredRhythm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,7 +88,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.metrics = new MetricsSampler(this.store);
     this.config = this.store.getMeta<PoolConfig>("config");
     this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
-    this.rhythm = parseRhythm(this.store.getMeta("rhythm"));
+    this.rhythm = new StoredRhythm(parseRhythm(this.store.getMeta("rhythm")), (rhythm) => this.store.setMeta("rhythm", rhythm));
     this.outcomes = new InputOutcomes({
       store: this.store,
       clock: this.clock,
@@ -121,7 +122,7 @@ export class FunctionPool extends DurableObject<Env> {
       startupTimeoutMs: () => this.startupTimeoutMs(),
       waitUntil: (promise) => ctx.waitUntil(promise),
       ready: (id, startupMs) => {
-        if (startupMs !== null) this.setRhythm(observeStartup(this.rhythm, startupMs));
+        if (startupMs !== null) this.rhythm.observeStartup(startupMs, this.clock.now());
         else this.streams.regrant(id);
       },
       items: (id, items) => this.streams.received(id, items),
@@ -197,24 +198,20 @@ export class FunctionPool extends DurableObject<Env> {
 
   async createCall(config: PoolConfig, args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>> {
     this.configure(config);
-    const started = args.requestId === null ? null : this.store.callOfRequest(args.requestId);
-    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
     const admitted = this.checkAdmission(args.inputs.length);
+    // A resent request finds the call its first send started, even when admission would refuse a new one now.
+    const earlier = !admitted.ok && args.requestId !== null ? this.store.callOfRequest(args.requestId) : null;
+    if (earlier) return ok({ callId: earlier, ...(await this.readOutputs(earlier, 0, args.waitMs)) });
     if (!admitted.ok) return admitted;
     const now = this.clock.now();
     const callId = mintCallId(this.poolId, now);
+    const inputs = args.inputs.map((i) => ({ ...i, method: args.method }));
     // One transaction: a call is never left without the inputs it came with.
-    this.ctx.storage.transactionSync(() => {
-      this.store.createCall(callId, args.kind, args.closed, now, args.requestId);
-      this.store.addInputs(
-        callId,
-        args.kind,
-        args.inputs.map((i) => ({ ...i, method: args.method })),
-      );
-    });
+    const started = this.ctx.storage.transactionSync(() => this.store.startCall(callId, args.kind, args.closed, now, args.requestId, inputs));
+    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
     this.onLoadChange();
-    const out = await this.readOutputs(callId, 0, args.waitMs);
-    return ok({ callId, ...out });
+    // Nothing has run yet: a call with inputs has no output to read before its first wait.
+    return ok({ callId, ...(await this.readOutputs(callId, 0, args.waitMs, { fresh: inputs.length > 0, oneInput: args.kind === "remote" })) });
   }
 
   putInputs(workspaceId: string, callId: string, inputs: InputItem[], closed: boolean, method: string | null): PoolResult<{ admitted: number }> {
@@ -348,7 +345,7 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   private currentStats(): FunctionStats {
-    return poolStats(this.store, this.config!, this.rhythm, this.startGate, this.clock.now());
+    return poolStats(this.store, this.config!, this.rhythm.value, this.startGate, this.clock.now());
   }
 
   /** Stops every container and cancels every pending and running input (`squall app stop`). */
@@ -435,17 +432,26 @@ export class FunctionPool extends DurableObject<Env> {
     return ok(call);
   }
 
-  private async readOutputs(callId: string, cursor: number, waitMs: number): Promise<CallOutputs> {
+  /**
+   * Outputs after `cursor`, waiting up to waitMs for one. A `fresh` call (just
+   * started, with inputs) is not read before its first wait; a `oneInput`
+   * call (remote: one input, closed) is done once it has its output.
+   */
+  private async readOutputs(callId: string, cursor: number, waitMs: number, call: { fresh?: boolean; oneInput?: boolean } = {}): Promise<CallOutputs> {
     const deadline = this.clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
+    if (call.fresh) {
+      if (deadline <= this.clock.now()) return { outputs: [], cursor, done: false };
+      await this.waiters.waitFor(callId, deadline - this.clock.now());
+    }
     for (;;) {
       const rows = this.store.readOutputs(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
-      const call = this.store.getCall(callId);
+      const outputs = rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value }));
       const last = rows.length ? rows[rows.length - 1].seq : cursor;
-      const done = !!call && isDone(call) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputSeq(callId));
+      if (call.oneInput && cursor === 0 && rows.length === 1) return { outputs, cursor: last, done: true };
+      const row = this.store.getCall(callId);
+      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputSeq(callId));
       const remaining = deadline - this.clock.now();
-      if (rows.length > 0 || done || !call || remaining <= 0) {
-        return { outputs: rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value })), cursor: last, done };
-      }
+      if (rows.length > 0 || done || !row || remaining <= 0) return { outputs, cursor: last, done };
       await this.waiters.waitFor(callId, remaining);
     }
   }
@@ -500,10 +506,9 @@ export class FunctionPool extends DurableObject<Env> {
     let wakeAtMs: number | null = null;
     let plannedStarts = 0;
     let plannedStops = 0;
-    const seen = observeLoad(this.rhythm, counts.readyNow + counts.running > 0, now);
-    if (seen) this.setRhythm(seen);
+    this.rhythm.observeLoad(counts.readyNow + counts.running > 0, now);
     if (!this.stopped) {
-      const keepAlive = autoKeepAlive(settings, this.rhythm, now);
+      const keepAlive = autoKeepAlive(settings, this.rhythm.value, now);
       const views: ContainerView[] = current.map((c) => ({
         id: c.id,
         phase: c.state === "starting" ? "starting" : c.running > 0 ? "busy" : "idle",
@@ -541,11 +546,6 @@ export class FunctionPool extends DurableObject<Env> {
       callsExist: this.store.hasCalls(),
     });
     void this.setAlarm(next);
-  }
-
-  private setRhythm(rhythm: PoolRhythm): void {
-    this.rhythm = rhythm;
-    this.store.setMeta("rhythm", rhythm);
   }
 
   private async setAlarm(atMs: number | null): Promise<void> {

@@ -1,5 +1,6 @@
-// The pool's SQLite schema and the row types PoolStore reads and writes
-// (store.ts). Kept apart so the store itself stays about its statements.
+// The pool's SQLite schema, the row types PoolStore reads and writes
+// (store.ts), and the conversions between rows and those types. Kept apart
+// so the store itself stays about its statements.
 import type { OutputStatus } from "../../sdk/src/wire/api";
 
 export type CallKind = "remote" | "map" | "spawn";
@@ -122,4 +123,29 @@ export interface InputCounts {
   running: number;
   /** Spawned calls admitted whose input has not arrived from the spawn queue yet. */
   awaitingDelivery: number;
+}
+
+// ---- row conversions ----
+
+/**
+ * An exact copy as an ArrayBuffer. Encoders hand out views of shared pools
+ * (and a Node Buffer's slice() is a view too), so never store `b.buffer`.
+ */
+export function blob(b: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  return copy.buffer;
+}
+export const bytes = (v: unknown): Uint8Array => new Uint8Array(v as ArrayBuffer);
+
+export function toRunning(r: Record<string, SqlStorageValue>): RunningInput {
+  return {
+    id: r.id as number,
+    callId: r.call_id as string,
+    idx: r.idx as number,
+    kind: r.kind as CallKind,
+    containerId: r.container_id as string,
+    failures: r.failures as number,
+    losses: r.losses as number,
+  };
 }

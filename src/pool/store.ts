@@ -3,7 +3,7 @@
 // Synchronous (DO SQLite is in-process); every
 // method is one or a few statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import { SCHEMA } from "./store-schema";
+import { SCHEMA, blob, bytes, toRunning } from "./store-schema";
 import { TelemetryStore } from "./store-telemetry";
 import type { CallKind, CallRow, ContainerRow, ContainerState, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
 
@@ -13,6 +13,9 @@ const MAX_IDS_PER_STATEMENT = 90;
 const ROWS_PER_INSERT = 32;
 const HISTORY_ROWS_PER_INSERT = 16;
 const OUTPUT_ROWS_PER_INSERT = 24;
+
+/** An input as a call brings it. */
+export type NewInput = { idx: number; args: Uint8Array; method?: string | null };
 
 /** An input's final output, as completeMany stores it. */
 export interface FinishedInput {
@@ -27,22 +30,13 @@ export const EXPIRED_CALLS_PER_SWEEP = 500;
 /** Finished inputs kept for "recent calls". */
 export const HISTORY_ROWS = 200;
 
-/**
- * An exact copy as an ArrayBuffer. Encoders hand out views of shared pools
- * (and a Node Buffer's slice() is a view too), so never store `b.buffer`.
- */
-function blob(b: Uint8Array): ArrayBuffer {
-  const copy = new Uint8Array(b.byteLength);
-  copy.set(b);
-  return copy.buffer;
-}
-const bytes = (v: unknown): Uint8Array => new Uint8Array(v as ArrayBuffer);
-
 export class PoolStore {
   private readonly counts: InputCounts;
   /** History lines written since the last trim: the table is trimmed every HISTORY_ROWS, so it never holds more than twice that. */
   private historySinceTrim = 0;
   private containerMirror: Map<string, ContainerRow> | null = null;
+  /** No pending input waits out a retry delay past this time: until it, nothing is delayed and no statement needs to ask. */
+  private delayedUntilMs: number;
   /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
   readonly telemetry: TelemetryStore;
 
@@ -54,6 +48,7 @@ export class PoolStore {
       this.adjust(r.state, r.kind, r.n);
     }
     this.counts.awaitingDelivery = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
+    this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending'").one().t ?? 0;
   }
 
   private adjust(state: string, kind: string, delta: number): void {
@@ -72,10 +67,16 @@ export class PoolStore {
   }
 
   // ---- calls ----
-  createCall(id: string, kind: CallKind, closed: boolean, now: number, requestId: string | null = null): void {
-    this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, 0, ?, ?)", id, kind, closed ? 1 : 0, now, now);
-    if (requestId !== null) this.sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES (?, ?)", requestId, id);
-    if (kind === "spawn") this.counts.awaitingDelivery++;
+  /** A new call with its first inputs (numbered 0, 1, … by the API); null, or the call its request id already started (nothing written). */
+  startCall(id: string, kind: Exclude<CallKind, "spawn">, closed: boolean, now: number, requestId: string | null, inputs: readonly NewInput[]): string | null {
+    if (requestId !== null) {
+      const claimed = this.sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES (?, ?) ON CONFLICT(request_id) DO NOTHING", requestId, id);
+      if (claimed.rowsWritten === 0) return this.callOfRequest(requestId);
+    }
+    const added = this.insertInputs(id, kind, inputs);
+    this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, ?, ?, ?)", id, kind, closed ? 1 : 0, added, now, now);
+    this.adjust("pending", kind, added);
+    return null;
   }
   /** Spawned calls, closed and waiting for their input from the spawn queue: many rows per statement. */
   createSpawnCalls(ids: readonly string[], now: number): void {
@@ -187,7 +188,16 @@ export class PoolStore {
 
   // ---- inputs ----
   /** Adds inputs to a call; an (call, idx) already present is skipped, so a resent batch is harmless. Returns how many were new. */
-  addInputs(callId: string, kind: CallKind, inputs: ReadonlyArray<{ idx: number; args: Uint8Array; method?: string | null }>): number {
+  addInputs(callId: string, kind: CallKind, inputs: readonly NewInput[]): number {
+    const added = this.insertInputs(callId, kind, inputs);
+    if (added > 0) {
+      this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
+      this.adjust("pending", kind, added);
+      if (kind === "spawn") this.counts.awaitingDelivery--; // a spawned call's one input has arrived
+    }
+    return added;
+  }
+  private insertInputs(callId: string, kind: CallKind, inputs: readonly NewInput[]): number {
     let added = 0;
     // Many rows per statement: the call, kind and method are bound once (?1-?3), each row adds its idx and args.
     for (let i = 0; i < inputs.length;) {
@@ -204,11 +214,6 @@ export class PoolStore {
           ...params,
         )
         .toArray().length;
-    }
-    if (added > 0) {
-      this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
-      this.adjust("pending", kind, added);
-      if (kind === "spawn") this.counts.awaitingDelivery--; // a spawned call's one input has arrived
     }
     return added;
   }
@@ -249,8 +254,9 @@ export class PoolStore {
   }
   /** The input counts; `readyNow` counts the pending inputs whose retry delay is over at `now`. */
   countInputs(now: number): InputCounts & { readyNow: number } {
-    // Pending inputs waiting out a retry delay are few: count them by index.
-    const delayed = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > ?", now).one().n;
+    // Pending inputs waiting out a retry delay are few: count them by index, when there can be any.
+    const delayed =
+      now >= this.delayedUntilMs ? 0 : this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > ?", now).one().n;
     return { ...this.counts, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
   /**
@@ -351,6 +357,7 @@ export class PoolStore {
     if (updated.rowsWritten > 0) {
       this.counts.running--;
       this.adjust("pending", input.kind, 1);
+      this.delayedUntilMs = Math.max(this.delayedUntilMs, notBefore);
     }
   }
   /** Records an input's final output (and its line in the history) and removes the input. */
@@ -444,6 +451,7 @@ export class PoolStore {
     return rows.map((r) => ({ ...toRunning(r), state: r.state as InputState }));
   }
   earliestNotBefore(now: number): number | null {
+    if (now >= this.delayedUntilMs) return null;
     const r = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > ?", now).one();
     return r.t;
   }
@@ -613,16 +621,4 @@ export class PoolStore {
     const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
     return rows.length ? rows[0].call_id : null;
   }
-}
-
-function toRunning(r: Record<string, SqlStorageValue>): RunningInput {
-  return {
-    id: r.id as number,
-    callId: r.call_id as string,
-    idx: r.idx as number,
-    kind: r.kind as CallKind,
-    containerId: r.container_id as string,
-    failures: r.failures as number,
-    losses: r.losses as number,
-  };
 }

@@ -2,6 +2,8 @@
 // exceptions and limits", end to end: the real SDK and CLI against the real
 // local platform (Worker, pool, spawn queue, container host, runners).
 import { randomBytes } from "node:crypto";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +37,9 @@ const settle = <T>(p: Promise<T>): Promise<T | Error> =>
   );
 
 // Every request the SDK makes in this process, while recording: to show that
-// maps batch and that a refused argument never leaves the process.
+// maps batch and that a refused argument never leaves the process. The SDK
+// sends through node:http in Node, whose diagnostics channel reports each
+// response.
 interface Sent {
   method: string;
   path: string;
@@ -43,6 +47,11 @@ interface Sent {
 }
 let recorded: Sent[] | null = null;
 const realFetch = globalThis.fetch;
+const RESPONSES = "http.client.response.finish";
+function onResponse(message: unknown): void {
+  const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+  recorded?.push({ method: request.method, path: new URL(request.path, "http://x").pathname, status: response.statusCode ?? 0 });
+}
 async function recording<T>(run: (requests: Sent[]) => Promise<T>): Promise<{ result: T; requests: Sent[] }> {
   const requests: Sent[] = [];
   recorded = requests;
@@ -69,17 +78,12 @@ function expectInputError(err: unknown, x: number): void {
 const idle = (s: FunctionStats): boolean => s.backlog === 0 && s.runningInputs === 0;
 
 beforeAll(async () => {
-  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const res = await realFetch(input, init);
-    const url = input instanceof Request ? input.url : String(input);
-    recorded?.push({ method: init?.method ?? (input instanceof Request ? input.method : "GET"), path: new URL(url).pathname, status: res.status });
-    return res;
-  };
+  subscribe(RESPONSES, onResponse);
   await deploy("test/e2e/apps/parallel.ts");
 });
 
 afterAll(() => {
-  globalThis.fetch = realFetch;
+  unsubscribe(RESPONSES, onResponse);
 });
 
 describe("map, starmap and forEach", () => {

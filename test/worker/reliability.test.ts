@@ -284,7 +284,10 @@ describe("a call's request sent again", () => {
     const otherId = decode<{ callId: string }>(new Uint8Array(await other.arrayBuffer())).callId;
     expect(otherId).not.toBe(ids[0]);
     const rows = await rowsPerCall(poolStubOfCall(env, ids[0]));
+    // The sends again wrote nothing: one call per request id, each with its two inputs once.
+    expect(rows.map((r) => r.id).sort()).toEqual([ids[0], otherId].sort());
     expect(rows.find((r) => r.id === ids[0])).toMatchObject({ total: 2 });
+    expect(rows.reduce((sum, r) => sum + r.inputs + r.outputs, 0)).toBe(4);
     for (const requestId of ["short", "has space here", "x".repeat(65)]) {
       const res = await api(token).cbor(path, { ...body, requestId });
       expect(res.status).toBe(400);
