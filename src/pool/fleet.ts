@@ -127,14 +127,14 @@ export class ContainerFleet implements Fleet {
     const id = randomId("ct-", 10);
     // The row goes in now, synchronously: the next reconcile counts this
     // container as starting, so one burst asks for each container once.
-    this.store.addContainer({ id, deploymentId: config.deploymentId, secret: "", now: this.now() });
+    this.store.containers.add({ id, deploymentId: config.deploymentId, secret: "", now: this.now() });
     const gate = this.host.startGate;
     const launch = async (): Promise<void> => {
       gate.requested();
       try {
         const key = signingKey(this.host.env);
         const secret = await containerSecret(key, config.deploymentId, id);
-        this.store.setContainerSecret(id, secret);
+        this.store.containers.setSecret(id, secret);
         try {
           await this.backend.start(id, {
             SQUALL_CONTAINER_ID: id,
@@ -155,7 +155,7 @@ export class ContainerFleet implements Fleet {
         void this.backend.stop(id).catch(() => undefined);
         // The pool stopped it meanwhile (startup timeout, deploy, app stop): not a failure to start.
         if (!failure || !this.stillStarting(id)) return;
-        this.store.removeContainer(id);
+        this.store.containers.remove(id);
         if (failure.kind === "container") this.host.startFailed(id, failure.message);
         else {
           const line = gate.platformFailed(failure, this.now());
@@ -169,7 +169,7 @@ export class ContainerFleet implements Fleet {
   }
 
   private stillStarting(id: string): boolean {
-    return this.store.containers().some((c) => c.id === id && c.state === "starting");
+    return this.store.containers.all().some((c) => c.id === id && c.state === "starting");
   }
 
   async connect(id: string, secret: string): Promise<void> {
@@ -259,9 +259,9 @@ export class ContainerFleet implements Fleet {
         }
         this.host.startGate.ready();
         const now = this.now();
-        const started = this.store.containers().find((c) => c.id === id && c.state === "starting");
+        const started = this.store.containers.all().find((c) => c.id === id && c.state === "starting");
         this.host.ready(id, started ? now - started.startedAt : null);
-        this.store.markReady(id, now);
+        this.store.containers.markReady(id, now);
         this.host.loadChanged();
         return;
       }
@@ -308,7 +308,7 @@ export class ContainerFleet implements Fleet {
       this.store.requeue(input, now, {});
       missing++;
     }
-    if (missing > 0) this.store.addRunning(id, -missing, now);
+    if (missing > 0) this.store.containers.addRunning(id, -missing, now);
     // Sent ahead and started while this pool was away (their `started` may have been lost with it).
     const timeoutMs = this.host.config()?.options.timeoutMs;
     if (timeoutMs !== undefined && started.length > 0) this.store.markStarted(id, started, now + timeoutMs);
@@ -337,11 +337,11 @@ export class ContainerFleet implements Fleet {
   }
 
   async lost(id: string, reason: string): Promise<void> {
-    const row = this.store.containers().find((c) => c.id === id);
+    const row = this.store.containers.all().find((c) => c.id === id);
     this.connections.delete(id);
     this.drainingIds.delete(id);
     if (!row || row.state === "stopping") return;
-    this.store.setContainerState(id, "stopping");
+    this.store.containers.setState(id, "stopping");
     const exit = await this.exitOf(id);
     const why = exit ? `${reason}; the container ${exit}` : reason;
     if (row.state === "starting") this.host.startFailed(id, `container stopped before it was ready: ${why}`);
@@ -362,7 +362,7 @@ export class ContainerFleet implements Fleet {
         this.store.requeue(input, now, { loss: true });
       }
     }
-    this.store.removeContainer(id);
+    this.store.containers.remove(id);
     await this.backend.stop(id).catch(() => undefined);
     this.host.loadChanged();
   }
@@ -378,10 +378,10 @@ export class ContainerFleet implements Fleet {
   }
 
   async stop(id: string, requeue: boolean): Promise<void> {
-    const row = this.store.containers().find((c) => c.id === id);
+    const row = this.store.containers.all().find((c) => c.id === id);
     this.drainingIds.delete(id);
     if (!row) return;
-    this.store.setContainerState(id, "stopping");
+    this.store.containers.setState(id, "stopping");
     if (requeue) {
       const now = this.now();
       for (const input of this.store.runningOn(id)) this.store.requeue(input, now, {});
@@ -395,15 +395,15 @@ export class ContainerFleet implements Fleet {
       // already closed
     }
     await this.backend.stop(id).catch(() => undefined);
-    this.store.removeContainer(id);
+    this.store.containers.remove(id);
   }
 
   async recover(): Promise<void> {
-    for (const c of this.store.containers()) {
+    for (const c of this.store.containers.all()) {
       if (this.connections.has(c.id)) continue;
       if (c.state === "stopping") {
         await this.backend.stop(c.id).catch(() => undefined);
-        this.store.removeContainer(c.id);
+        this.store.containers.remove(c.id);
         continue;
       }
       try {
@@ -432,7 +432,7 @@ export class ContainerFleet implements Fleet {
 
   async checkLiveness(now: number): Promise<void> {
     const startupTimeoutMs = this.host.startupTimeoutMs();
-    for (const c of this.store.containers()) {
+    for (const c of this.store.containers.all()) {
       const conn = this.connections.get(c.id);
       const silentMs = conn ? now - conn.lastSeenMs : 0;
       if (conn && c.state === "ready" && c.running === 0 && silentMs > HEARTBEAT_TIMEOUT_MS) {

@@ -137,7 +137,7 @@ export class FunctionPool extends DurableObject<Env> {
       this.alarmAtMs = await ctx.storage.getAlarm();
     });
     // Containers outlive an eviction of this object: find them again.
-    if (this.store.containers().length > 0) ctx.waitUntil(this.fleet.recover());
+    if (this.store.containers.all().length > 0) ctx.waitUntil(this.fleet.recover());
   }
 
   /** The compute backend; a test entry overrides this to inject one. */
@@ -361,7 +361,7 @@ export class FunctionPool extends DurableObject<Env> {
       this.notify(callId);
     }
     const cancelledInputs = undelivered.length + (await this.outcomes.cancel(this.store.inputsOf(null), reason));
-    const containers = this.store.containers();
+    const containers = this.store.containers.all();
     await Promise.all(containers.map((c) => this.fleet.stop(c.id, false)));
     await this.setAlarm(null);
     return { cancelledInputs, stoppedContainers: containers.length };
@@ -494,7 +494,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.lastReconcileMs = now;
     const settings = effectiveSettings(this.config);
     const counts = this.store.countInputs(now);
-    const all = this.store.containers();
+    const all = this.store.containers.all();
     // Containers of an older deployment, and draining ones, take no new inputs and go once empty.
     const retiring = (c: { id: string; deploymentId: string }): boolean => c.deploymentId !== this.config!.deploymentId || this.fleet.draining(c.id);
     const current = all.filter((c) => c.state !== "stopping" && !retiring(c));
@@ -534,14 +534,14 @@ export class FunctionPool extends DurableObject<Env> {
 
     // Starts and stops above changed the containers; otherwise the rows read at the top still hold.
     const acted = all.length !== current.length || plannedStarts + plannedStops > 0;
-    const containersNow = acted ? this.store.containers() : all;
+    const containersNow = acted ? this.store.containers.all() : all;
     this.metrics.record(poolLoad(containersNow, counts), now);
     const next = nextWakeMs(now, {
       scalingAtMs: wakeAtMs,
       inputDeadlineMs: this.store.earliestDeadline(),
       retryReadyAtMs: this.store.earliestNotBefore(now),
       containersLive: containersNow.length > 0,
-      earliestStartMs: this.store.earliestStart(),
+      earliestStartMs: this.store.containers.earliestStart(),
       startupTimeoutMs: this.startupTimeoutMs(),
       callsExist: this.store.hasCalls(),
     });
@@ -566,7 +566,7 @@ export class FunctionPool extends DurableObject<Env> {
   private pump(): void {
     if (!this.config || this.stopped) return;
     const config = this.config;
-    const ready = this.store.containers().filter((c) => c.state === "ready" && c.deploymentId === config.deploymentId && this.fleet.accepting(c.id));
+    const ready = this.store.containers.all().filter((c) => c.state === "ready" && c.deploymentId === config.deploymentId && this.fleet.accepting(c.id));
     if (!ready.length) return;
     const now = this.clock.now();
     const { targetInputs, maxInputs, timeoutMs } = config.options;
@@ -576,7 +576,7 @@ export class FunctionPool extends DurableObject<Env> {
     for (const grant of grants) {
       const inputs = this.store.claimInputs(grant.containerId, grant.inputs, now, grant.queued ? null : now + timeoutMs);
       if (!inputs.length) continue;
-      this.store.addRunning(grant.containerId, inputs.length, now);
+      this.store.containers.addRunning(grant.containerId, inputs.length, now);
       this.fleet.sendInputs(grant.containerId, inputs);
     }
   }

@@ -40,7 +40,7 @@ export function poolLoad(containers: readonly ContainerRow[], counts: InputCount
 }
 
 export function poolStats(store: PoolStore, config: PoolConfig, rhythm: PoolRhythm, startGate: StartGate, now: number): FunctionStats {
-  const load = poolLoad(store.containers(), store.countInputs(now));
+  const load = poolLoad(store.containers.all(), store.countInputs(now));
   return {
     backlog: load.backlog,
     runningInputs: load.running,

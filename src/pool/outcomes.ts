@@ -53,7 +53,7 @@ export class InputOutcomes {
         const ids = byContainer.get(input.containerId) ?? [];
         ids.push(input.id);
         byContainer.set(input.containerId, ids);
-        store.addRunning(input.containerId, -1, now);
+        store.containers.addRunning(input.containerId, -1, now);
       }
       this.finish(input, "cancelled", value, now);
     }
@@ -73,19 +73,19 @@ export class InputOutcomes {
     const stuck = new Map<string, number[]>();
     for (const input of overdue) {
       this.finish(input, "timeout", value, now);
-      store.addRunning(input.containerId, -1, now);
+      store.containers.addRunning(input.containerId, -1, now);
       stuck.set(input.containerId, [...(stuck.get(input.containerId) ?? []), input.id]);
     }
     // Inputs sent ahead that have not started would wait behind hung code: they go back to the queue.
     for (const [id, ids] of stuck) {
       const unstarted = store.runningOn(id).filter((i) => !i.started);
       for (const input of unstarted) store.requeue(input, now, {});
-      if (unstarted.length > 0) store.addRunning(id, -unstarted.length, now);
+      if (unstarted.length > 0) store.containers.addRunning(id, -unstarted.length, now);
       ids.push(...unstarted.map((i) => i.id));
     }
     // The timed-out code may still be running (or hung), so its container goes: at once if it
     // runs nothing else, or once the other inputs on it finish, so that they do not run twice.
-    const running = new Map(store.containers().map((c) => [c.id, c.running]));
+    const running = new Map(store.containers.all().map((c) => [c.id, c.running]));
     for (const [id, ids] of stuck) {
       if ((running.get(id) ?? 0) === 0) {
         await fleet.stop(id, true);
@@ -129,7 +129,7 @@ export class InputOutcomes {
     store.completeMany(final, now, config.options.timeoutMs);
     for (const f of final) this.deps.metrics.finished(f.status);
     for (const callId of new Set(final.map((f) => f.input.callId))) this.deps.waiters.notify(callId);
-    if (finished > 0) store.addRunning(containerId, -finished, now);
+    if (finished > 0) store.containers.addRunning(containerId, -finished, now);
   }
 
   /** The container's own failure to start; the third in a row fails what waits instead of retrying forever. */

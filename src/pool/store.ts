@@ -5,7 +5,8 @@
 import type { OutputStatus } from "../../sdk/src/wire/api";
 import { SCHEMA, blob, bytes, toRunning } from "./store-schema";
 import { TelemetryStore } from "./store-telemetry";
-import type { CallKind, CallRow, ContainerRow, ContainerState, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
+import { ContainerStore } from "./store-containers";
+import type { CallKind, CallRow, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
 
 /** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
 const MAX_IDS_PER_STATEMENT = 90;
@@ -34,15 +35,17 @@ export class PoolStore {
   private readonly counts: InputCounts;
   /** History lines written since the last trim: the table is trimmed every HISTORY_ROWS, so it never holds more than twice that. */
   private historySinceTrim = 0;
-  private containerMirror: Map<string, ContainerRow> | null = null;
   /** No pending input waits out a retry delay past this time: until it, nothing is delayed and no statement needs to ask. */
   private delayedUntilMs: number;
   /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
   readonly telemetry: TelemetryStore;
+  /** The pool's containers (store-containers.ts). */
+  readonly containers: ContainerStore;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     this.telemetry = new TelemetryStore(sql);
+    this.containers = new ContainerStore(sql);
     this.counts = { pendingCalls: 0, pendingSpawns: 0, running: 0, awaitingDelivery: 0 };
     for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {
       this.adjust(r.state, r.kind, r.n);
@@ -455,12 +458,6 @@ export class PoolStore {
     const r = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > ?", now).one();
     return r.t;
   }
-  /** When the longest-starting container started, if any is starting. */
-  earliestStart(): number | null {
-    let earliest: number | null = null;
-    for (const c of this.containerRows().values()) if (c.state === "starting" && (earliest === null || c.startedAt < earliest)) earliest = c.startedAt;
-    return earliest;
-  }
   earliestDeadline(): number | null {
     return this.sql.exec<{ t: number | null }>("SELECT MIN(deadline) AS t FROM inputs WHERE state = 'running'").one().t;
   }
@@ -508,90 +505,6 @@ export class PoolStore {
   }
   lastOutputSeq(callId: string): number {
     return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM outputs WHERE call_id = ?", callId).one().s ?? 0;
-  }
-
-  // ---- containers ----
-  addContainer(c: { id: string; deploymentId: string; secret: string; now: number }): void {
-    this.sql.exec(
-      "INSERT INTO containers (id, state, deployment_id, secret, started_at) VALUES (?, 'starting', ?, ?, ?)",
-      c.id,
-      c.deploymentId,
-      c.secret,
-      c.now,
-    );
-    this.containerRows().set(c.id, {
-      id: c.id,
-      state: "starting",
-      deploymentId: c.deploymentId,
-      secret: c.secret,
-      startedAt: c.now,
-      idleSince: null,
-      running: 0,
-    });
-  }
-  /** In start order, oldest first; copies, so callers cannot change the pool's view. */
-  containers(): ContainerRow[] {
-    return [...this.containerRows().values()].map((c) => ({ ...c })).sort((a, b) => a.startedAt - b.startedAt);
-  }
-  /**
-   * The containers table, mirrored in memory: the pool reads it on every
-   * dispatch and reconcile, and it changes only through the methods below
-   * (each writes the row, then the mirror).
-   */
-  private containerRows(): Map<string, ContainerRow> {
-    if (this.containerMirror) return this.containerMirror;
-    const rows = this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers")
-      .toArray()
-      .map((r) => ({
-        id: r.id as string,
-        state: r.state as ContainerState,
-        deploymentId: r.deployment_id as string,
-        secret: r.secret as string,
-        startedAt: r.started_at as number,
-        idleSince: (r.idle_since as number | null) ?? null,
-        running: r.running as number,
-      }));
-    this.containerMirror = new Map(rows.map((c) => [c.id, c]));
-    return this.containerMirror;
-  }
-  setContainerSecret(id: string, secret: string): void {
-    this.sql.exec("UPDATE containers SET secret = ? WHERE id = ?", secret, id);
-    const c = this.containerRows().get(id);
-    if (c) c.secret = secret;
-  }
-  setContainerState(id: string, state: ContainerState): void {
-    this.sql.exec("UPDATE containers SET state = ? WHERE id = ?", state, id);
-    const c = this.containerRows().get(id);
-    if (c) c.state = state;
-  }
-  /** Adjusts a container's running count; at zero it becomes idle from `now`. */
-  addRunning(id: string, delta: number, now: number): void {
-    this.sql.exec(
-      `UPDATE containers SET running = MAX(0, running + ?),
-         idle_since = CASE WHEN MAX(0, running + ?) = 0 THEN COALESCE(idle_since, ?) ELSE NULL END WHERE id = ?`,
-      delta,
-      delta,
-      now,
-      id,
-    );
-    const c = this.containerRows().get(id);
-    if (c) {
-      c.running = Math.max(0, c.running + delta);
-      c.idleSince = c.running === 0 ? (c.idleSince ?? now) : null;
-    }
-  }
-  markReady(id: string, now: number): void {
-    this.sql.exec("UPDATE containers SET state = 'ready', idle_since = CASE WHEN running = 0 THEN ? ELSE NULL END WHERE id = ?", now, id);
-    const c = this.containerRows().get(id);
-    if (c) {
-      c.state = "ready";
-      c.idleSince = c.running === 0 ? now : null;
-    }
-  }
-  removeContainer(id: string): void {
-    this.sql.exec("DELETE FROM containers WHERE id = ?", id);
-    this.containerRows().delete(id);
   }
 
   // ---- history and metrics ----

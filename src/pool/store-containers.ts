@@ -1,0 +1,99 @@
+// The pool's containers table, mirrored in memory: the pool reads it on
+// every dispatch and reconcile, and it changes only through the methods
+// below (each writes the row, then the mirror).
+import type { ContainerRow, ContainerState } from "./store-schema";
+
+export class ContainerStore {
+  private mirror: Map<string, ContainerRow> | null = null;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  add(c: { id: string; deploymentId: string; secret: string; now: number }): void {
+    this.sql.exec(
+      "INSERT INTO containers (id, state, deployment_id, secret, started_at) VALUES (?, 'starting', ?, ?, ?)",
+      c.id,
+      c.deploymentId,
+      c.secret,
+      c.now,
+    );
+    this.rows().set(c.id, {
+      id: c.id,
+      state: "starting",
+      deploymentId: c.deploymentId,
+      secret: c.secret,
+      startedAt: c.now,
+      idleSince: null,
+      running: 0,
+    });
+  }
+  /** In start order, oldest first; copies, so callers cannot change the pool's view. */
+  all(): ContainerRow[] {
+    return [...this.rows().values()].map((c) => ({ ...c })).sort((a, b) => a.startedAt - b.startedAt);
+  }
+  /**
+   * The containers table, mirrored in memory: the pool reads it on every
+   * dispatch and reconcile, and it changes only through the methods below
+   * (each writes the row, then the mirror).
+   */
+  private rows(): Map<string, ContainerRow> {
+    if (this.mirror) return this.mirror;
+    const rows = this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers")
+      .toArray()
+      .map((r) => ({
+        id: r.id as string,
+        state: r.state as ContainerState,
+        deploymentId: r.deployment_id as string,
+        secret: r.secret as string,
+        startedAt: r.started_at as number,
+        idleSince: (r.idle_since as number | null) ?? null,
+        running: r.running as number,
+      }));
+    this.mirror = new Map(rows.map((c) => [c.id, c]));
+    return this.mirror;
+  }
+  setSecret(id: string, secret: string): void {
+    this.sql.exec("UPDATE containers SET secret = ? WHERE id = ?", secret, id);
+    const c = this.rows().get(id);
+    if (c) c.secret = secret;
+  }
+  setState(id: string, state: ContainerState): void {
+    this.sql.exec("UPDATE containers SET state = ? WHERE id = ?", state, id);
+    const c = this.rows().get(id);
+    if (c) c.state = state;
+  }
+  /** Adjusts a container's running count; at zero it becomes idle from `now`. */
+  addRunning(id: string, delta: number, now: number): void {
+    this.sql.exec(
+      `UPDATE containers SET running = MAX(0, running + ?),
+         idle_since = CASE WHEN MAX(0, running + ?) = 0 THEN COALESCE(idle_since, ?) ELSE NULL END WHERE id = ?`,
+      delta,
+      delta,
+      now,
+      id,
+    );
+    const c = this.rows().get(id);
+    if (c) {
+      c.running = Math.max(0, c.running + delta);
+      c.idleSince = c.running === 0 ? (c.idleSince ?? now) : null;
+    }
+  }
+  markReady(id: string, now: number): void {
+    this.sql.exec("UPDATE containers SET state = 'ready', idle_since = CASE WHEN running = 0 THEN ? ELSE NULL END WHERE id = ?", now, id);
+    const c = this.rows().get(id);
+    if (c) {
+      c.state = "ready";
+      c.idleSince = c.running === 0 ? now : null;
+    }
+  }
+  remove(id: string): void {
+    this.sql.exec("DELETE FROM containers WHERE id = ?", id);
+    this.rows().delete(id);
+  }
+  /** When the longest-starting container started, if any is starting. */
+  earliestStart(): number | null {
+    let earliest: number | null = null;
+    for (const c of this.rows().values()) if (c.state === "starting" && (earliest === null || c.startedAt < earliest)) earliest = c.startedAt;
+    return earliest;
+  }
+}
