@@ -98,26 +98,16 @@ export class ClsHandle<P, T, Batched extends boolean = false> {
 
   /** A class handle whose instances run in pools of their own, with these options replacing the class's (see FunctionHandle.withOptions). */
   withOptions(options: VariantOptions): ClsHandle<P, T, Batched> {
-    return new ClsHandle<P, T, Batched>(
-      this.name,
-      this.#methods,
-      this.#unvaried,
-      this.#localClass,
-      optionsVariant(this.name, this.#variant, options),
-      this.#batched,
-    );
+    return this.#withVariant(optionsVariant(this.name, this.#variant, options));
   }
 
   /** Like withOptions, for the concurrency of `concurrent`. */
   withConcurrency(concurrency: ConcurrencyOptions): ClsHandle<P, T, Batched> {
-    return new ClsHandle<P, T, Batched>(
-      this.name,
-      this.#methods,
-      this.#unvaried,
-      this.#localClass,
-      concurrencyVariant(this.name, this.#variant, concurrency),
-      this.#batched,
-    );
+    return this.#withVariant(concurrencyVariant(this.name, this.#variant, concurrency));
+  }
+
+  #withVariant(variant: Variant): ClsHandle<P, T, Batched> {
+    return new ClsHandle<P, T, Batched>(this.name, this.#methods, this.#unvaried, this.#localClass, variant, this.#batched);
   }
 
   /** The instance for these params (its pool starts on first use). */

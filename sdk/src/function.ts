@@ -1,5 +1,5 @@
 // The function handle: what `app.function(...)` and `client.functions.fromName(...)` return.
-import type { CreateCallRequest, FunctionStats, InputItem, SpawnResponse } from "./wire/api.js";
+import type { CreateCallRequest, CreateCallResponse, FunctionStats, InputItem, SpawnResponse } from "./wire/api.js";
 import type { AutoscalerUpdate, ConcurrencyOptions } from "./wire/options.js";
 import type { Variant, VariantOptions } from "./wire/variant.js";
 import { InvalidError, RemoteError } from "./errors.js";
@@ -61,18 +61,7 @@ export class FunctionHandle<Args extends unknown[], R> {
     if (this.#generator !== null) checkGenerator(this.name, call, this.#generator, false);
     const encoded = encodeArgs(call, args);
     const target = await this.#resolveFor(call, false);
-    const body: CreateCallRequest = {
-      kind: "remote",
-      ...targetFields(target),
-      inputs: [{ idx: 0, args: encoded }],
-      closed: true,
-      waitMs: LONG_POLL_MS,
-      requestId: crypto.randomUUID(),
-    };
-    // The request id makes a resend after a dropped connection find the call the first send started.
-    const res = await withRetries(() => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }), {
-      retryTransient: true,
-    });
+    const res = await startOneInputCall(target, encoded, LONG_POLL_MS);
     const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
     return resultOf<R>(target.client, output!);
   }
@@ -93,17 +82,7 @@ export class FunctionHandle<Args extends unknown[], R> {
     const encoded = encodeArgs(call, args);
     const start = async (): Promise<{ client: CallTarget["client"]; callId: string }> => {
       const target = await this.#resolveFor(call, true);
-      const body: CreateCallRequest = {
-        kind: "remote",
-        ...targetFields(target),
-        inputs: [{ idx: 0, args: encoded }],
-        closed: true,
-        waitMs: 0,
-        requestId: crypto.randomUUID(),
-      };
-      const res = await withRetries(() => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }), {
-        retryTransient: true,
-      });
+      const res = await startOneInputCall(target, encoded, 0);
       return { client: target.client, callId: res.callId };
     };
     return (async function* () {
@@ -215,6 +194,13 @@ export class FunctionHandle<Args extends unknown[], R> {
     checkGenerator(this.name, call, this.#generator ?? isGeneratorTarget(target), wantsGenerator);
     return target;
   }
+}
+
+/** Starts a `remote` call of one input, waiting up to waitMs for its output. */
+function startOneInputCall(target: CallTarget, args: Uint8Array, waitMs: number): Promise<CreateCallResponse> {
+  const body: CreateCallRequest = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args }], closed: true, waitMs, requestId: crypto.randomUUID() };
+  // The request id makes a resend after a dropped connection find the call the first send started.
+  return withRetries(() => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }), { retryTransient: true });
 }
 
 /** spawnMap's batches in flight at once. */
