@@ -233,9 +233,8 @@ export class FunctionPool extends DurableObject<Env> {
     }
     const admitted = this.checkAdmission(fresh.length);
     if (!admitted.ok) return admitted;
-    const added = this.store.addInputs(
+    const added = this.store.addMapInputs(
       callId,
-      "map",
       fresh.map((i) => ({ ...i, method })),
     );
     if (closed) this.store.closeCall(callId);

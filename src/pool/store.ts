@@ -190,13 +190,12 @@ export class PoolStore {
   }
 
   // ---- inputs ----
-  /** Adds inputs to a call; an (call, idx) already present is skipped, so a resent batch is harmless. Returns how many were new. */
-  addInputs(callId: string, kind: CallKind, inputs: readonly NewInput[]): number {
-    const added = this.insertInputs(callId, kind, inputs);
+  /** Adds inputs to a map call; an (call, idx) already present is skipped, so a resent batch is harmless. Returns how many were new. */
+  addMapInputs(callId: string, inputs: readonly NewInput[]): number {
+    const added = this.insertInputs(callId, "map", inputs);
     if (added > 0) {
       this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
-      this.adjust("pending", kind, added);
-      if (kind === "spawn") this.counts.awaitingDelivery--; // a spawned call's one input has arrived
+      this.adjust("pending", "map", added);
     }
     return added;
   }
