@@ -378,6 +378,36 @@ describe("retries", () => {
   });
 });
 
+describe("inputs sent ahead of free slots", () => {
+  it("a one-slot container is sent more inputs while it runs one, once its inputs ran short; each result comes back in order", async () => {
+    // A variant of `hold` is a pool of its own: nothing else has taught it how long inputs take.
+    const hold = (await fn<[string, number], number>("hold")).withOptions({ maxContainers: 1 });
+    const open = unique("open");
+    const gate = unique("gate");
+    writeFileSync(open, "open");
+    try {
+      // Short inputs first, so the pool knows they are short.
+      expect(await hold.starmap(Array.from({ length: 20 }, (_, i): [string, number] => [open, i])).toArray()).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      const map = hold.starmap(Array.from({ length: 4 }, (_, i): [string, number] => [gate, 100 + i])).toArray();
+      // The first waits at the gate; the other three are already at its container, queued behind it.
+      const held = await eventually(
+        "the container to hold all four inputs",
+        async () => {
+          const s = await hold.getCurrentStats();
+          return s.runningInputs === 4 && s.backlog === 0 ? s : undefined;
+        },
+        30_000,
+      );
+      expect(held.containers.total).toBe(1);
+      writeFileSync(gate, "open");
+      expect(await map).toEqual([100, 101, 102, 103]);
+    } finally {
+      rmSync(open, { force: true });
+      rmSync(gate, { force: true });
+    }
+  });
+});
+
 describe("limits", () => {
   it("2 100 concurrent remote()s against one single-input container: 2 000 pending plus the running one are admitted and succeed, the rest get ResourceExhaustedError; a map waits its turn", async () => {
     const hold = await fn<[string, number], number>("hold");
