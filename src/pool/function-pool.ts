@@ -445,10 +445,10 @@ export class FunctionPool extends DurableObject<Env> {
     for (;;) {
       const rows = this.store.readOutputs(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
       const outputs = rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value }));
-      const last = rows.length ? rows[rows.length - 1].seq : cursor;
+      const last = rows.length ? rows[rows.length - 1].cursor : cursor;
       if (call.oneInput && cursor === 0 && rows.length === 1) return { outputs, cursor: last, done: true };
       const row = this.store.getCall(callId);
-      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputSeq(callId));
+      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputCursor(callId));
       const remaining = deadline - this.clock.now();
       if (rows.length > 0 || done || !row || remaining <= 0) return { outputs, cursor: last, done };
       await this.waiters.waitFor(callId, remaining);

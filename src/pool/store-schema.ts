@@ -48,7 +48,8 @@ export interface ContainerRow {
 }
 
 export interface OutputRow {
-  seq: number;
+  /** Where this output sits in its call's outputs: the cursor to read on after it. */
+  cursor: number;
   idx: number;
   status: OutputStatus;
   value: Uint8Array;
@@ -65,20 +66,24 @@ CREATE TABLE IF NOT EXISTS inputs (
   kind TEXT NOT NULL, method TEXT, args BLOB NOT NULL, state TEXT NOT NULL,
   container_id TEXT, failures INTEGER NOT NULL DEFAULT 0, losses INTEGER NOT NULL DEFAULT 0,
   not_before INTEGER NOT NULL DEFAULT 0, deadline INTEGER);
-CREATE INDEX IF NOT EXISTS inputs_by_state ON inputs (state, not_before, id);
-CREATE INDEX IF NOT EXISTS inputs_queue ON inputs (state, id);
+-- Partial indexes: an input leaves the queue's index when it starts, and only inputs
+-- waiting out a retry delay (or put back) are in the delayed one, so most inputs pay
+-- for one queue entry, not two indexes rewritten on every change of state.
+DROP INDEX IF EXISTS inputs_by_state;
+DROP INDEX IF EXISTS inputs_queue;
+CREATE INDEX IF NOT EXISTS inputs_pending ON inputs (id) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS inputs_delayed ON inputs (not_before) WHERE state = 'pending' AND not_before > 0;
 CREATE INDEX IF NOT EXISTS inputs_by_container ON inputs (container_id) WHERE container_id IS NOT NULL;
 -- (call_id) lookups use inputs_call_idx below; a separate index only cost a write per input.
 DROP INDEX IF EXISTS inputs_by_call;
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_call_idx ON inputs (call_id, idx);
-CREATE TABLE IF NOT EXISTS outputs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
-  status TEXT NOT NULL, value BLOB NOT NULL, created_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS outputs_by_call ON outputs (call_id, seq);
+-- A call's outputs, packed a batch per row (output-batch.ts): those finished in one frame.
+CREATE TABLE IF NOT EXISTS output_batches (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, count INTEGER NOT NULL, outputs BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS output_batches_by_call ON output_batches (call_id, seq);
 CREATE INDEX IF NOT EXISTS calls_by_touch ON calls (touched_at);
 CREATE TABLE IF NOT EXISTS call_requests (request_id TEXT PRIMARY KEY, call_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS call_requests_by_call ON call_requests (call_id);
-CREATE UNIQUE INDEX IF NOT EXISTS outputs_call_idx ON outputs (call_id, idx);
 CREATE TABLE IF NOT EXISTS containers (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
   started_at INTEGER NOT NULL, idle_since INTEGER, running INTEGER NOT NULL DEFAULT 0);

@@ -4,6 +4,7 @@
 // method is one or a few statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
 import { SCHEMA, blob, bytes, toRunning } from "./store-schema";
+import { batchOutputs, packOutputs, positionOf, splitPosition, unpackOutputs, type StoredOutput } from "./output-batch";
 import { TelemetryStore } from "./store-telemetry";
 import { ContainerStore } from "./store-containers";
 import type { CallKind, CallRow, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
@@ -13,7 +14,6 @@ const MAX_IDS_PER_STATEMENT = 90;
 /** Rows per multi-row INSERT, each within the 100 bound parameters. */
 const ROWS_PER_INSERT = 32;
 const HISTORY_ROWS_PER_INSERT = 16;
-const OUTPUT_ROWS_PER_INSERT = 24;
 
 /** An input as a call brings it. */
 export type NewInput = { idx: number; args: Uint8Array; method?: string | null };
@@ -44,6 +44,7 @@ export class PoolStore {
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    migrateOutputRows(sql);
     this.telemetry = new TelemetryStore(sql);
     this.containers = new ContainerStore(sql);
     this.counts = { pendingCalls: 0, pendingSpawns: 0, running: 0, awaitingDelivery: 0 };
@@ -51,7 +52,7 @@ export class PoolStore {
       this.adjust(r.state, r.kind, r.n);
     }
     this.counts.awaitingDelivery = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
-    this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending'").one().t ?? 0;
+    this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
   }
 
   private adjust(state: string, kind: string, delta: number): void {
@@ -147,7 +148,7 @@ export class PoolStore {
     }
     const call = this.getCall(id);
     if (call && call.kind === "spawn" && call.total === 0 && !call.cancelled) this.counts.awaitingDelivery--;
-    this.sql.exec("DELETE FROM outputs WHERE call_id = ?", id);
+    this.sql.exec("DELETE FROM output_batches WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM inputs WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
@@ -170,13 +171,9 @@ export class PoolStore {
   /** Gives a spawned call that never reached the pool its one output. */
   completeUndelivered(callId: string, value: Uint8Array, now: number): void {
     const updated = this.sql.exec("UPDATE calls SET total = 1, done = 1, touched_at = ? WHERE id = ? AND total = 0", now, callId);
-    if (updated.rowsWritten > 0) this.counts.awaitingDelivery--;
-    this.sql.exec(
-      "INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES (?, 0, 'cancelled', ?, ?) ON CONFLICT(call_id, idx) DO NOTHING",
-      callId,
-      blob(value),
-      now,
-    );
+    if (updated.rowsWritten === 0) return;
+    this.counts.awaitingDelivery--;
+    this.insertOutputs(callId, [{ idx: 0, status: "cancelled", value }]);
   }
   /** Spawned calls admitted but not delivered from the queue yet (they have no input row to cancel). */
   undeliveredSpawns(): string[] {
@@ -258,7 +255,9 @@ export class PoolStore {
   countInputs(now: number): InputCounts & { readyNow: number } {
     // Pending inputs waiting out a retry delay are few: count them by index, when there can be any.
     const delayed =
-      now >= this.delayedUntilMs ? 0 : this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > ?", now).one().n;
+      now >= this.delayedUntilMs
+        ? 0
+        : this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > 0 AND not_before > ?", now).one().n;
     return { ...this.counts, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
   /**
@@ -268,19 +267,23 @@ export class PoolStore {
   claimInputs(containerId: string, limit: number, now: number, deadline: number | null): InputRow[] {
     if (limit <= 0) return [];
     // In id order by the (state, id) index: a deep queue is walked from its head, never sorted.
-    const rows = this.sql
-      .exec<Record<string, SqlStorageValue>>(
-        "SELECT id, call_id, idx, kind, method, args FROM inputs INDEXED BY inputs_queue WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
-        now,
-        limit,
-      )
-      .toArray();
+    // Rows as arrays (raw()): a row object per input costs more than the statement on this path.
+    const rows = [
+      ...this.sql
+        .exec(
+          "SELECT id, call_id, idx, kind, method, args FROM inputs INDEXED BY inputs_pending WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+          now,
+          limit,
+        )
+        .raw<[number, string, number, string, string | null, ArrayBuffer]>(),
+    ];
     if (!rows.length) return [];
+    const ids: number[] = [];
     for (const r of rows) {
-      this.adjust("pending", r.kind as string, -1);
+      this.adjust("pending", r[3], -1);
       this.counts.running++;
+      ids.push(r[0]);
     }
-    const ids = rows.map((r) => r.id as number);
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
       this.sql.exec(
@@ -290,13 +293,7 @@ export class PoolStore {
         ...chunk,
       );
     }
-    return rows.map((r) => ({
-      id: r.id as number,
-      callId: r.call_id as string,
-      idx: r.idx as number,
-      method: (r.method as string | null) ?? null,
-      args: bytes(r.args),
-    }));
+    return rows.map((r) => ({ id: r[0], callId: r[1], idx: r[2], method: r[4] ?? null, args: new Uint8Array(r[5]) }));
   }
   /** The inputs of these ids that run on this container, with their deadlines. */
   getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput & { deadline: number | null }> {
@@ -304,14 +301,14 @@ export class PoolStore {
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
       const rows = this.sql
-        .exec<Record<string, SqlStorageValue>>(
-          `SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs
+        .exec(
+          `SELECT id, call_id, idx, kind, failures, losses, deadline FROM inputs
             WHERE state = 'running' AND container_id = ? AND id IN (${chunk.map(() => "?").join(",")})`,
           containerId,
           ...chunk,
         )
-        .toArray();
-      for (const r of rows) out.set(r.id as number, { ...toRunning(r), deadline: (r.deadline as number | null) ?? null });
+        .raw<[number, string, number, CallKind, number, number, number | null]>();
+      for (const [id, callId, idx, kind, failures, losses, deadline] of rows) out.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
     }
     return out;
   }
@@ -371,27 +368,37 @@ export class PoolStore {
    * inputs: a few statements per batch, not per input. An input already gone
    * keeps its first output (outputs are unique per call and idx).
    */
-  completeMany(finished: ReadonlyArray<FinishedInput>, now: number, timeoutMs = 0): void {
-    if (!finished.length) return;
-    const ids = finished.map((f) => f.input.id);
+  completeMany(given: ReadonlyArray<FinishedInput>, now: number, timeoutMs = 0): void {
+    if (!given.length) return;
     const rows = new Map<number, { container_id: string | null; deadline: number | null; state: string; kind: string }>();
-    for (const f of finished) {
+    for (const f of given) {
       const r = f.input.running;
       if (r) rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind });
     }
-    const readRows = rows.size < ids.length;
+    const unread = given.filter((f) => !rows.has(f.input.id)).map((f) => f.input.id);
+    for (let i = 0; i < unread.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = unread.slice(i, i + MAX_IDS_PER_STATEMENT);
+      for (const [id, container_id, deadline, state, kind] of this.sql
+        .exec(`SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk)
+        .raw<[number, string | null, number | null, string, string]>()) {
+        rows.set(id, { container_id, deadline, state, kind });
+      }
+    }
+    // Only inputs that are still here end, once each: an input already gone keeps its first output.
+    const finished: Array<FinishedInput & { row: { container_id: string | null; deadline: number | null } }> = [];
+    for (const f of given) {
+      const row = rows.get(f.input.id);
+      if (!row) continue;
+      rows.delete(f.input.id);
+      this.adjust(row.state, row.kind, -1);
+      finished.push({ ...f, row });
+    }
+    if (!finished.length) return;
+    const ids = finished.map((f) => f.input.id);
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
-      if (readRows)
-        for (const r of this.sql.exec<{ id: number; container_id: string | null; deadline: number | null; state: string; kind: string }>(
-          `SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`,
-          ...chunk,
-        )) {
-          rows.set(r.id, r);
-        }
       this.sql.exec(`DELETE FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk);
     }
-    for (const r of rows.values()) this.adjust(r.state, r.kind, -1);
     // Only the newest HISTORY_ROWS lines are kept, so older ones of a big batch are never written.
     const recent = finished.slice(-HISTORY_ROWS);
     for (let i = 0; i < recent.length; i += HISTORY_ROWS_PER_INSERT) {
@@ -401,39 +408,32 @@ export class PoolStore {
           .map((_, k) => `(?${k * 6 + 2}, ?${k * 6 + 3}, ?${k * 6 + 4}, ?${k * 6 + 5}, ?${k * 6 + 6}, ?1, ?${k * 6 + 7})`)
           .join(",")}`,
         now,
-        ...batch.flatMap((f) => {
-          const row = rows.get(f.input.id);
-          return [
-            f.input.callId,
-            f.input.idx,
-            f.status,
-            row?.container_id ?? null,
-            row?.deadline != null ? row.deadline - timeoutMs : null,
-            f.status === "success" ? null : blob(f.value),
-          ];
-        }),
+        ...batch.flatMap((f) => [
+          f.input.callId,
+          f.input.idx,
+          f.status,
+          f.row.container_id,
+          f.row.deadline !== null ? f.row.deadline - timeoutMs : null,
+          f.status === "success" ? null : blob(f.value),
+        ]),
       );
     }
     this.historySinceTrim += recent.length;
     if (this.historySinceTrim >= HISTORY_ROWS) this.trimHistory();
-    for (let i = 0; i < finished.length; i += OUTPUT_ROWS_PER_INSERT) {
-      const batch = finished.slice(i, i + OUTPUT_ROWS_PER_INSERT);
-      this.sql.exec(
-        `INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES ${batch
-          .map((_, k) => `(?${k * 4 + 2}, ?${k * 4 + 3}, ?${k * 4 + 4}, ?${k * 4 + 5}, ?1)`)
-          .join(",")} ON CONFLICT(call_id, idx) DO NOTHING`,
-        now,
-        ...batch.flatMap((f) => [f.input.callId, f.input.idx, f.status, blob(f.value)]),
-      );
+    const perCall = new Map<string, StoredOutput[]>();
+    for (const f of finished) {
+      const output = { idx: f.input.idx, status: f.status, value: f.value };
+      const outputs = perCall.get(f.input.callId);
+      if (outputs) outputs.push(output);
+      else perCall.set(f.input.callId, [output]);
     }
-    const perCall = new Map<string, number>();
-    for (const f of finished) perCall.set(f.input.callId, (perCall.get(f.input.callId) ?? 0) + 1);
-    // One statement per distinct count: a frame of spawned calls' outputs (one input each) is one UPDATE, not one per call.
+    // One output row per call per frame; one UPDATE per distinct count, so a frame of spawned calls' outputs (one each) is one statement.
     const byCount = new Map<number, string[]>();
-    for (const [callId, n] of perCall) {
-      const same = byCount.get(n);
+    for (const [callId, outputs] of perCall) {
+      this.insertOutputs(callId, outputs);
+      const same = byCount.get(outputs.length);
       if (same) same.push(callId);
-      else byCount.set(n, [callId]);
+      else byCount.set(outputs.length, [callId]);
     }
     for (const [n, callIds] of byCount) {
       for (let i = 0; i < callIds.length; i += MAX_IDS_PER_STATEMENT) {
@@ -454,7 +454,9 @@ export class PoolStore {
   }
   earliestNotBefore(now: number): number | null {
     if (now >= this.delayedUntilMs) return null;
-    const r = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > ?", now).one();
+    const r = this.sql
+      .exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0 AND not_before > ?", now)
+      .one();
     return r.t;
   }
   earliestDeadline(): number | null {
@@ -462,16 +464,26 @@ export class PoolStore {
   }
 
   // ---- outputs ----
-  readOutputs(callId: string, afterSeq: number, limit: number): OutputRow[] {
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>(
-        "SELECT seq, idx, status, value FROM outputs WHERE call_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        callId,
-        afterSeq,
-        limit,
-      )
-      .toArray()
-      .map((r) => ({ seq: r.seq as number, idx: r.idx as number, status: r.status as OutputStatus, value: bytes(r.value) }));
+  /** A call's outputs, as few rows as fit (output-batch.ts). */
+  private insertOutputs(callId: string, outputs: readonly StoredOutput[]): void {
+    for (const batch of batchOutputs(outputs)) {
+      this.sql.exec("INSERT INTO output_batches (call_id, count, outputs) VALUES (?, ?, ?)", callId, batch.length, blob(packOutputs(batch)));
+    }
+  }
+  /** Up to `limit` outputs of a call after the cursor, in the order they were stored. */
+  readOutputs(callId: string, cursor: number, limit: number): OutputRow[] {
+    const after = splitPosition(cursor);
+    const out: OutputRow[] = [];
+    for (const [seq, packed] of this.sql
+      .exec("SELECT seq, outputs FROM output_batches WHERE call_id = ? AND seq >= ? ORDER BY seq", callId, after.batchSeq)
+      .raw<[number, ArrayBuffer]>()) {
+      const outputs = unpackOutputs(new Uint8Array(packed));
+      for (let k = seq === after.batchSeq ? after.offset + 1 : 0; k < outputs.length && out.length < limit; k++) {
+        out.push({ cursor: positionOf(seq, k), ...outputs[k] });
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
   }
   /**
    * The output of input 0 of each of these calls that has one, in the order
@@ -481,11 +493,13 @@ export class PoolStore {
     const found = new Map<string, OutputRow>();
     for (let i = 0; i < callIds.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = callIds.slice(i, i + MAX_IDS_PER_STATEMENT);
-      const rows = this.sql.exec<Record<string, SqlStorageValue>>(
-        `SELECT call_id, seq, idx, status, value FROM outputs WHERE idx = 0 AND call_id IN (${chunk.map(() => "?").join(",")})`,
-        ...chunk,
-      );
-      for (const r of rows) found.set(r.call_id as string, { seq: r.seq as number, idx: 0, status: r.status as OutputStatus, value: bytes(r.value) });
+      for (const [callId, seq, packed] of this.sql
+        .exec(`SELECT call_id, seq, outputs FROM output_batches WHERE call_id IN (${chunk.map(() => "?").join(",")})`, ...chunk)
+        .raw<[string, number, ArrayBuffer]>()) {
+        const outputs = unpackOutputs(new Uint8Array(packed));
+        const k = outputs.findIndex((o) => o.idx === 0);
+        if (k >= 0) found.set(callId, { cursor: positionOf(seq, k), ...outputs[k] });
+      }
     }
     const out: Array<{ callId: string } & OutputRow> = [];
     let size = 0;
@@ -498,12 +512,16 @@ export class PoolStore {
     }
     return out;
   }
-  /** A map's outputs up to the cursor were received: drop them (remote and spawn results are kept for their TTL). */
-  acknowledge(callId: string, uptoSeq: number): void {
-    this.sql.exec("DELETE FROM outputs WHERE call_id = ? AND seq <= ?", callId, uptoSeq);
+  /** A map's outputs up to the cursor were received: drop the batches read to their end (remote and spawn results are kept for their TTL). */
+  acknowledge(callId: string, cursor: number): void {
+    const upto = splitPosition(cursor);
+    this.sql.exec("DELETE FROM output_batches WHERE call_id = ?1 AND (seq < ?2 OR (seq = ?2 AND count <= ?3 + 1))", callId, upto.batchSeq, upto.offset);
   }
-  lastOutputSeq(callId: string): number {
-    return this.sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM outputs WHERE call_id = ?", callId).one().s ?? 0;
+  /** The cursor after a call's last stored output (0 with none). */
+  lastOutputCursor(callId: string): number {
+    const rows = this.sql.exec("SELECT seq, count FROM output_batches WHERE call_id = ? ORDER BY seq DESC LIMIT 1", callId).raw<[number, number]>();
+    const last = [...rows][0];
+    return last ? positionOf(last[0], last[1] - 1) : 0;
   }
 
   // ---- history and metrics ----
@@ -533,4 +551,22 @@ export class PoolStore {
     const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
     return rows.length ? rows[0].call_id : null;
   }
+}
+
+/**
+ * Outputs stored a row each (before output batches) become one-output batches
+ * with the same seq, so a reader's cursor from before still finds its place.
+ */
+function migrateOutputRows(sql: SqlStorage): void {
+  if (!sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outputs'").toArray().length) return;
+  const rows = [...sql.exec("SELECT seq, call_id, idx, status, value FROM outputs ORDER BY seq").raw<[number, string, number, OutputStatus, ArrayBuffer]>()];
+  for (const [seq, callId, idx, status, value] of rows) {
+    sql.exec(
+      "INSERT INTO output_batches (seq, call_id, count, outputs) VALUES (?, ?, 1, ?)",
+      seq,
+      callId,
+      blob(packOutputs([{ idx, status, value: new Uint8Array(value) }])),
+    );
+  }
+  sql.exec("DROP TABLE outputs");
 }

@@ -32,14 +32,14 @@ function config(): PoolConfig {
   };
 }
 
-/** Per call: its total, and how many input and output rows it has. */
+/** Per call: its total, how many input rows it has, and how many outputs are stored for it. */
 function rowsPerCall(stub: DurableObjectStub<FunctionPool>) {
   return runInDurableObject(stub, (_, state) =>
     state.storage.sql
       .exec<{ id: string; total: number; inputs: number; outputs: number }>(
         `SELECT c.id, c.total,
            (SELECT COUNT(*) FROM inputs i WHERE i.call_id = c.id) AS inputs,
-           (SELECT COUNT(*) FROM outputs o WHERE o.call_id = c.id) AS outputs
+           (SELECT COALESCE(SUM(o.count), 0) FROM output_batches o WHERE o.call_id = c.id) AS outputs
          FROM calls c ORDER BY c.id`,
       )
       .toArray(),

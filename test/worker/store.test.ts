@@ -1,0 +1,109 @@
+// The pool's store on workerd's SQLite, tested directly: outputs kept a
+// batch per row (read by cursor, acknowledged batch by batch, carried over
+// from rows stored one per output), and the input queue's partial indexes.
+import { describe, it, expect } from "vitest";
+import { env, runInDurableObject } from "cloudflare:test";
+import { PoolStore } from "../../src/pool/store";
+import { encode, decode } from "../../sdk/src/wire/serialization";
+
+/** A fresh pool object's storage, with a store of the test's own over it. */
+function withStore<T>(fn: (store: PoolStore, sql: SqlStorage) => T): Promise<T> {
+  const stub = env.POOL.get(env.POOL.newUniqueId());
+  return runInDurableObject(stub, (_, state) => fn(new PoolStore(state.storage.sql), state.storage.sql));
+}
+
+const args = (n: number) => Array.from({ length: n }, (_, idx) => ({ idx, args: encode([idx]) }));
+const outputRows = (sql: SqlStorage, callId: string) => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM output_batches WHERE call_id = ?", callId).one().n;
+
+/** Runs a map call's inputs on one container and finishes them all in one frame. */
+function finishAll(store: PoolStore, callId: string, n: number, now: number): void {
+  const claimed = store.claimInputs("c1", n, now, now + 1_000);
+  store.completeMany(
+    claimed.map((input) => ({ input, status: "success" as const, value: encode((decode(input.args) as number[])[0] * 10) })),
+    now,
+  );
+  expect(store.getCall(callId)?.done).toBe(n);
+}
+
+describe("a call's outputs, stored a batch per row", () => {
+  it("keeps a frame's outputs in one row and reads them in order, a cursor at a time", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-1", "map", true, 1, null, args(5));
+      finishAll(store, "map-1", 5, 2);
+      expect(outputRows(sql, "map-1")).toBe(1);
+      const first = store.readOutputs("map-1", 0, 2);
+      expect(first.map((o) => [o.idx, decode(o.value)])).toEqual([
+        [0, 0],
+        [1, 10],
+      ]);
+      const rest = store.readOutputs("map-1", first[1].cursor, 10);
+      expect(rest.map((o) => o.idx)).toEqual([2, 3, 4]);
+      expect(store.readOutputs("map-1", rest[2].cursor, 10)).toEqual([]);
+      expect(store.lastOutputCursor("map-1")).toBe(rest[2].cursor);
+    });
+  });
+
+  it("drops a batch once it is read to its end, not before", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-2", "map", true, 1, null, args(4));
+      finishAll(store, "map-2", 4, 2);
+      const read = store.readOutputs("map-2", 0, 3);
+      store.acknowledge("map-2", read[2].cursor);
+      expect(outputRows(sql, "map-2")).toBe(1);
+      expect(store.readOutputs("map-2", read[2].cursor, 10).map((o) => o.idx)).toEqual([3]);
+      store.acknowledge("map-2", store.lastOutputCursor("map-2"));
+      expect(outputRows(sql, "map-2")).toBe(0);
+    });
+  });
+
+  it("gives an input its first output only, and counts it done once", async () => {
+    await withStore((store) => {
+      store.startCall("remote-1", "remote", true, 1, null, args(1));
+      const [input] = store.claimInputs("c1", 1, 2, 1_000);
+      store.complete(input, "success", encode("first"), 3);
+      store.complete(input, "failure", encode("second"), 4);
+      store.completeMany([{ input, status: "cancelled", value: encode("third") }], 5);
+      const outputs = store.readOutputs("remote-1", 0, 10);
+      expect(outputs.map((o) => [o.status, decode(o.value)])).toEqual([["success", "first"]]);
+      expect(store.getCall("remote-1")?.done).toBe(1);
+      expect(store.firstOutputs(["remote-1"], 1_000).map((o) => decode(o.value))).toEqual(["first"]);
+    });
+  });
+
+  it("carries over outputs stored a row each, where a reader's old cursor still finds its place", async () => {
+    await withStore((_, sql) => {
+      sql.exec("DROP TABLE output_batches");
+      sql.exec(
+        `CREATE TABLE outputs (seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
+           status TEXT NOT NULL, value BLOB NOT NULL, created_at INTEGER NOT NULL)`,
+      );
+      for (const idx of [0, 1, 2])
+        sql.exec("INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES ('old', ?, 'success', ?, 1)", idx, encode(idx));
+      const store = new PoolStore(sql);
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'outputs'").toArray()).toEqual([]);
+      expect(store.readOutputs("old", 0, 10).map((o) => decode(o.value))).toEqual([0, 1, 2]);
+      expect(store.readOutputs("old", 2, 10).map((o) => decode(o.value))).toEqual([2]); // the old cursor 2 is past the second row
+      store.startCall("new", "map", true, 1, null, args(1));
+      finishAll(store, "new", 1, 2);
+      expect(store.readOutputs("new", 0, 10)[0].cursor).toBeGreaterThan(store.lastOutputCursor("old"));
+    });
+  });
+});
+
+describe("the input queue", () => {
+  it("holds back an input waiting out its retry delay, and counts it as delayed until then", async () => {
+    await withStore((store) => {
+      store.startCall("map-3", "map", true, 1, null, args(2));
+      const [first] = store.claimInputs("c1", 1, 10, 1_000);
+      const running = store.getRunning([first.id], "c1").get(first.id);
+      if (!running) throw new Error("the claimed input is not running");
+      store.requeue(running, 500, { failure: true });
+      expect(store.countInputs(10)).toMatchObject({ pendingCalls: 2, readyNow: 1 });
+      expect(store.earliestNotBefore(10)).toBe(500);
+      expect(store.claimInputs("c1", 5, 10, 1_000).map((i) => i.idx)).toEqual([1]);
+      expect(store.claimInputs("c1", 5, 499, 1_000)).toEqual([]);
+      expect(store.claimInputs("c1", 5, 500, 1_000).map((i) => i.idx)).toEqual([0]);
+      expect(store.countInputs(500)).toMatchObject({ pendingCalls: 0, running: 2, readyNow: 0 });
+    });
+  });
+});
