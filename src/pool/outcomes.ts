@@ -123,7 +123,7 @@ export class InputOutcomes {
         store.requeue(input, now + delay, { failure: true });
         continue;
       }
-      final.push({ input: { ...input, running: { containerId, deadline: input.deadline, kind: input.kind } }, status: o.status, value: o.value });
+      final.push({ input, status: o.status, value: o.value });
     }
     // The whole frame's final outputs in a few statements, then each call's readers woken once.
     store.completeMany(final, now, config.options.timeoutMs);

@@ -20,8 +20,7 @@ export type NewInput = { idx: number; args: Uint8Array; method?: string | null }
 
 /** An input's final output, as completeMany stores it. */
 export interface FinishedInput {
-  /** With `running`: the input as getRunning read it in this same turn, so it is not read again. */
-  input: { id: number; callId: string; idx: number; running?: { containerId: string; deadline: number | null; kind: CallKind } };
+  input: { id: number; callId: string; idx: number };
   status: OutputStatus;
   value: Uint8Array;
 }
@@ -41,6 +40,11 @@ export class PoolStore {
   readonly telemetry: TelemetryStore;
   /** The pool's containers (store-containers.ts). */
   readonly containers: ContainerStore;
+  /**
+   * The running inputs, as stored: every change to one goes through this
+   * class, so a runner's results are matched to their inputs without a read.
+   */
+  private readonly running = new Map<number, RunningInput & { deadline: number | null }>();
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
@@ -52,6 +56,11 @@ export class PoolStore {
       this.adjust(r.state, r.kind, r.n);
     }
     this.counts.awaitingDelivery = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
+    for (const [id, callId, idx, kind, containerId, failures, losses, deadline] of sql
+      .exec("SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running'")
+      .raw<[number, string, number, CallKind, string, number, number, number | null]>()) {
+      this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
+    }
     this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
   }
 
@@ -150,6 +159,7 @@ export class PoolStore {
     if (call && call.kind === "spawn" && call.total === 0 && !call.cancelled) this.counts.awaitingDelivery--;
     this.sql.exec("DELETE FROM output_batches WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM inputs WHERE call_id = ?", id);
+    for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
     this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
   }
@@ -271,18 +281,19 @@ export class PoolStore {
     const rows = [
       ...this.sql
         .exec(
-          "SELECT id, call_id, idx, kind, method, args FROM inputs INDEXED BY inputs_pending WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+          "SELECT id, call_id, idx, kind, method, args, failures, losses FROM inputs INDEXED BY inputs_pending WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
           now,
           limit,
         )
-        .raw<[number, string, number, string, string | null, ArrayBuffer]>(),
+        .raw<[number, string, number, CallKind, string | null, ArrayBuffer, number, number]>(),
     ];
     if (!rows.length) return [];
     const ids: number[] = [];
-    for (const r of rows) {
-      this.adjust("pending", r[3], -1);
+    for (const [id, callId, idx, kind, , , failures, losses] of rows) {
+      this.adjust("pending", kind, -1);
       this.counts.running++;
-      ids.push(r[0]);
+      ids.push(id);
+      this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
     }
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
@@ -298,50 +309,38 @@ export class PoolStore {
   /** The inputs of these ids that run on this container, with their deadlines. */
   getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput & { deadline: number | null }> {
     const out = new Map<number, RunningInput & { deadline: number | null }>();
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
-      const rows = this.sql
-        .exec(
-          `SELECT id, call_id, idx, kind, failures, losses, deadline FROM inputs
-            WHERE state = 'running' AND container_id = ? AND id IN (${chunk.map(() => "?").join(",")})`,
-          containerId,
-          ...chunk,
-        )
-        .raw<[number, string, number, CallKind, number, number, number | null]>();
-      for (const [id, callId, idx, kind, failures, losses, deadline] of rows) out.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
+    for (const id of ids) {
+      const input = this.running.get(id);
+      if (input?.containerId === containerId) out.set(id, { ...input });
     }
     return out;
   }
   /** The inputs running on a container; `started` is false for those sent ahead of a slot that have not started yet. */
   runningOn(containerId: string): Array<RunningInput & { started: boolean }> {
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>(
-        "SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running' AND container_id = ?",
-        containerId,
-      )
-      .toArray()
-      .map((r) => ({ ...toRunning(r), started: r.deadline !== null }));
+    const out: Array<RunningInput & { started: boolean }> = [];
+    for (const { deadline, ...input } of this.running.values()) if (input.containerId === containerId) out.push({ ...input, started: deadline !== null });
+    return out;
   }
   /** Inputs sent ahead of a slot have started on this container: their timeouts run from now. */
   markStarted(containerId: string, ids: readonly number[], deadline: number): void {
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
-      this.sql.exec(
-        `UPDATE inputs SET deadline = ? WHERE state = 'running' AND container_id = ? AND deadline IS NULL AND id IN (${chunk.map(() => "?").join(",")})`,
-        deadline,
-        containerId,
-        ...chunk,
-      );
+    const started = ids.filter((id) => {
+      const input = this.running.get(id);
+      return input?.containerId === containerId && input.deadline === null;
+    });
+    for (let i = 0; i < started.length; i += MAX_IDS_PER_STATEMENT) {
+      const chunk = started.slice(i, i + MAX_IDS_PER_STATEMENT);
+      this.sql.exec(`UPDATE inputs SET deadline = ? WHERE id IN (${chunk.map(() => "?").join(",")})`, deadline, ...chunk);
     }
+    for (const id of started) (this.running.get(id) as { deadline: number | null }).deadline = deadline;
   }
+  /** Running inputs past their deadline (at most 1 000 at a time). */
   overdue(now: number): RunningInput[] {
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>(
-        "SELECT id, call_id, idx, kind, container_id, failures, losses FROM inputs WHERE state = 'running' AND deadline <= ? LIMIT 1000",
-        now,
-      )
-      .toArray()
-      .map(toRunning);
+    const out: RunningInput[] = [];
+    for (const { deadline, ...input } of this.running.values()) {
+      if (deadline !== null && deadline <= now) out.push(input);
+      if (out.length >= 1_000) break;
+    }
+    return out;
   }
   /** Puts a running input back in the queue (a retry after `notBefore`, or a lost container). */
   requeue(input: RunningInput, notBefore: number, counts: { failure?: boolean; loss?: boolean }): void {
@@ -354,6 +353,7 @@ export class PoolStore {
       input.id,
     );
     if (updated.rowsWritten > 0) {
+      this.running.delete(input.id);
       this.counts.running--;
       this.adjust("pending", input.kind, 1);
       this.delayedUntilMs = Math.max(this.delayedUntilMs, notBefore);
@@ -366,13 +366,13 @@ export class PoolStore {
   /**
    * Records final outputs (and their lines in the history) and removes their
    * inputs: a few statements per batch, not per input. An input already gone
-   * keeps its first output (outputs are unique per call and idx).
+   * keeps its first output.
    */
   completeMany(given: ReadonlyArray<FinishedInput>, now: number, timeoutMs = 0): void {
     if (!given.length) return;
     const rows = new Map<number, { container_id: string | null; deadline: number | null; state: string; kind: string }>();
     for (const f of given) {
-      const r = f.input.running;
+      const r = this.running.get(f.input.id);
       if (r) rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind });
     }
     const unread = given.filter((f) => !rows.has(f.input.id)).map((f) => f.input.id);
@@ -390,6 +390,7 @@ export class PoolStore {
       const row = rows.get(f.input.id);
       if (!row) continue;
       rows.delete(f.input.id);
+      this.running.delete(f.input.id);
       this.adjust(row.state, row.kind, -1);
       finished.push({ ...f, row });
     }
@@ -460,7 +461,9 @@ export class PoolStore {
     return r.t;
   }
   earliestDeadline(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(deadline) AS t FROM inputs WHERE state = 'running'").one().t;
+    let earliest: number | null = null;
+    for (const { deadline } of this.running.values()) if (deadline !== null && (earliest === null || deadline < earliest)) earliest = deadline;
+    return earliest;
   }
 
   // ---- outputs ----
