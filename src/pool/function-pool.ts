@@ -340,7 +340,7 @@ export class FunctionPool extends DurableObject<Env> {
   /** Stats, the last hour of metrics and the recent inputs, for the dashboard. */
   overview(workspaceId: string, sinceMs: number): PoolResult<{ stats: FunctionStats; metrics: MetricPoint[]; recent: HistoryRow[] }> {
     if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
-    return ok({ stats: this.currentStats(), metrics: this.store.telemetry.metrics(sinceMs), recent: this.store.recentHistory(50) });
+    return ok({ stats: this.currentStats(), metrics: this.store.telemetry.metrics(sinceMs), recent: this.store.history.recent(50) });
   }
 
   private currentStats(): FunctionStats {

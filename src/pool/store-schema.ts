@@ -73,7 +73,8 @@ DROP INDEX IF EXISTS inputs_by_state;
 DROP INDEX IF EXISTS inputs_queue;
 CREATE INDEX IF NOT EXISTS inputs_pending ON inputs (id) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS inputs_delayed ON inputs (not_before) WHERE state = 'pending' AND not_before > 0;
-CREATE INDEX IF NOT EXISTS inputs_by_container ON inputs (container_id) WHERE container_id IS NOT NULL;
+-- A container's inputs are found in memory (PoolStore keeps the running ones), not by index.
+DROP INDEX IF EXISTS inputs_by_container;
 -- (call_id) lookups use inputs_call_idx below; a separate index only cost a write per input.
 DROP INDEX IF EXISTS inputs_by_call;
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_call_idx ON inputs (call_id, idx);
@@ -87,9 +88,10 @@ CREATE INDEX IF NOT EXISTS call_requests_by_call ON call_requests (call_id);
 CREATE TABLE IF NOT EXISTS containers (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
   started_at INTEGER NOT NULL, idle_since INTEGER, running INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS history (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL, status TEXT NOT NULL,
-  container_id TEXT, started_at INTEGER, finished_at INTEGER NOT NULL, error BLOB);
+-- Recent inputs, a frame of lines per row (store-history.ts). The table of a line per row
+-- before it held only the dashboard's last 200 lines, and is dropped.
+DROP TABLE IF EXISTS history;
+CREATE TABLE IF NOT EXISTS history_batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, lines INTEGER NOT NULL, packed BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS metrics (
   ts INTEGER PRIMARY KEY, starting INTEGER NOT NULL, idle INTEGER NOT NULL, busy INTEGER NOT NULL,
   backlog INTEGER NOT NULL, running INTEGER NOT NULL, completed INTEGER NOT NULL, failed INTEGER NOT NULL);

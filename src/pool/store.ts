@@ -1,19 +1,20 @@
-// The pool's durable state in its SQLite storage: calls, inputs, outputs,
-// containers (the metrics series and the log tail are in store-telemetry.ts).
-// Synchronous (DO SQLite is in-process); every
-// method is one or a few statements, and batches stay batches.
+// The pool's durable state in its SQLite storage: calls, inputs, outputs
+// (containers, recent inputs, and the metrics series and log tail are in
+// store-containers.ts, store-history.ts and store-telemetry.ts).
+// Synchronous (DO SQLite is in-process); every method is one or a few
+// statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import { SCHEMA, blob, bytes, toRunning } from "./store-schema";
+import { SCHEMA, blob, toRunning } from "./store-schema";
 import { batchOutputs, packOutputs, positionOf, splitPosition, unpackOutputs, type StoredOutput } from "./output-batch";
 import { TelemetryStore } from "./store-telemetry";
+import { HistoryStore } from "./store-history";
 import { ContainerStore } from "./store-containers";
-import type { CallKind, CallRow, HistoryRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
+import type { CallKind, CallRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
 
 /** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
 const MAX_IDS_PER_STATEMENT = 90;
 /** Rows per multi-row INSERT, each within the 100 bound parameters. */
 const ROWS_PER_INSERT = 32;
-const HISTORY_ROWS_PER_INSERT = 16;
 
 /** An input as a call brings it. */
 export type NewInput = { idx: number; args: Uint8Array; method?: string | null };
@@ -27,19 +28,17 @@ export interface FinishedInput {
 
 /** Expired calls deleted per sweep: a bounded amount of work per alarm. */
 export const EXPIRED_CALLS_PER_SWEEP = 500;
-/** Finished inputs kept for "recent calls". */
-export const HISTORY_ROWS = 200;
 
 export class PoolStore {
   private readonly counts: InputCounts;
-  /** History lines written since the last trim: the table is trimmed every HISTORY_ROWS, so it never holds more than twice that. */
-  private historySinceTrim = 0;
   /** No pending input waits out a retry delay past this time: until it, nothing is delayed and no statement needs to ask. */
   private delayedUntilMs: number;
   /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
   readonly telemetry: TelemetryStore;
   /** The pool's containers (store-containers.ts). */
   readonly containers: ContainerStore;
+  /** The recent inputs behind the dashboard's "recent calls" (store-history.ts). */
+  readonly history: HistoryStore;
   /**
    * The running inputs, as stored: every change to one goes through this
    * class, so a runner's results are matched to their inputs without a read.
@@ -51,6 +50,7 @@ export class PoolStore {
     migrateOutputRows(sql);
     this.telemetry = new TelemetryStore(sql);
     this.containers = new ContainerStore(sql);
+    this.history = new HistoryStore(sql);
     this.counts = { pendingCalls: 0, pendingSpawns: 0, running: 0, awaitingDelivery: 0 };
     for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {
       this.adjust(r.state, r.kind, r.n);
@@ -400,27 +400,17 @@ export class PoolStore {
       const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
       this.sql.exec(`DELETE FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk);
     }
-    // Only the newest HISTORY_ROWS lines are kept, so older ones of a big batch are never written.
-    const recent = finished.slice(-HISTORY_ROWS);
-    for (let i = 0; i < recent.length; i += HISTORY_ROWS_PER_INSERT) {
-      const batch = recent.slice(i, i + HISTORY_ROWS_PER_INSERT);
-      this.sql.exec(
-        `INSERT INTO history (call_id, idx, status, container_id, started_at, finished_at, error) VALUES ${batch
-          .map((_, k) => `(?${k * 6 + 2}, ?${k * 6 + 3}, ?${k * 6 + 4}, ?${k * 6 + 5}, ?${k * 6 + 6}, ?1, ?${k * 6 + 7})`)
-          .join(",")}`,
-        now,
-        ...batch.flatMap((f) => [
-          f.input.callId,
-          f.input.idx,
-          f.status,
-          f.row.container_id,
-          f.row.deadline !== null ? f.row.deadline - timeoutMs : null,
-          f.status === "success" ? null : blob(f.value),
-        ]),
-      );
-    }
-    this.historySinceTrim += recent.length;
-    if (this.historySinceTrim >= HISTORY_ROWS) this.trimHistory();
+    this.history.record(
+      finished.map((f) => ({
+        callId: f.input.callId,
+        idx: f.input.idx,
+        status: f.status,
+        containerId: f.row.container_id,
+        startedAt: f.row.deadline !== null ? f.row.deadline - timeoutMs : null,
+        finishedAt: now,
+        error: f.status === "success" ? null : f.value,
+      })),
+    );
     const perCall = new Map<string, StoredOutput[]>();
     for (const f of finished) {
       const output = { idx: f.input.idx, status: f.status, value: f.value };
@@ -527,29 +517,6 @@ export class PoolStore {
     return last ? positionOf(last[0], last[1] - 1) : 0;
   }
 
-  // ---- history and metrics ----
-  private trimHistory(): void {
-    this.sql.exec("DELETE FROM history WHERE seq <= (SELECT MAX(seq) FROM history) - ?", HISTORY_ROWS);
-    this.historySinceTrim = 0;
-  }
-  recentHistory(limit: number): HistoryRow[] {
-    this.trimHistory();
-    return this.sql
-      .exec<Record<string, SqlStorageValue>>(
-        "SELECT call_id, idx, status, container_id, started_at, finished_at, error FROM history ORDER BY seq DESC LIMIT ?",
-        limit,
-      )
-      .toArray()
-      .map((r) => ({
-        callId: r.call_id as string,
-        idx: r.idx as number,
-        status: r.status as OutputStatus,
-        containerId: (r.container_id as string | null) ?? null,
-        startedAt: (r.started_at as number | null) ?? null,
-        finishedAt: r.finished_at as number,
-        error: r.error ? bytes(r.error) : null,
-      }));
-  }
   callIdOfInput(id: number): string | null {
     const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
     return rows.length ? rows[0].call_id : null;

@@ -9,7 +9,7 @@ import worker from "../../src/index";
 import type { Env, SpawnMessage } from "../../src/env";
 import type { PoolConfig } from "../../src/pool/config";
 import type { FunctionPool } from "../../src/pool/function-pool";
-import { HISTORY_ROWS } from "../../src/pool/store";
+import { HISTORY_ROWS } from "../../src/pool/store-history";
 import { poolStubOfCall } from "../../src/control/pools";
 import { resolveOptions } from "../../sdk/src/wire/options";
 import { decode, encode } from "../../sdk/src/wire/serialization";
@@ -253,7 +253,10 @@ describe("pool storage stays bounded", () => {
       if (Date.now() > deadline) throw new Error("the inputs never finished");
       await new Promise((r) => setTimeout(r, 50));
     }
-    const lines = await runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM history").one().n);
+    const lines = await runInDurableObject(
+      stub,
+      (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COALESCE(SUM(lines), 0) AS n FROM history_batches").one().n,
+    );
     expect(lines).toBeGreaterThan(0);
     expect(lines).toBeLessThanOrEqual(2 * HISTORY_ROWS);
   }, 60_000);

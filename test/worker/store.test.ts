@@ -4,6 +4,7 @@
 import { describe, it, expect } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
 import { PoolStore } from "../../src/pool/store";
+import { HISTORY_ROWS } from "../../src/pool/store-history";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 
 /** A fresh pool object's storage, with a store of the test's own over it. */
@@ -128,6 +129,31 @@ describe("the input queue", () => {
       expect(restarted.earliestDeadline()).toBe(1_000);
       restarted.complete(sent[0], "success", encode(0), 20);
       expect(new PoolStore(sql).runningOn("c1").map((i) => i.idx)).toEqual([1, 2]);
+    });
+  });
+});
+
+describe("recent inputs (the dashboard's history)", () => {
+  it("lists the newest lines first across frames, keeps a failure's error, and trims to the newest HISTORY_ROWS", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-5", "map", true, 1, null, args(3 * HISTORY_ROWS));
+      let now = 10;
+      for (let sent = 0; sent < 3 * HISTORY_ROWS; sent += 50) {
+        const claimed = store.claimInputs("c1", 50, now, now + 1_000);
+        store.completeMany(
+          claimed.map((input) => ({ input, status: input.idx % 2 ? ("failure" as const) : ("success" as const), value: encode(`e${input.idx}`) })),
+          ++now,
+          1_000,
+        );
+      }
+      const recent = store.history.recent(HISTORY_ROWS);
+      expect(recent.map((l) => l.idx)).toEqual(Array.from({ length: HISTORY_ROWS }, (_, k) => 3 * HISTORY_ROWS - 1 - k));
+      expect(recent[0]).toMatchObject({ callId: "map-5", status: "failure", containerId: "c1", startedAt: now - 1, finishedAt: now });
+      expect(decode(recent[0].error as Uint8Array)).toBe(`e${3 * HISTORY_ROWS - 1}`);
+      expect(recent[1].error).toBeNull();
+      const stored = sql.exec<{ n: number }>("SELECT SUM(lines) AS n FROM history_batches").one().n;
+      expect(stored).toBeGreaterThanOrEqual(HISTORY_ROWS);
+      expect(stored).toBeLessThanOrEqual(2 * HISTORY_ROWS);
     });
   });
 });
