@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS containers (
 -- Recent inputs, a frame of lines per row (store-history.ts). The table of a line per row
 -- before it held only the dashboard's last 200 lines, and is dropped.
 DROP TABLE IF EXISTS history;
-CREATE TABLE IF NOT EXISTS history_batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, lines INTEGER NOT NULL, packed BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS history_batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, lines INTEGER NOT NULL, packed TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS metrics (
   ts INTEGER PRIMARY KEY, starting INTEGER NOT NULL, idle INTEGER NOT NULL, busy INTEGER NOT NULL,
   backlog INTEGER NOT NULL, running INTEGER NOT NULL, completed INTEGER NOT NULL, failed INTEGER NOT NULL);

@@ -321,17 +321,17 @@ export class PoolStore {
     for (const { deadline, ...input } of this.running.values()) if (input.containerId === containerId) out.push({ ...input, started: deadline !== null });
     return out;
   }
-  /** Inputs sent ahead of a slot have started on this container: their timeouts run from now. */
+  /**
+   * Inputs sent ahead of a slot have started on this container: their timeouts
+   * run from now. Kept in memory only: a pool that restarts learns again which
+   * inputs started from the container's `ready` when it reconnects (fleet.ts
+   * resync), so a write per started input would buy nothing.
+   */
   markStarted(containerId: string, ids: readonly number[], deadline: number): void {
-    const started = ids.filter((id) => {
+    for (const id of ids) {
       const input = this.running.get(id);
-      return input?.containerId === containerId && input.deadline === null;
-    });
-    for (let i = 0; i < started.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = started.slice(i, i + MAX_IDS_PER_STATEMENT);
-      this.sql.exec(`UPDATE inputs SET deadline = ? WHERE id IN (${chunk.map(() => "?").join(",")})`, deadline, ...chunk);
+      if (input?.containerId === containerId && input.deadline === null) input.deadline = deadline;
     }
-    for (const id of started) (this.running.get(id) as { deadline: number | null }).deadline = deadline;
   }
   /** Running inputs past their deadline (at most 1 000 at a time). */
   overdue(now: number): RunningInput[] {

@@ -108,12 +108,13 @@ describe("the input queue", () => {
     });
   });
 
-  it("knows a restarted pool's running inputs, with the deadlines they were given", async () => {
+  it("knows a restarted pool's running inputs; one sent ahead waits for its container to say it started", async () => {
     await withStore((store, sql) => {
       store.startCall("map-4", "map", true, 1, null, args(3));
       const sent = store.claimInputs("c1", 2, 10, 1_000);
       const ahead = store.claimInputs("c1", 1, 10, null);
       store.markStarted("c1", [ahead[0].id], 2_000);
+      expect(store.runningOn("c1").map((i) => i.started)).toEqual([true, true, true]);
       const restarted = new PoolStore(sql);
       const running = restarted.getRunning(
         [...sent, ...ahead].map((i) => i.id),
@@ -122,10 +123,12 @@ describe("the input queue", () => {
       expect([...running.values()].map((i) => [i.idx, i.deadline])).toEqual([
         [0, 1_000],
         [1, 1_000],
-        [2, 2_000],
+        [2, null],
       ]);
       expect(restarted.getRunning([sent[0].id], "c2").size).toBe(0);
+      restarted.markStarted("c1", [ahead[0].id], 3_000);
       expect(restarted.overdue(1_000).map((i) => i.idx)).toEqual([0, 1]);
+      expect(restarted.overdue(3_000).map((i) => i.idx)).toEqual([0, 1, 2]);
       expect(restarted.earliestDeadline()).toBe(1_000);
       restarted.complete(sent[0], "success", encode(0), 20);
       expect(new PoolStore(sql).runningOn("c1").map((i) => i.idx)).toEqual([1, 2]);
