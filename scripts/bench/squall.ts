@@ -115,9 +115,11 @@ export class SquallSide {
       }
       return Math.round(percentile(s, 50) * 100) / 100;
     };
+    // Every layer through the SDK's own transport (node:http, kept alive), as `.remote()` and BullMQ's client use theirs.
+    const refused = new Http(this.platform.url, "sq_not_a_token");
     return {
-      workerOnly: await time(async () => (await fetch(`${this.platform.url}/v1/calls/${call.id}/outputs`)).arrayBuffer()),
-      workerAndD1: await time(async () => (await fetch(`${this.platform.url}/v1/health`)).arrayBuffer()),
+      workerOnly: await time(() => refused.send(ROUTES.getOutputs, { params: { callId: call.id }, query: {} }).catch(() => undefined)),
+      workerAndD1: await time(() => http.send(ROUTES.health, {})),
       authAndPoolRpc: await time(() => http.send(ROUTES.getOutputs, { params: { callId: call.id }, query: { cursor: 0, waitMs: 0 } })),
       stats: await time(() => fn.getCurrentStats()),
       remote: await time(() => fn.remote(1)),
