@@ -198,7 +198,7 @@ export class FunctionPool extends DurableObject<Env> {
 
   async createCall(config: PoolConfig, args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>> {
     this.configure(config);
-    const admitted = this.checkAdmission(args.inputs.length);
+    const admitted = limits.admission(this.config, this.stopped, this.store.countInputs(this.clock.now()), args.inputs.length);
     // A resent request finds the call its first send started, even when admission would refuse a new one now.
     const earlier = !admitted.ok && args.requestId !== null ? this.store.callOfRequest(args.requestId) : null;
     if (earlier) return ok({ callId: earlier, ...(await this.readOutputs(earlier, 0, args.waitMs)) });
@@ -231,7 +231,7 @@ export class FunctionPool extends DurableObject<Env> {
       if (fresh.length === 0 && closed) return ok({ admitted: 0 });
       return fail({ code: "CONFLICT", message: `call ${callId} is closed: it takes no more inputs` });
     }
-    const admitted = this.checkAdmission(fresh.length);
+    const admitted = limits.admission(this.config, this.stopped, this.store.countInputs(this.clock.now()), fresh.length);
     if (!admitted.ok) return admitted;
     const added = this.store.addMapInputs(
       callId,
@@ -401,29 +401,7 @@ export class FunctionPool extends DurableObject<Env> {
     if (expired.length === EXPIRED_CALLS_PER_SWEEP) await this.setAlarm(this.clock.now() + SWEEP_BACKLOG_INTERVAL_MS);
   }
 
-  // ---- admission and outputs ---------------------------------------------
-
-  private checkAdmission(count: number): PoolResult<true> {
-    if (!this.config) return fail({ code: "NOT_FOUND", message: "function not found" });
-    if (this.stopped) return fail({ code: "CONFLICT", message: `app ${this.config.appName} is stopped; deploy it again to call it` });
-    const counts = this.store.countInputs(this.clock.now());
-    const name = this.config.functionName;
-    if (counts.pendingCalls + count > limits.MAX_PENDING_INPUTS) {
-      return fail({
-        code: "RESOURCE_EXHAUSTED",
-        message: `function ${name} has ${counts.pendingCalls} inputs waiting for a container; the limit is ${limits.MAX_PENDING_INPUTS}`,
-        retryAfterMs: limits.RETRY_AFTER_MS,
-      });
-    }
-    if (counts.pendingCalls + counts.running + count > limits.MAX_TOTAL_INPUTS) {
-      return fail({
-        code: "RESOURCE_EXHAUSTED",
-        message: `function ${name} has ${counts.pendingCalls + counts.running} inputs pending or running; the limit is ${limits.MAX_TOTAL_INPUTS}`,
-        retryAfterMs: limits.RETRY_AFTER_MS,
-      });
-    }
-    return ok(true);
-  }
+  // ---- outputs -----------------------------------------------------------
 
   private ownCall(workspaceId: string, callId: string): PoolResult<NonNullable<ReturnType<PoolStore["getCall"]>>> {
     const call = this.config && this.config.workspaceId === workspaceId ? this.store.getCall(callId) : null;
