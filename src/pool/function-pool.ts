@@ -75,7 +75,7 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly metrics: MetricsSampler;
   private readonly outcomes: InputOutcomes;
   private readonly streams: CallStreams;
-  /** Remote calls' outputs answered before they are stored: flushed at the start of every entry point. */
+  /** Remote calls' outputs answered before they are stored: stored at the start of every entry point and reconcile. */
   private readonly early: EarlyOutputs<FinishedInput>;
   private alarmAtMs: number | null = null;
   private lastReconcileMs = Number.NEGATIVE_INFINITY;
@@ -494,13 +494,13 @@ export class FunctionPool extends DurableObject<Env> {
     }
     this.reconcileTimer = setTimeout(() => {
       this.reconcileTimer = null;
-      this.early.flush();
       this.reconcile();
     }, RECONCILE_WINDOW_MS - sinceMs);
   }
 
   /** Runs the autoscaler policy and acts on it, then sets the alarm for the next thing to check. */
   private reconcile(): void {
+    this.early.flush();
     if (!this.config) return;
     const now = this.clock.now();
     this.lastReconcileMs = now;
