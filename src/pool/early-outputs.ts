@@ -10,11 +10,11 @@
 //
 // Until it is stored, no other event may see the input as still running: the
 // pool flushes what is held here at the start of every entry point (each RPC
-// method, the alarm, each runner frame) and before it gives up on or stops a
-// container, so a cancel, a timeout, a lost container, a second read or the
-// same output sent again each find the input finished, exactly as if it had
-// been stored at once. Pure bookkeeping: storing, acknowledging and the later
-// task are the host's.
+// method, the alarm, each runner frame), of each reconcile, and before it
+// gives up on or stops a container, so a cancel, a timeout, a lost
+// container, a second read or the same output sent again each find the input
+// finished, exactly as if it had been stored at once. Pure bookkeeping:
+// storing, acknowledging and the later task are the host's.
 import type { OutputItem, OutputStatus } from "../../sdk/src/wire/api";
 
 /** An input's final output, as outcomes.ts has it (store.ts's FinishedInput): `running.kind` is its call's kind. */
