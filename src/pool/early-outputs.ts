@@ -45,7 +45,7 @@ export class EarlyOutputs<T extends FinalOutput = FinalOutput> {
   constructor(private readonly host: EarlyOutputHost<T>) {}
 
   /** A reader waits for a one-input call's output until `wait` settles: an output arriving meanwhile may be answered early. */
-  async awaiting<T>(callId: string, wait: Promise<T>): Promise<T> {
+  async awaiting<R>(callId: string, wait: Promise<R>): Promise<R> {
     this.readers.set(callId, (this.readers.get(callId) ?? 0) + 1);
     try {
       return await wait;
