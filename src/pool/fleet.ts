@@ -46,8 +46,8 @@ export interface FleetHost {
   waitUntil(promise: Promise<unknown>): void;
   /** A container said ready; `startupMs` is how long it took when it was starting (null after a reconnect). */
   ready(containerId: string, startupMs: number | null): void;
-  /** A runner's results for inputs it was sent. */
-  outputs(containerId: string, outputs: RunnerOutput[]): void;
+  /** A runner's results for inputs it was sent; returns the ids of those it acknowledges itself once stored (early-outputs.ts). */
+  outputs(containerId: string, outputs: RunnerOutput[]): readonly number[];
   /** Values generator inputs on this container yielded. */
   items(containerId: string, items: RunnerStreamItem[]): void;
   /** A container failed to start on its own account (the breaker counts these). */
@@ -58,6 +58,8 @@ export interface FleetHost {
   loadChanged(): void;
   /** A start finished (either way): scale again. */
   reconcile(): void;
+  /** Stores outputs answered early: called before anything looks at what containers run. */
+  settle(): void;
 }
 
 /** The pool's view of its containers. */
@@ -68,6 +70,8 @@ export interface Fleet {
   connect(id: string, secret: string): Promise<void>;
   attach(id: string, ws: WebSocket): void;
   send(id: string, message: PoolToRunner): void;
+  /** Tells a runner the pool has these outputs; a runner that misses it sends them again on its next connection. */
+  acknowledge(id: string, inputIds: number[]): void;
   sendInputs(id: string, inputs: ReadonlyArray<{ id: number; method: string | null; args: Uint8Array }>): void;
   /** A container went away without being asked to: its inputs go back to the queue (or fail). */
   lost(id: string, reason: string): Promise<void>;
@@ -204,6 +208,7 @@ export class ContainerFleet implements Fleet {
     // Binary frames as ArrayBuffers (newer compatibility dates default to Blob).
     (ws as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
     ws.addEventListener("message", (event) => {
+      this.host.settle();
       const conn = this.connections.get(id);
       if (!conn || conn.ws !== ws) return;
       conn.lastSeenMs = this.now();
@@ -243,6 +248,14 @@ export class ContainerFleet implements Fleet {
     }
   }
 
+  acknowledge(id: string, inputIds: number[]): void {
+    try {
+      this.connections.get(id)?.ws.send(encode({ t: "ack", ids: inputIds } satisfies PoolToRunner));
+    } catch {
+      // Closing: the runner sends them again to the next connection, which finds them stored.
+    }
+  }
+
   sendInputs(id: string, inputs: ReadonlyArray<{ id: number; method: string | null; args: Uint8Array }>): void {
     for (const batch of chunkBySize(inputs, (i) => i.args.byteLength, MAX_INPUT_FRAME_BYTES)) {
       this.send(id, { t: "inputs", inputs: batch.map((i) => ({ id: i.id, method: i.method ?? undefined, args: i.args })) });
@@ -276,9 +289,11 @@ export class ContainerFleet implements Fleet {
         // Before the outputs: a started input's output can come in the same frame.
         if (message.started?.length) this.store.markStarted(id, message.started, this.now() + config.options.timeoutMs);
         if (message.outputs.length === 0) return;
-        this.host.outputs(id, message.outputs);
-        // Stale ones too: the runner holds every output until told the pool has it.
-        this.send(id, { t: "ack", ids: message.outputs.map((o) => o.id) });
+        const held = this.host.outputs(id, message.outputs);
+        // Stale ones too: the runner holds every output until told the pool has it. Held ones are acknowledged once stored.
+        const stored = held.length === 0 ? message.outputs : message.outputs.filter((o) => !held.includes(o.id));
+        if (stored.length === 0) return;
+        this.send(id, { t: "ack", ids: stored.map((o) => o.id) });
         this.host.loadChanged();
         return;
       }
@@ -342,6 +357,8 @@ export class ContainerFleet implements Fleet {
     this.drainingIds.delete(id);
     if (!row || row.state === "stopping") return;
     this.store.containers.setState(id, "stopping");
+    // Outputs it sent that were answered early are its inputs' ends, not losses (and this container takes no more).
+    this.host.settle();
     const exit = await this.exitOf(id);
     const why = exit ? `${reason}; the container ${exit}` : reason;
     if (row.state === "starting") this.host.startFailed(id, `container stopped before it was ready: ${why}`);
@@ -382,6 +399,8 @@ export class ContainerFleet implements Fleet {
     this.drainingIds.delete(id);
     if (!row) return;
     this.store.containers.setState(id, "stopping");
+    // Outputs answered early are stored first: they are not put back to run again.
+    this.host.settle();
     if (requeue) {
       const now = this.now();
       for (const input of this.store.runningOn(id)) this.store.requeue(input, now, {});

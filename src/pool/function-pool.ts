@@ -21,7 +21,7 @@ import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from ".
 import { parseRhythm } from "./idle-histogram";
 import { StoredRhythm } from "./stored-rhythm";
 import { autoKeepAlive, scalingConfig } from "./keep-alive";
-import { EXPIRED_CALLS_PER_SWEEP, PoolStore } from "./store";
+import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type FinishedInput } from "./store";
 import type { CallKind, HistoryRow, MetricPoint } from "./store-schema";
 import * as limits from "./limits";
 import { StartGate } from "./start-gate";
@@ -34,6 +34,7 @@ import { InputOutcomes, platformError } from "./outcomes";
 import { MetricsSampler, poolLoad, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
 import { CallStreams, type StreamRead } from "./streams";
+import { EarlyOutputs } from "./early-outputs";
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
@@ -74,6 +75,8 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly metrics: MetricsSampler;
   private readonly outcomes: InputOutcomes;
   private readonly streams: CallStreams;
+  /** Remote calls' outputs answered before they are stored: stored at the start of every entry point and reconcile. */
+  private readonly early: EarlyOutputs<FinishedInput>;
   private alarmAtMs: number | null = null;
   private lastReconcileMs = Number.NEGATIVE_INFINITY;
   private reconcileTimer: ReturnType<typeof setTimeout> | null = null;
@@ -89,6 +92,12 @@ export class FunctionPool extends DurableObject<Env> {
     this.config = this.store.getMeta<PoolConfig>("config");
     this.stopped = this.store.getMeta<boolean>("stopped") ?? false;
     this.rhythm = new StoredRhythm(parseRhythm(this.store.getMeta("rhythm")), (rhythm) => this.store.setMeta("rhythm", rhythm));
+    this.early = new EarlyOutputs<FinishedInput>({
+      store: (containerId, finished) => this.outcomes.stored(containerId, finished),
+      acknowledge: (containerId, ids) => this.fleet.acknowledge(containerId, ids),
+      loadChanged: () => this.onLoadChange(),
+      defer: (flush) => this.deferFlush(flush),
+    });
     this.outcomes = new InputOutcomes({
       store: this.store,
       clock: this.clock,
@@ -100,6 +109,7 @@ export class FunctionPool extends DurableObject<Env> {
       config: () => this.config,
       loadChanged: () => this.onLoadChange(),
       yielded: (callId) => this.streams.yielded(callId),
+      early: this.early,
     });
     this.streams = new CallStreams(ctx.storage.sql, {
       store: this.store,
@@ -131,6 +141,7 @@ export class FunctionPool extends DurableObject<Env> {
       finish: (input, status, value, now) => this.outcomes.finish(input, status, value, now),
       loadChanged: () => this.onLoadChange(),
       reconcile: () => this.reconcile(),
+      settle: () => this.early.flush(),
     };
     this.fleet = new ContainerFleet(host, this.createComputeBackend(env));
     void ctx.blockConcurrencyWhile(async () => {
@@ -148,6 +159,11 @@ export class FunctionPool extends DurableObject<Env> {
   /** The pool's clock; a test entry may override this. */
   protected createClock(): Clock {
     return systemClock;
+  }
+
+  /** Runs `flush` once this task's answers have left (a test entry may hold it, to look into the window before it). */
+  protected deferFlush(flush: () => void): void {
+    setTimeout(flush, 0);
   }
 
   /** A container that has not said ready by then (bundle download, import, enter()) is given up on. */
@@ -169,6 +185,7 @@ export class FunctionPool extends DurableObject<Env> {
    * cache — never rolls the pool back to an earlier bundle.
    */
   configure(config: PoolConfig): void {
+    this.early.flush();
     // Schedules run outside any request: without SQUALL_PUBLIC_URL they know no URL, so keep the last one seen.
     if (!config.publicUrl && this.config) config = { ...config, publicUrl: this.config.publicUrl };
     if (this.config && (config.version < this.config.version || (config.version === this.config.version && config.deploymentId === this.config.deploymentId))) {
@@ -198,23 +215,25 @@ export class FunctionPool extends DurableObject<Env> {
 
   async createCall(config: PoolConfig, args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>> {
     this.configure(config);
-    const admitted = this.checkAdmission(args.inputs.length);
+    const admitted = limits.admission(this.config, this.stopped, this.store.countInputs(this.clock.now()), args.inputs.length);
     // A resent request finds the call its first send started, even when admission would refuse a new one now.
     const earlier = !admitted.ok && args.requestId !== null ? this.store.callOfRequest(args.requestId) : null;
-    if (earlier) return ok({ callId: earlier, ...(await this.readOutputs(earlier, 0, args.waitMs)) });
+    const oneInput = args.kind === "remote";
+    if (earlier) return ok({ callId: earlier, ...(await this.readOutputs(earlier, 0, args.waitMs, { oneInput })) });
     if (!admitted.ok) return admitted;
     const now = this.clock.now();
     const callId = mintCallId(this.poolId, now);
     const inputs = args.inputs.map((i) => ({ ...i, method: args.method }));
     // One transaction: a call is never left without the inputs it came with.
     const started = this.ctx.storage.transactionSync(() => this.store.startCall(callId, args.kind, args.closed, now, args.requestId, inputs));
-    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs)) });
+    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs, { oneInput })) });
     this.onLoadChange();
     // Nothing has run yet: a call with inputs has no output to read before its first wait.
-    return ok({ callId, ...(await this.readOutputs(callId, 0, args.waitMs, { fresh: inputs.length > 0, oneInput: args.kind === "remote" })) });
+    return ok({ callId, ...(await this.readOutputs(callId, 0, args.waitMs, { fresh: inputs.length > 0, oneInput })) });
   }
 
   putInputs(workspaceId: string, callId: string, inputs: InputItem[], closed: boolean, method: string | null): PoolResult<{ admitted: number }> {
+    this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     if (call.value.kind !== "map") return fail({ code: "INVALID_ARGUMENT", message: `call ${callId} is not a map call; only map calls take more inputs` });
@@ -231,7 +250,7 @@ export class FunctionPool extends DurableObject<Env> {
       if (fresh.length === 0 && closed) return ok({ admitted: 0 });
       return fail({ code: "CONFLICT", message: `call ${callId} is closed: it takes no more inputs` });
     }
-    const admitted = this.checkAdmission(fresh.length);
+    const admitted = limits.admission(this.config, this.stopped, this.store.countInputs(this.clock.now()), fresh.length);
     if (!admitted.ok) return admitted;
     const added = this.store.addMapInputs(
       callId,
@@ -245,11 +264,12 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   async getOutputs(workspaceId: string, callId: string, cursor: number, waitMs: number): Promise<PoolResult<CallOutputs>> {
+    this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     if (call.value.kind === "map" && cursor > 0) this.store.acknowledge(callId, cursor);
     this.store.touchCall(callId, this.clock.now());
-    return ok(await this.readOutputs(callId, cursor, waitMs));
+    return ok(await this.readOutputs(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" }));
   }
 
   /**
@@ -262,6 +282,7 @@ export class FunctionPool extends DurableObject<Env> {
     callIds: readonly string[],
     waitMs: number,
   ): Promise<{ results: Array<{ callId: string; output: OutputItem }>; missing: string[] }> {
+    this.early.flush();
     const own = this.config !== null && this.config.workspaceId === workspaceId;
     const existing = own ? this.store.existingCalls(callIds) : new Set<string>();
     const known = callIds.filter((id) => existing.has(id));
@@ -281,6 +302,7 @@ export class FunctionPool extends DurableObject<Env> {
 
   /** A generator call's values from `from` on (those below it are taken as read), waiting up to waitMs for one; then its end. */
   async readStream(workspaceId: string, callId: string, from: number, waitMs: number): Promise<PoolResult<StreamRead>> {
+    this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     this.store.touchCall(callId, this.clock.now());
@@ -288,6 +310,7 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   async cancelCall(workspaceId: string, callId: string): Promise<PoolResult<{ cancelledInputs: number }>> {
+    this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     this.store.markCancelled(callId);
@@ -325,6 +348,7 @@ export class FunctionPool extends DurableObject<Env> {
 
   /** Hands spawned calls' inputs to the pool. At-least-once delivery: a call already delivered is skipped. */
   deliverSpawns(calls: SpawnDelivery[]): { delivered: number } {
+    this.early.flush();
     const delivered = this.store.deliverSpawns(calls);
     if (delivered > 0) this.onLoadChange();
     return { delivered };
@@ -333,12 +357,14 @@ export class FunctionPool extends DurableObject<Env> {
   // ---- stats, stop, logs ------------------------------------------------
 
   stats(workspaceId: string): PoolResult<FunctionStats> {
+    this.early.flush();
     if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
     return ok(this.currentStats());
   }
 
   /** Stats, the last hour of metrics and the recent inputs, for the dashboard. */
   overview(workspaceId: string, sinceMs: number): PoolResult<{ stats: FunctionStats; metrics: MetricPoint[]; recent: HistoryRow[] }> {
+    this.early.flush();
     if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
     return ok({ stats: this.currentStats(), metrics: this.store.telemetry.metrics(sinceMs), recent: this.store.history.recent(50) });
   }
@@ -349,6 +375,7 @@ export class FunctionPool extends DurableObject<Env> {
 
   /** Stops every container and cancels every pending and running input (`squall app stop`). */
   async stopAll(reason: string): Promise<{ cancelledInputs: number; stoppedContainers: number }> {
+    this.early.flush();
     this.stopped = true;
     this.store.setMeta("stopped", true);
     const undelivered = this.store.undeliveredSpawns();
@@ -376,6 +403,7 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   readLogs(workspaceId: string, afterSeq: number, limit: number): PoolResult<ReturnType<PoolStore["telemetry"]["readLogs"]>> {
+    this.early.flush();
     if (!this.config || this.config.workspaceId !== workspaceId) return fail({ code: "NOT_FOUND", message: "function not found" });
     return ok(this.store.telemetry.readLogs(afterSeq, Math.min(limit, 1_000)));
   }
@@ -383,6 +411,7 @@ export class FunctionPool extends DurableObject<Env> {
   // ---- alarm --------------------------------------------------------------
 
   override async alarm(): Promise<void> {
+    this.early.flush();
     this.alarmAtMs = null;
     const now = this.clock.now();
     await this.fleet.checkLiveness(now);
@@ -401,29 +430,7 @@ export class FunctionPool extends DurableObject<Env> {
     if (expired.length === EXPIRED_CALLS_PER_SWEEP) await this.setAlarm(this.clock.now() + SWEEP_BACKLOG_INTERVAL_MS);
   }
 
-  // ---- admission and outputs ---------------------------------------------
-
-  private checkAdmission(count: number): PoolResult<true> {
-    if (!this.config) return fail({ code: "NOT_FOUND", message: "function not found" });
-    if (this.stopped) return fail({ code: "CONFLICT", message: `app ${this.config.appName} is stopped; deploy it again to call it` });
-    const counts = this.store.countInputs(this.clock.now());
-    const name = this.config.functionName;
-    if (counts.pendingCalls + count > limits.MAX_PENDING_INPUTS) {
-      return fail({
-        code: "RESOURCE_EXHAUSTED",
-        message: `function ${name} has ${counts.pendingCalls} inputs waiting for a container; the limit is ${limits.MAX_PENDING_INPUTS}`,
-        retryAfterMs: limits.RETRY_AFTER_MS,
-      });
-    }
-    if (counts.pendingCalls + counts.running + count > limits.MAX_TOTAL_INPUTS) {
-      return fail({
-        code: "RESOURCE_EXHAUSTED",
-        message: `function ${name} has ${counts.pendingCalls + counts.running} inputs pending or running; the limit is ${limits.MAX_TOTAL_INPUTS}`,
-        retryAfterMs: limits.RETRY_AFTER_MS,
-      });
-    }
-    return ok(true);
-  }
+  // ---- outputs -----------------------------------------------------------
 
   private ownCall(workspaceId: string, callId: string): PoolResult<NonNullable<ReturnType<PoolStore["getCall"]>>> {
     const call = this.config && this.config.workspaceId === workspaceId ? this.store.getCall(callId) : null;
@@ -438,11 +445,16 @@ export class FunctionPool extends DurableObject<Env> {
    */
   private async readOutputs(callId: string, cursor: number, waitMs: number, call: { fresh?: boolean; oneInput?: boolean } = {}): Promise<CallOutputs> {
     const deadline = this.clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
+    // A one-input call's output may reach its waiting reader before it is stored (early-outputs.ts).
+    const early = call.oneInput === true && cursor === 0;
+    const wait = (ms: number): Promise<void> => (early ? this.early.awaiting(callId, this.waiters.waitFor(callId, ms)) : this.waiters.waitFor(callId, ms));
     if (call.fresh) {
       if (deadline <= this.clock.now()) return { outputs: [], cursor, done: false };
-      await this.waiters.waitFor(callId, deadline - this.clock.now());
+      await wait(deadline - this.clock.now());
     }
     for (;;) {
+      const held = early ? this.early.outputOf(callId) : null;
+      if (held) return { outputs: [held], cursor, done: true };
       const rows = this.store.readOutputs(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
       const outputs = rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value }));
       const last = rows.length ? rows[rows.length - 1].cursor : cursor;
@@ -451,7 +463,7 @@ export class FunctionPool extends DurableObject<Env> {
       const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputCursor(callId));
       const remaining = deadline - this.clock.now();
       if (rows.length > 0 || done || !row || remaining <= 0) return { outputs, cursor: last, done };
-      await this.waiters.waitFor(callId, remaining);
+      await wait(remaining);
     }
   }
 
@@ -488,6 +500,7 @@ export class FunctionPool extends DurableObject<Env> {
 
   /** Runs the autoscaler policy and acts on it, then sets the alarm for the next thing to check. */
   private reconcile(): void {
+    this.early.flush();
     if (!this.config) return;
     const now = this.clock.now();
     this.lastReconcileMs = now;

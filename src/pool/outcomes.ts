@@ -14,6 +14,7 @@ import type { FinishedInput, PoolStore } from "./store";
 import type { RunningInput } from "./store-schema";
 import type { OutputWaiters } from "./waiters";
 import type { InputPace } from "./prefetch";
+import type { EarlyOutputs } from "./early-outputs";
 import * as limits from "./limits";
 
 export interface OutcomeDeps {
@@ -30,6 +31,8 @@ export interface OutcomeDeps {
   loadChanged(): void;
   /** Whether a call's generator has yielded values to its caller (such an input is not retried). */
   yielded(callId: string): boolean;
+  /** Outputs answered before they are stored. */
+  readonly early: EarlyOutputs<FinishedInput>;
 }
 
 export class InputOutcomes {
@@ -97,10 +100,14 @@ export class InputOutcomes {
     if (stuck.size > 0) this.deps.loadChanged();
   }
 
-  /** A runner's results: final, or a failure re-queued after its retry delay. (The fleet acknowledges them.) */
-  runnerOutputs(containerId: string, outputs: RunnerOutput[]): void {
+  /**
+   * A runner's results: final, or a failure re-queued after its retry delay.
+   * Returns the ids of outputs answered early and stored later
+   * (early-outputs.ts): the fleet acknowledges those only once they are stored.
+   */
+  runnerOutputs(containerId: string, outputs: RunnerOutput[]): number[] {
     const config = this.deps.config();
-    if (!config) return;
+    if (!config) return [];
     const { store } = this.deps;
     const now = this.deps.clock.now();
     const running = store.getRunning(
@@ -111,25 +118,35 @@ export class InputOutcomes {
     for (const input of running.values()) {
       if (input.deadline !== null) this.deps.pace.observe(now - (input.deadline - config.options.timeoutMs));
     }
-    let finished = 0;
+    let requeued = 0;
     const final: FinishedInput[] = [];
     for (const o of outputs) {
       const input = running.get(o.id);
       if (!input) continue; // cancelled, timed out, or re-run elsewhere: this result is stale
       running.delete(o.id); // an output sent twice in one frame counts once
-      finished++;
       if (o.status === "failure" && input.failures < retries.maxRetries && !this.deps.yielded(input.callId)) {
         const delay = Math.min(retries.initialDelayMs * retries.backoffCoefficient ** input.failures, retries.maxDelayMs);
         store.requeue(input, now + delay, { failure: true });
+        requeued++;
         continue;
       }
       final.push({ input, status: o.status, value: o.value });
     }
-    // The whole frame's final outputs in a few statements, then each call's readers woken once.
-    store.completeMany(final, now, config.options.timeoutMs);
+    const { held, rest } = this.deps.early.hold(containerId, final);
+    // Answered early: their readers wake now and read them from memory; nothing is written in this turn for them.
+    for (const f of held) this.deps.waiters.notify(f.input.callId);
+    this.stored(containerId, rest, requeued);
+    return held.map((f) => f.input.id);
+  }
+
+  /** A container's final outputs stored (a few statements for the whole frame), counted and their readers woken; their slots, and `requeued` more, are free. */
+  stored(containerId: string, final: FinishedInput[], requeued = 0): void {
+    const { store } = this.deps;
+    const now = this.deps.clock.now();
+    store.completeMany(final, now, this.deps.config()?.options.timeoutMs ?? 0);
     for (const f of final) this.deps.metrics.finished(f.status);
     for (const callId of new Set(final.map((f) => f.input.callId))) this.deps.waiters.notify(callId);
-    if (finished > 0) store.containers.addRunning(containerId, -finished, now);
+    if (final.length + requeued > 0) store.containers.addRunning(containerId, -(final.length + requeued), now);
   }
 
   /** The container's own failure to start; the third in a row fails what waits instead of retrying forever. */

@@ -21,7 +21,8 @@ export type NewInput = { idx: number; args: Uint8Array; method?: string | null }
 
 /** An input's final output, as completeMany stores it. */
 export interface FinishedInput {
-  input: { id: number; callId: string; idx: number };
+  /** `kind`, when known, is the input's call's kind (what a runner's results carry from getRunning). */
+  input: { id: number; callId: string; idx: number; kind?: CallKind };
   status: OutputStatus;
   value: Uint8Array;
 }

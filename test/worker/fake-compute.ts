@@ -17,6 +17,9 @@ import { decode, encode } from "../../sdk/src/wire/serialization";
  * - hold: as ok, but the runner keeps its inputs and never answers them
  * - vanish: as ok, but on its first inputs the process dies without its socket closing (a `docker kill`)
  * - crash: as ok, but on its first inputs the process dies and its socket closes
+ * - answers_then_crashes: as ok, but right after it answers its second inputs frame the process dies and its socket closes
+ * - keeps: as ok, and like the real runner keeps each output until the pool acknowledges it: a new
+ *   connection (after a pool restart) hears it holds them, and gets them again
  * - resyncs: holds its inputs unanswered; once the pool reconnects (after a restart) it says it
  *   holds only the first half of them (the rest "never reached it"), answers those, and from
  *   then on answers inputs as ok
@@ -40,6 +43,8 @@ export type StartBehaviour =
   | "hold"
   | "vanish"
   | "crash"
+  | "answers_then_crashes"
+  | "keeps"
   | "resyncs"
   | "capacity"
   | "unreachable"
@@ -70,6 +75,10 @@ interface FakeContainer {
   answered: number[];
   /** What a `resyncs` runner holds: input id and x. */
   holding: Array<{ id: number; x: number }>;
+  /** Outputs a `keeps` runner has sent and the pool has not acknowledged. */
+  unacked: Map<number, RunnerOutput>;
+  /** Outputs the pool acknowledged, in order. */
+  acked: number[];
   connections: number;
   /** A `queues` runner: the most inputs it held at once (running and queued), and the most it ran at once. */
   peakHeld: number;
@@ -82,6 +91,8 @@ export interface FakeContainerView {
   exit: string | null;
   received: number[];
   answered: number[];
+  /** Input ids whose outputs the pool acknowledged. */
+  acked: number[];
   peakHeld: number;
   peakRunning: number;
 }
@@ -118,7 +129,15 @@ export const fakeCompute = {
   containers(app: string): FakeContainerView[] {
     return [...containers.entries()]
       .filter(([, c]) => c.app === app)
-      .map(([id, c]) => ({ id, exit: c.exit, received: [...c.received], answered: [...c.answered], peakHeld: c.peakHeld, peakRunning: c.peakRunning }));
+      .map(([id, c]) => ({
+        id,
+        exit: c.exit,
+        received: [...c.received],
+        answered: [...c.answered],
+        acked: [...c.acked],
+        peakHeld: c.peakHeld,
+        peakRunning: c.peakRunning,
+      }));
   },
   /** When each run of the input `[x, ...]` of `app` reached a runner. */
   runs(app: string, x: number): number[] {
@@ -133,7 +152,20 @@ export const fakeCompute = {
 };
 
 function fresh(app: string, behaviour: StartBehaviour): FakeContainer {
-  return { app, behaviour, exit: null, held: 0, received: [], answered: [], holding: [], connections: 0, peakHeld: 0, peakRunning: 0 };
+  return {
+    app,
+    behaviour,
+    exit: null,
+    held: 0,
+    received: [],
+    answered: [],
+    holding: [],
+    unacked: new Map(),
+    acked: [],
+    connections: 0,
+    peakHeld: 0,
+    peakRunning: 0,
+  };
 }
 
 function nextBehaviour(app: string): StartBehaviour {
@@ -194,7 +226,14 @@ export class FakeBackend implements ComputeBackend {
     const slots = queuesRunner(c, runner, (m) => runner.send(encode(m)));
     runner.addEventListener("message", (event) => {
       const message = decode<PoolToRunner>(new Uint8Array(event.data as ArrayBuffer));
-      const reply = (m: RunnerToPool): void => runner.send(encode(m));
+      const reply = (m: RunnerToPool): void => {
+        if (m.t === "outputs" && c.behaviour === "keeps") for (const o of m.outputs) c.unacked.set(o.id, o);
+        runner.send(encode(m));
+      };
+      if (message.t === "ack") {
+        c.acked.push(...message.ids);
+        for (const id of message.ids) c.unacked.delete(id);
+      }
       if (c.behaviour === "queues") return slots(message);
       if (message.t === "stream_grants") {
         for (const grant of message.grants) {
@@ -232,6 +271,9 @@ export class FakeBackend implements ComputeBackend {
             kept.map((h) => ({ id: h.id, x: [h.x] })),
             reply,
           );
+        } else if (c.behaviour === "keeps" && reconnected) {
+          reply({ t: "ready", containerId: id, holding: [...c.unacked.keys()], running: [] });
+          if (c.unacked.size > 0) reply({ t: "outputs", outputs: [...c.unacked.values()] });
         } else if (c.behaviour !== "never_ready") {
           reply({ t: "ready", containerId: id, holding: [] });
         }
@@ -248,11 +290,15 @@ export class FakeBackend implements ComputeBackend {
           runner.close(1011, "runner killed");
         }
         if (c.behaviour === "hold") c.held += message.inputs.length;
-        if (c.behaviour !== "ok") return;
+        if (c.behaviour !== "ok" && c.behaviour !== "keeps" && c.behaviour !== "answers_then_crashes") return;
         answerAll(
           message.inputs.map((i) => ({ id: i.id, x: decode<number[]>(i.args) })),
           reply,
         );
+        if (c.behaviour === "answers_then_crashes" && c.received.length >= 2) {
+          c.exit = "killed by SIGKILL";
+          runner.close(1011, "runner killed");
+        }
       }
     });
     /** One input's answer as `ok` gives it: returned when due now, else sent once due (unless the container is gone by then). */

@@ -1,6 +1,6 @@
 // Maps on a pool with scripted fake containers (fake-compute.ts), for the
 // pool-level suites: deploy an app of one function `f`, start map calls, read
-// every output.
+// every output; or make remote calls.
 import { expect } from "vitest";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 import { fakeCompute, type StartBehaviour } from "./fake-compute";
@@ -55,7 +55,20 @@ export async function setUp(app: string, options: Record<string, unknown>, start
       if (Date.now() > deadline) throw new Error(`call ${callId} did not finish; outputs so far: ${seen.map((o) => `${o.idx}:${o.status}`).join(",")}`);
     }
   };
-  return { start, outputs, map: async (inputs: number[][]) => outputs(await start(inputs)) };
+  /** A remote call of `[x, ...]`, as `.remote()` makes it: its id and the output it was answered with. */
+  const remote = async (args: number[], requestId?: string): Promise<{ callId: string; output: Output | undefined }> => {
+    const created = await api(token).cbor(`/v1/functions/${functionId}/calls`, {
+      kind: "remote",
+      inputs: [{ idx: 0, args: encode(args) }],
+      closed: true,
+      waitMs: 20_000,
+      ...(requestId ? { requestId } : {}),
+    });
+    expect(created.status).toBe(200);
+    const body = decode<{ callId: string; outputs: Output[] }>(new Uint8Array(await created.arrayBuffer()));
+    return { callId: body.callId, output: body.outputs[0] };
+  };
+  return { token, functionId, start, outputs, remote, map: async (inputs: number[][]) => outputs(await start(inputs)) };
 }
 
 export const valuesOf = (outputs: Output[]): Array<[string, unknown]> => outputs.map((o) => [o.status, decode(o.value)]);
