@@ -2,14 +2,14 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
 import { json, cbor, errorResponses, CallIdParam, queryInt, routeOf } from "../schemas";
 import * as wire from "../wire";
-import { readCbor, cborResponse } from "../cbor";
+import { readCbor, cborResponse, outputsResponse } from "../cbor";
 import { fromPoolError } from "../../control/errors";
 import { poolStubOfCall } from "../../control/pools";
 import { poolIdOfCall } from "../../pool/call-id";
 import { MAX_RESULT_BYTES_PER_READ } from "../../pool/limits";
 import type { GetCallResultsResponse } from "../../../sdk/src/wire/api";
 import { ROUTES } from "../../../sdk/src/wire/routes";
-import { checkInputOrder, checkInputSizes } from "./functions";
+import { checkCallInputs, quickPutInputs } from "../call-bodies";
 
 export const calls = new OpenAPIHono<AppEnv>();
 
@@ -23,9 +23,8 @@ calls.openapi(
   }),
   async (c) => {
     const { callId } = c.req.valid("param");
-    const body = await readCbor(c, wire.PutInputsRequest);
-    checkInputSizes(body.inputs);
-    checkInputOrder(body.inputs);
+    const body = await readCbor(c, wire.PutInputsRequest, quickPutInputs);
+    checkCallInputs(body.inputs);
     const result = await poolStubOfCall(c.env, callId).putInputs(c.get("workspaceId"), callId, body.inputs, body.closed, body.method ?? null);
     if (!result.ok) throw fromPoolError(result.error);
     return cborResponse(result.value);
@@ -51,7 +50,7 @@ calls.openapi(
     const { cursor, waitMs } = c.req.valid("query");
     const result = await poolStubOfCall(c.env, callId).getOutputs(c.get("workspaceId"), callId, cursor ?? 0, waitMs ?? 0);
     if (!result.ok) throw fromPoolError(result.error);
-    return cborResponse(result.value);
+    return outputsResponse(result.value);
   },
 );
 
