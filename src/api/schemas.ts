@@ -49,16 +49,18 @@ const ROUTER_METHOD = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delet
  * A whole number in a query string: decimal digits only. Number() would also
  * take "", "0x10", "1e3" and " 7 ", so z.coerce alone lets malformed queries through.
  */
+export const WHOLE_NUMBER = /^\d{1,16}$/;
 export const queryInt = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,16}$/, "must be a whole number in decimal digits")
+    .regex(WHOLE_NUMBER, "must be a whole number in decimal digits")
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
     .openapi({ type: "integer", minimum: min, maximum: max });
 
 export const FunctionIdParam = z.object({ functionId: z.string().max(64) });
-export const CallIdParam = z.object({ callId: z.string().max(200) });
+export const MAX_CALL_ID_LENGTH = 200;
+export const CallIdParam = z.object({ callId: z.string().max(MAX_CALL_ID_LENGTH) });
 /**
  * Routes about one class instance take `?params=<base64url of CBOR params>`;
  * about one variant, `?variant=<its canonical options>` (checked by control/pools.ts).
