@@ -7,6 +7,7 @@ import { encode, decode } from "../../sdk/src/wire/serialization";
 import { ApiError, invalid } from "../control/errors";
 import { describeZodError } from "../control/validation";
 import { encodeOutputs, type OutputsAnswer } from "./outputs-cbor";
+import { decodeCallBody } from "./body-cbor";
 
 /**
  * The request's CBOR body as `schema` parses it. A `quick` check (call-bodies.ts)
@@ -20,7 +21,7 @@ export async function readCbor<T>(c: Context, schema: z.ZodType<T>, quick?: (val
   const raw = new Uint8Array(await c.req.arrayBuffer());
   let value: unknown;
   try {
-    value = decode(raw);
+    value = decodeCallBody(raw) ?? decode(raw);
   } catch {
     throw invalid("the request body is not valid CBOR");
   }

@@ -9,7 +9,7 @@ import type { OpenAPIHono, RouteConfig, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { invalid } from "../control/errors";
 import { describeZodError } from "../control/validation";
-import { MAX_CALL_ID_LENGTH, WHOLE_NUMBER } from "./schemas";
+import { MAX_CALL_ID_LENGTH } from "./schemas";
 
 /** Registers `route`'s OpenAPI entry and its handler, with no validators in front of it. */
 export function hotRoute(app: OpenAPIHono<AppEnv>, route: RouteConfig, handler: Handler<AppEnv>): void {
@@ -29,14 +29,6 @@ export function checked<T>(schema: z.ZodType<T>, value: () => unknown, quick: ()
 /** The query as Hono's validator hands it to a schema: one string per name, or a list for a name given more than once. */
 export function queryOf(c: Context): Record<string, string | string[]> {
   return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => (v.length === 1 ? [k, v[0]] : [k, v])));
-}
-
-/** A whole-number query value as `queryInt(min, max)` takes it (absent: undefined); null when it is not one. */
-export function quickQueryInt(values: string[] | undefined, min: number, max: number): number | undefined | null {
-  if (values === undefined) return undefined;
-  if (values.length !== 1 || !WHOLE_NUMBER.test(values[0])) return null;
-  const n = Number(values[0]);
-  return n >= min && n <= max ? n : null;
 }
 
 /** The `callId` path parameter as CallIdParam takes it; null when it is not one. */

@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
-import { json, cbor, errorResponses, CallIdParam, queryInt, routeOf } from "../schemas";
+import { json, cbor, errorResponses, CallIdParam, queryInt, quickQueryInt, routeOf } from "../schemas";
 import * as wire from "../wire";
 import { MAX_REQUEST_WAIT_MS } from "../wire";
 import { readCbor, cborResponse, outputsResponse } from "../cbor";
@@ -12,7 +12,7 @@ import { MAX_RESULT_BYTES_PER_READ } from "../../pool/limits";
 import type { GetCallResultsResponse } from "../../../sdk/src/wire/api";
 import { ROUTES } from "../../../sdk/src/wire/routes";
 import { checkCallInputs, quickPutInputs } from "../call-bodies";
-import { checked, hotRoute, queryOf, quickCallId, quickQueryInt } from "../hot-route";
+import { checked, hotRoute, queryOf, quickCallId } from "../hot-route";
 
 export const calls = new OpenAPIHono<AppEnv>();
 

@@ -1,8 +1,7 @@
-// The quick query check of the hot routes (src/api/hot-route.ts) against the
+// The quick query check of the hot routes (src/api/schemas.ts) against the
 // schema it stands in for: it vouches only for what queryInt accepts, with its value.
 import { describe, expect, it } from "vitest";
-import { quickQueryInt } from "../../../src/api/hot-route";
-import { queryInt } from "../../../src/api/schemas";
+import { queryInt, quickQueryInt } from "../../../src/api/schemas";
 
 const VALUES = [
   "0",
