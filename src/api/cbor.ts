@@ -10,8 +10,10 @@ import { encodeOutputs, type OutputsAnswer } from "./outputs-cbor";
 import { decodeCallBody } from "./body-cbor";
 
 /**
- * The request's CBOR body as `schema` parses it. A `quick` check (call-bodies.ts)
- * may vouch for the body first; what it does not vouch for, the schema decides.
+ * The request's CBOR body as `schema` parses it, read by decodeCallBody
+ * (body-cbor.ts) when it can and cbor-x otherwise. A `quick` check
+ * (call-bodies.ts) may vouch for the body first; what it does not vouch for,
+ * the schema decides.
  */
 export async function readCbor<T>(c: Context, schema: z.ZodType<T>, quick?: (value: unknown) => T | null): Promise<T> {
   const type = c.req.header("content-type") ?? "";

@@ -45,11 +45,12 @@ export const routeOf = <P extends string>(route: Route<P>) => ({ method: ROUTER_
 
 const ROUTER_METHOD = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delete" } as const satisfies Record<HttpMethod, string>;
 
+const WHOLE_NUMBER = /^\d{1,16}$/;
+
 /**
  * A whole number in a query string: decimal digits only. Number() would also
  * take "", "0x10", "1e3" and " 7 ", so z.coerce alone lets malformed queries through.
  */
-const WHOLE_NUMBER = /^\d{1,16}$/;
 export const queryInt = (min: number, max: number) =>
   z
     .string()
