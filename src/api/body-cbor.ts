@@ -10,8 +10,8 @@
 const MAX_DEPTH = 4;
 /** Keys every input and body repeats: matched by their bytes instead of decoded each time. */
 const KNOWN_KEYS = ["idx", "args", "inputs", "closed", "kind", "method", "params", "variant", "waitMs", "requestId"];
-const KEYS_BY_LENGTH = new Map<number, string[]>();
-for (const key of KNOWN_KEYS) KEYS_BY_LENGTH.set(key.length, [...(KEYS_BY_LENGTH.get(key.length) ?? []), key]);
+const KEYS_BY_LENGTH: Array<Array<{ key: string; bytes: Uint8Array }> | undefined> = [];
+for (const key of KNOWN_KEYS) (KEYS_BY_LENGTH[key.length] ??= []).push({ key, bytes: Uint8Array.from(key, (ch) => ch.charCodeAt(0)) });
 
 /** Thrown inside the reader for bytes it does not take; never escapes decodeCallBody. */
 const NOT_MINE = Symbol("not a call body this reader takes");
@@ -23,33 +23,53 @@ const NOT_MINE = Symbol("not a call body this reader takes");
  * MAX_DEPTH deep; null otherwise (the caller decodes with cbor-x).
  */
 export function decodeCallBody(bytes: Uint8Array): Record<string, unknown> | null {
-  let at = 0;
+  if (bytes.length === 0 || bytes[0] >> 5 !== 5) return null;
+  const reader = new Reader(bytes);
+  try {
+    const value = reader.item(0) as Record<string, unknown>;
+    return reader.at === bytes.length ? value : null;
+  } catch (err) {
+    if (err === NOT_MINE) return null;
+    throw err;
+  }
+}
+
+class Reader {
+  at = 0;
+  constructor(private readonly bytes: Uint8Array) {}
 
   /** The argument of the head whose additional info is `info`: 0-23 inline, else 1, 2 or 4 bytes. */
-  const argument = (info: number): number => {
+  argument(info: number): number {
+    const { bytes, at } = this;
     if (info < 24) return info;
-    if (info === 24 && at + 1 <= bytes.length) return bytes[at++];
+    if (info === 24 && at + 1 <= bytes.length) {
+      this.at = at + 1;
+      return bytes[at];
+    }
     if (info === 25 && at + 2 <= bytes.length) {
-      const n = (bytes[at] << 8) | bytes[at + 1];
-      at += 2;
-      return n;
+      this.at = at + 2;
+      return (bytes[at] << 8) | bytes[at + 1];
     }
     if (info === 26 && at + 4 <= bytes.length) {
-      const n = bytes[at] * 0x1000000 + ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]);
-      at += 4;
-      return n;
+      this.at = at + 4;
+      return bytes[at] * 0x1000000 + ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]);
     }
     throw NOT_MINE; // 64-bit arguments, indefinite lengths, reserved values, or cut short
-  };
+  }
 
-  const text = (length: number): string => {
+  text(length: number): string {
+    const { bytes, at } = this;
     if (length > bytes.length - at) throw NOT_MINE;
-    for (const key of KEYS_BY_LENGTH.get(length) ?? []) {
-      let same = true;
-      for (let i = 0; i < length && same; i++) same = bytes[at + i] === key.charCodeAt(i);
-      if (same) {
-        at += length;
-        return key;
+    const known = KEYS_BY_LENGTH[length];
+    if (known !== undefined) {
+      for (let k = 0; k < known.length; k++) {
+        const key = known[k].bytes;
+        let i = 0;
+        while (i < length && bytes[at + i] === key[i]) i++;
+        if (i === length) {
+          this.at = at + length;
+          return known[k].key;
+        }
       }
     }
     let s = "";
@@ -58,54 +78,53 @@ export function decodeCallBody(bytes: Uint8Array): Record<string, unknown> | nul
       if (byte >= 0x80) throw NOT_MINE; // UTF-8 beyond ASCII: cbor-x's to decode
       s += String.fromCharCode(byte);
     }
-    at += length;
+    this.at = at + length;
     return s;
-  };
+  }
 
-  const byteString = (length: number): Uint8Array => {
+  byteString(length: number): Uint8Array {
+    const { bytes, at } = this;
     if (length > bytes.length - at) throw NOT_MINE;
-    const view = bytes.subarray(at, at + length);
-    at += length;
-    return view;
-  };
+    this.at = at + length;
+    return bytes.subarray(at, at + length);
+  }
 
-  const item = (depth: number): unknown => {
-    if (at >= bytes.length || depth > MAX_DEPTH) throw NOT_MINE;
-    const head = bytes[at++];
-    const major = head >> 5;
+  item(depth: number): unknown {
+    const bytes = this.bytes;
+    if (this.at >= bytes.length || depth > MAX_DEPTH) throw NOT_MINE;
+    const head = bytes[this.at++];
     const info = head & 0x1f;
-    switch (major) {
+    switch (head >> 5) {
       case 0:
-        return argument(info);
+        return this.argument(info);
       case 2:
-        return byteString(argument(info));
+        return this.byteString(this.argument(info));
       case 3:
-        return text(argument(info));
+        return this.text(this.argument(info));
       case 4: {
-        const length = argument(info);
-        if (length > bytes.length - at) throw NOT_MINE; // every item takes a byte at least
+        const length = this.argument(info);
+        if (length > bytes.length - this.at) throw NOT_MINE; // every item takes a byte at least
         const list = new Array<unknown>(length);
-        for (let i = 0; i < length; i++) list[i] = item(depth + 1);
+        for (let i = 0; i < length; i++) list[i] = this.item(depth + 1);
         return list;
       }
       case 5: {
-        const size = argument(info);
-        if (size > bytes.length - at) throw NOT_MINE;
+        const size = this.argument(info);
+        if (size > bytes.length - this.at) throw NOT_MINE;
         const fields: Record<string, unknown> = {};
         for (let i = 0; i < size; i++) {
-          if (at >= bytes.length || bytes[at] >> 5 !== 3) throw NOT_MINE; // keys are text here
-          at++;
-          const key = text(argument(bytes[at - 1] & 0x1f));
+          if (this.at >= bytes.length || bytes[this.at] >> 5 !== 3) throw NOT_MINE; // keys are text here
+          const key = this.text(this.argument(bytes[this.at++] & 0x1f));
           if (key === "__proto__") throw NOT_MINE; // cbor-x renames it
-          fields[key] = item(depth + 1);
+          fields[key] = this.item(depth + 1);
         }
         return fields;
       }
       case 6:
         // Tag 64 (a Uint8Array) on a byte string: what the wire codec writes for bytes.
-        if (head === 0xd8 && bytes[at] === 0x40 && at + 1 < bytes.length && bytes[at + 1] >> 5 === 2) {
-          at += 2;
-          return byteString(argument(bytes[at - 1] & 0x1f));
+        if (head === 0xd8 && bytes[this.at] === 0x40 && this.at + 1 < bytes.length && bytes[this.at + 1] >> 5 === 2) {
+          this.at += 2;
+          return this.byteString(this.argument(bytes[this.at - 1] & 0x1f));
         }
         throw NOT_MINE;
       case 7:
@@ -117,14 +136,5 @@ export function decodeCallBody(bytes: Uint8Array): Record<string, unknown> | nul
       default:
         throw NOT_MINE; // negative integers
     }
-  };
-
-  try {
-    if (bytes.length === 0 || bytes[0] >> 5 !== 5) return null;
-    const value = item(0) as Record<string, unknown>;
-    return at === bytes.length ? value : null;
-  } catch (err) {
-    if (err === NOT_MINE) return null;
-    throw err;
   }
 }
