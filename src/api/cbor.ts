@@ -6,8 +6,16 @@ import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 import { ApiError, invalid } from "../control/errors";
 import { describeZodError } from "../control/validation";
+import { encodeOutputs, type OutputsAnswer } from "./outputs-cbor";
+import { decodeCallBody } from "./body-cbor";
 
-export async function readCbor<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+/**
+ * The request's CBOR body as `schema` parses it, read by decodeCallBody
+ * (body-cbor.ts) when it can and cbor-x otherwise. A `quick` check
+ * (call-bodies.ts) may vouch for the body first; what it does not vouch for,
+ * the schema decides.
+ */
+export async function readCbor<T>(c: Context, schema: z.ZodType<T>, quick?: (value: unknown) => T | null): Promise<T> {
   const type = c.req.header("content-type") ?? "";
   if (!type.startsWith(CBOR_CONTENT_TYPE)) {
     throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `this route takes ${CBOR_CONTENT_TYPE} bodies, got ${JSON.stringify(type || "none")}`);
@@ -15,15 +23,26 @@ export async function readCbor<T extends z.ZodType>(c: Context, schema: T): Prom
   const raw = new Uint8Array(await c.req.arrayBuffer());
   let value: unknown;
   try {
-    value = decode(raw);
+    value = decodeCallBody(raw) ?? decode(raw);
   } catch {
     throw invalid("the request body is not valid CBOR");
   }
+  const vouched = quick?.(value);
+  if (vouched !== undefined && vouched !== null) return vouched;
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalid(describeZodError(parsed.error));
   return parsed.data;
 }
 
 export function cborResponse(value: unknown, status = 200): Response {
-  return new Response(encode(value) as BodyInit, { status, headers: { "content-type": CBOR_CONTENT_TYPE } });
+  return bytesResponse(encode(value), status);
+}
+
+/** A call's outputs (getOutputs, createCall): written directly by encodeOutputs, or the general way for what it does not cover. */
+export function outputsResponse(answer: OutputsAnswer): Response {
+  return bytesResponse(encodeOutputs(answer) ?? encode(answer));
+}
+
+function bytesResponse(bytes: Uint8Array, status = 200): Response {
+  return new Response(bytes as BodyInit, { status, headers: { "content-type": CBOR_CONTENT_TYPE } });
 }

@@ -45,6 +45,8 @@ export const routeOf = <P extends string>(route: Route<P>) => ({ method: ROUTER_
 
 const ROUTER_METHOD = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delete" } as const satisfies Record<HttpMethod, string>;
 
+const WHOLE_NUMBER = /^\d{1,16}$/;
+
 /**
  * A whole number in a query string: decimal digits only. Number() would also
  * take "", "0x10", "1e3" and " 7 ", so z.coerce alone lets malformed queries through.
@@ -52,13 +54,22 @@ const ROUTER_METHOD = { GET: "get", POST: "post", PATCH: "patch", DELETE: "delet
 export const queryInt = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,16}$/, "must be a whole number in decimal digits")
+    .regex(WHOLE_NUMBER, "must be a whole number in decimal digits")
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
     .openapi({ type: "integer", minimum: min, maximum: max });
 
+/** A query value (absent: undefined) as `queryInt(min, max)` takes it, checked by hand on the hot routes (hot-route.ts); null when it is not one. */
+export function quickQueryInt(values: string[] | undefined, min: number, max: number): number | undefined | null {
+  if (values === undefined) return undefined;
+  if (values.length !== 1 || !WHOLE_NUMBER.test(values[0])) return null;
+  const n = Number(values[0]);
+  return n >= min && n <= max ? n : null;
+}
+
 export const FunctionIdParam = z.object({ functionId: z.string().max(64) });
-export const CallIdParam = z.object({ callId: z.string().max(200) });
+export const MAX_CALL_ID_LENGTH = 200;
+export const CallIdParam = z.object({ callId: z.string().max(MAX_CALL_ID_LENGTH) });
 /**
  * Routes about one class instance take `?params=<base64url of CBOR params>`;
  * about one variant, `?variant=<its canonical options>` (checked by control/pools.ts).

@@ -13,6 +13,11 @@ import { Name } from "./schemas";
 
 /** Inputs in one request: the SDK sends batches of up to 500. */
 export const MAX_INPUTS_PER_REQUEST = 1_000;
+/** The longest a request may ask to wait for an output. */
+export const MAX_REQUEST_WAIT_MS = 60_000;
+export const MAX_METHOD_LENGTH = 64;
+/** A client's id for the call it starts (resent, it finds that call again). */
+export const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** CBOR byte strings (arguments, results, class params): opaque to the platform. */
 const Bytes = z.instanceof(Uint8Array).openapi({ type: "string", format: "binary", description: "a CBOR byte string" });
@@ -145,7 +150,7 @@ const OutputItem = z.object({
   value: Bytes,
 }) satisfies z.ZodType<wire.OutputItem>;
 
-const Method = z.string().max(64);
+const Method = z.string().max(MAX_METHOD_LENGTH);
 /** Parsed and checked by control/pools.ts (parseVariant), whose messages name the option. */
 export const Variant = z.string().max(MAX_VARIANT_LENGTH);
 
@@ -157,11 +162,8 @@ export const CreateCallRequest = z
     variant: Variant.optional(),
     inputs: z.array(InputItem).max(MAX_INPUTS_PER_REQUEST),
     closed: z.boolean(),
-    waitMs: z.number().int().min(0).max(60_000).optional(),
-    requestId: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8 to 64 letters, digits, - or _")
-      .optional(),
+    waitMs: z.number().int().min(0).max(MAX_REQUEST_WAIT_MS).optional(),
+    requestId: z.string().regex(REQUEST_ID, "must be 8 to 64 letters, digits, - or _").optional(),
   })
   .openapi("CreateCallRequest") satisfies z.ZodType<wire.CreateCallRequest>;
 
@@ -208,7 +210,7 @@ export const GetStreamResponse = z
 export const GetCallResultsRequest = z
   .object({
     callIds: z.array(z.string().max(200)).min(1).max(MAX_CALLS_PER_RESULTS_READ),
-    waitMs: z.number().int().min(0).max(60_000).optional(),
+    waitMs: z.number().int().min(0).max(MAX_REQUEST_WAIT_MS).optional(),
   })
   .openapi("GetCallResultsRequest") satisfies z.ZodType<wire.GetCallResultsRequest>;
 

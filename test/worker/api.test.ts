@@ -7,7 +7,7 @@ import { db, findFunctionById } from "../../src/db/queries";
 import { encode } from "../../sdk/src/wire/serialization";
 import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
 import { ROUTES } from "../../sdk/src/wire/routes";
-import { BASE, api, deploy, errorOf, manifest, newWorkspace } from "./helpers";
+import { BASE, api, cborOf, deploy, errorOf, manifest, newWorkspace } from "./helpers";
 
 describe("health and auth", () => {
   it("answers health without a token", async () => {
@@ -211,6 +211,66 @@ describe("calls: bad input", () => {
     expect((await api(token).get("/v1/calls/not-a-call/outputs")).status).toBe(400);
     const unknown = mintCallId(env.POOL.idFromName("nobody").toString(), Date.now());
     expect((await api(token).get(`/v1/calls/${unknown}/outputs`)).status).toBe(404);
+  });
+
+  it("answers a map's routes' bad input with a 400 naming the field (query before path, body after)", async () => {
+    const token = await newWorkspace();
+    const d = (await (await deploy(token, manifest("bad", [{ name: "f" }]))).json()) as { functions: Array<{ functionId: string }> };
+    const calls = `/v1/functions/${d.functions[0].functionId}/calls`;
+    const started = await api(token).cbor(calls, { kind: "map", inputs: [], closed: false });
+    expect(started.status).toBe(200);
+    const { callId } = await cborOf<{ callId: string }>(started);
+    const longId = "fc-" + "a".repeat(198);
+    const args = encode([1]);
+    const cases: Array<[Promise<Response>, string]> = [
+      [api(token).get(`/v1/calls/${callId}/outputs?cursor=abc`), "cursor: must be a whole number in decimal digits"],
+      [api(token).get(`/v1/calls/${callId}/outputs?cursor=1&cursor=2`), "cursor: Invalid input: expected string, received array"],
+      [api(token).get(`/v1/calls/${callId}/outputs?waitMs=60001`), "waitMs: Too big: expected number to be <=60000"],
+      [api(token).get(`/v1/calls/${longId}/outputs`), "callId: Too big: expected string to have <=200 characters"],
+      [api(token).get(`/v1/calls/${longId}/outputs?cursor=-1`), "cursor: must be a whole number in decimal digits"],
+      [api(token).cbor(`/v1/calls/${longId}/inputs`, { inputs: [], closed: false }), "callId: Too big: expected string to have <=200 characters"],
+      [api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [{ idx: -1, args }], closed: false }), "inputs.0.idx: Too small: expected number to be >=0"],
+      [
+        api(token).cbor(`/v1/calls/${callId}/inputs`, {
+          inputs: [
+            { idx: 0, args },
+            { idx: 1, args: "x" },
+          ],
+          closed: false,
+        }),
+        "inputs.1.args: Invalid input",
+      ],
+      [api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: [], closed: "yes" }), "closed: Invalid input: expected boolean, received string"],
+      [
+        api(token).cbor(`/v1/calls/${callId}/inputs`, { inputs: Array.from({ length: 1_001 }, (_, idx) => ({ idx, args })), closed: false }),
+        "inputs: Too big: expected array to have <=1000 items",
+      ],
+      [
+        api(token).cbor(`/v1/calls/${callId}/inputs`, {
+          inputs: [
+            { idx: 0, args },
+            { idx: 0, args },
+          ],
+          closed: false,
+        }),
+        "inputs: idx 0 appears twice",
+      ],
+      [
+        api(token).cbor(`/v1/calls/${callId}/inputs`, {
+          inputs: [
+            { idx: 0, args },
+            { idx: 2, args },
+          ],
+          closed: false,
+        }),
+        "inputs: idx must count up by one within a request (idx 2 follows idx 0)",
+      ],
+      [api(token).cbor(calls, { kind: "map", inputs: [], closed: false, waitMs: 60_001 }), "waitMs: Too big: expected number to be <=60000"],
+      [api(token).cbor(calls, { kind: "map", inputs: [], closed: false, requestId: "short" }), "requestId: must be 8 to 64 letters, digits, - or _"],
+      [api(token).cbor(calls, { kind: "spawn", inputs: [], closed: false }), 'kind: Invalid option: expected one of "remote"|"map"'],
+    ];
+    const answers = await Promise.all(cases.map(async ([res]) => [(await res).status, (await errorOf(await res)).message]));
+    expect(answers).toEqual(cases.map(([, message]) => [400, message]));
   });
 
   it("refuses arguments over the inline size limit, naming the input", async () => {

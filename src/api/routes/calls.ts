@@ -1,19 +1,23 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
-import { json, cbor, errorResponses, CallIdParam, queryInt, routeOf } from "../schemas";
+import { json, cbor, errorResponses, CallIdParam, queryInt, quickQueryInt, routeOf } from "../schemas";
 import * as wire from "../wire";
-import { readCbor, cborResponse } from "../cbor";
+import { MAX_REQUEST_WAIT_MS } from "../wire";
+import { readCbor, cborResponse, outputsResponse } from "../cbor";
 import { fromPoolError } from "../../control/errors";
 import { poolStubOfCall } from "../../control/pools";
 import { poolIdOfCall } from "../../pool/call-id";
 import { MAX_RESULT_BYTES_PER_READ } from "../../pool/limits";
 import type { GetCallResultsResponse } from "../../../sdk/src/wire/api";
 import { ROUTES } from "../../../sdk/src/wire/routes";
-import { checkInputOrder, checkInputSizes } from "./functions";
+import { checkCallInputs, quickPutInputs } from "../call-bodies";
+import { checked, hotRoute, queryOf, quickCallId } from "../hot-route";
 
 export const calls = new OpenAPIHono<AppEnv>();
 
-calls.openapi(
+hotRoute(
+  calls,
   createRoute({
     ...routeOf(ROUTES.putInputs),
     summary: "Add inputs to a map call (a resent batch is not added twice)",
@@ -22,36 +26,55 @@ calls.openapi(
     responses: { 200: cbor(wire.PutInputsResponse, "How many inputs were new"), ...errorResponses },
   }),
   async (c) => {
-    const { callId } = c.req.valid("param");
-    const body = await readCbor(c, wire.PutInputsRequest);
-    checkInputSizes(body.inputs);
-    checkInputOrder(body.inputs);
+    const { callId } = checked(
+      CallIdParam,
+      () => c.req.param(),
+      () => quickCallId(c),
+    );
+    const body = await readCbor(c, wire.PutInputsRequest, quickPutInputs);
+    checkCallInputs(body.inputs);
     const result = await poolStubOfCall(c.env, callId).putInputs(c.get("workspaceId"), callId, body.inputs, body.closed, body.method ?? null);
     if (!result.ok) throw fromPoolError(result.error);
     return cborResponse(result.value);
   },
 );
 
-calls.openapi(
+const OutputsQuery = z.object({
+  cursor: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+  waitMs: queryInt(0, MAX_REQUEST_WAIT_MS).optional(),
+});
+
+function quickOutputsQuery(c: Context): z.infer<typeof OutputsQuery> | null {
+  const query = c.req.queries();
+  const cursor = quickQueryInt(query.cursor, 0, Number.MAX_SAFE_INTEGER);
+  const waitMs = quickQueryInt(query.waitMs, 0, MAX_REQUEST_WAIT_MS);
+  return cursor === null || waitMs === null ? null : { cursor, waitMs };
+}
+
+hotRoute(
+  calls,
   createRoute({
     ...routeOf(ROUTES.getOutputs),
     summary: "Outputs after a cursor, in completion order; waits up to waitMs for the first",
     security: [{ bearer: [] }],
-    request: {
-      params: CallIdParam,
-      query: z.object({
-        cursor: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
-        waitMs: queryInt(0, 60_000).optional(),
-      }),
-    },
+    request: { params: CallIdParam, query: OutputsQuery },
     responses: { 200: cbor(wire.GetOutputsResponse, "Outputs after the cursor"), ...errorResponses },
   }),
   async (c) => {
-    const { callId } = c.req.valid("param");
-    const { cursor, waitMs } = c.req.valid("query");
+    // The query first, then the path, as the validators did.
+    const { cursor, waitMs } = checked(
+      OutputsQuery,
+      () => queryOf(c),
+      () => quickOutputsQuery(c),
+    );
+    const { callId } = checked(
+      CallIdParam,
+      () => c.req.param(),
+      () => quickCallId(c),
+    );
     const result = await poolStubOfCall(c.env, callId).getOutputs(c.get("workspaceId"), callId, cursor ?? 0, waitMs ?? 0);
     if (!result.ok) throw fromPoolError(result.error);
-    return cborResponse(result.value);
+    return outputsResponse(result.value);
   },
 );
 

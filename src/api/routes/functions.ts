@@ -1,48 +1,18 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { poolRequest, type AppEnv } from "../../app-env";
-import { MAX_INPUT_ARGS_BYTES, type CreateCallResponse, type FunctionStats, type SpawnResponse } from "../../../sdk/src/wire/api";
+import type { CreateCallResponse, FunctionStats, SpawnResponse } from "../../../sdk/src/wire/api";
 import { ROUTES } from "../../../sdk/src/wire/routes";
 import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, queryInt, routeOf } from "../schemas";
 import * as wire from "../wire";
-import { readCbor, cborResponse } from "../cbor";
-import { ApiError, fromPoolError, invalid } from "../../control/errors";
+import { readCbor, cborResponse, outputsResponse } from "../cbor";
+import { fromPoolError, invalid } from "../../control/errors";
 import { checkMethod, resolvePool, variantsOfStats } from "../../control/pools";
 import { bytesToBase64url } from "../../../sdk/src/wire/base64url";
 import { overrideAutoscaler } from "../../control/overrides";
 import { spawnCalls } from "../../spawn/producer";
+import { checkCallInputs, checkInputSizes, quickCreateCall } from "../call-bodies";
 
 export const functions = new OpenAPIHono<AppEnv>();
-
-/** One input's arguments inline; larger ones are refused with a clear size error rather than truncated. */
-const MAX_ARGS_BYTES = MAX_INPUT_ARGS_BYTES;
-
-/**
- * A call's inputs are numbered 0, 1, 2, … and sent in that order, so a pool
- * can tell a resent batch (idx below what it has) from a new one.
- */
-export function checkInputOrder(inputs: ReadonlyArray<{ idx: number }>): void {
-  for (let i = 1; i < inputs.length; i++) {
-    if (inputs[i].idx !== inputs[i - 1].idx + 1) {
-      throw invalid(`inputs: idx must count up by one within a request (idx ${inputs[i].idx} follows idx ${inputs[i - 1].idx})`);
-    }
-  }
-}
-
-export function checkInputSizes(inputs: Array<{ idx: number; args: Uint8Array }>): void {
-  for (const input of inputs) {
-    if (input.args.byteLength > MAX_ARGS_BYTES) {
-      throw new ApiError(
-        "PAYLOAD_TOO_LARGE",
-        `input ${input.idx}: arguments are ${input.args.byteLength} bytes; the limit is ${MAX_ARGS_BYTES} bytes per input`,
-      );
-    }
-  }
-  const seen = new Set<number>();
-  for (const input of inputs) {
-    if (seen.has(input.idx)) throw invalid(`inputs: idx ${input.idx} appears twice`);
-    seen.add(input.idx);
-  }
-}
 
 functions.openapi(
   createRoute({
@@ -54,10 +24,9 @@ functions.openapi(
   }),
   async (c) => {
     const { functionId } = c.req.valid("param");
-    const body = await readCbor(c, wire.CreateCallRequest);
+    const body = await readCbor(c, wire.CreateCallRequest, quickCreateCall);
     if (body.kind === "remote" && (body.inputs.length !== 1 || !body.closed)) throw invalid("a remote call has exactly one input and is closed");
-    checkInputSizes(body.inputs);
-    checkInputOrder(body.inputs);
+    checkCallInputs(body.inputs);
     if (body.inputs.length > 0 && body.inputs[0].idx !== 0) throw invalid(`inputs: a call's first input is idx 0, not ${body.inputs[0].idx}`);
     const pool = await resolvePool(c.env, poolRequest(c, functionId, body.params ? bytesToBase64url(body.params) : null, body.variant ?? null));
     const method = checkMethod(pool.resolved, body.method);
@@ -71,7 +40,7 @@ functions.openapi(
     });
     if (!result.ok) throw fromPoolError(result.error);
     const response: CreateCallResponse = result.value;
-    return cborResponse(response);
+    return outputsResponse(response);
   },
 );
 
