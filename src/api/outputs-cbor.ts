@@ -3,7 +3,7 @@
 // already (the pool stores it so); the answer only wraps it. These are the
 // bytes cbor-x writes for the same answer with the wire codec's options (maps
 // with a 16-bit count, byte strings tagged 64, integers up to 2^32 as
-// integers), without its generic walk over every field of every output.
+// integers and larger cursors as float64), without its generic walk over every field of every output.
 import type { OutputItem, OutputStatus } from "../../sdk/src/wire/api";
 
 export interface OutputsAnswer {
@@ -49,6 +49,8 @@ function headSize(n: number): number {
 }
 
 const isUint32 = (n: unknown): n is number => typeof n === "number" && n >>> 0 === n;
+/** A cursor is a whole number up to 2^53 (an output batch's seq times 2^20, plus a place in it: store.ts). */
+const isCursor = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 /** Printable ASCII: one byte per character in UTF-8 (a call id always is). */
 const isAscii = (s: unknown): s is string => typeof s === "string" && /^[ -~]*$/.test(s);
 
@@ -60,8 +62,8 @@ const isAscii = (s: unknown): s is string => typeof s === "string" && /^[ -~]*$/
  */
 export function encodeOutputs(answer: OutputsAnswer): Uint8Array | null {
   const { callId, outputs, cursor, done } = answer;
-  if (!isUint32(cursor) || typeof done !== "boolean" || (callId !== undefined && !isAscii(callId))) return null;
-  let size = 3 + KEY.outputs.length + headSize(outputs.length) + KEY.cursor.length + headSize(cursor) + KEY.done.length + 1;
+  if (!isCursor(cursor) || typeof done !== "boolean" || (callId !== undefined && !isAscii(callId))) return null;
+  let size = 3 + KEY.outputs.length + headSize(outputs.length) + KEY.cursor.length + (isUint32(cursor) ? headSize(cursor) : 9) + KEY.done.length + 1;
   if (callId !== undefined) size += KEY.callId.length + headSize(callId.length) + callId.length;
   for (const output of outputs) {
     const { idx, status, value } = output;
@@ -121,7 +123,13 @@ export function encodeOutputs(answer: OutputsAnswer): Uint8Array | null {
     bytes(value);
   }
   bytes(KEY.cursor);
-  head(0, cursor);
+  if (isUint32(cursor)) head(0, cursor);
+  else {
+    // Past 2^32 cbor-x writes a whole number as a float64, exact up to 2^53.
+    out[at++] = 0xfb;
+    new DataView(out.buffer).setFloat64(at, cursor);
+    at += 8;
+  }
   bytes(KEY.done);
   out[at++] = done ? 0xf5 : 0xf4;
   return out;

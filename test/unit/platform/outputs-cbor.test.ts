@@ -8,6 +8,8 @@ import { encodeOutputs, type OutputsAnswer } from "../../../src/api/outputs-cbor
 const STATUSES: OutputStatus[] = ["success", "failure", "timeout", "cancelled", "platform_error"];
 /** Where CBOR heads change size. */
 const EDGES = [0, 1, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1];
+/** Cursors are output batch positions (store.ts): past 2^32 soon, up to 2^53. */
+const CURSORS = [...EDGES, 2 ** 32, 4_096 * 2 ** 20 + 17, 2 ** 53 - 1];
 
 function output(i: number, valueBytes: number): OutputItem {
   return {
@@ -27,7 +29,7 @@ describe("encodeOutputs", () => {
   it("writes the bytes the wire codec writes, for every size of head", () => {
     for (const count of [0, 1, 23, 24, 300]) {
       for (const valueBytes of [0, 10, 30, 250, 70_000]) {
-        for (const cursor of EDGES) {
+        for (const cursor of CURSORS) {
           for (const callId of [undefined, `fc-${"ab".repeat(32)}-${"0".repeat(16)}`, "short"]) {
             const a = answer(count, count > 24 && valueBytes > 1_000 ? 0 : valueBytes, cursor, cursor % 2 === 0, callId);
             const bytes = encodeOutputs(a);
@@ -40,10 +42,12 @@ describe("encodeOutputs", () => {
     }
   });
 
-  it("leaves to the generic encoder what it does not write (numbers past 2^32, unknown statuses, other byte types)", () => {
+  it("leaves to the generic encoder what it does not write (indexes past 2^32, unsafe or fractional cursors, unknown statuses, other byte types)", () => {
     const ok = answer(3, 5, 7, false);
     expect(decode(encodeOutputs(ok)!)).toEqual(ok);
-    expect(encodeOutputs({ ...ok, cursor: 2 ** 32 })).toBeNull();
+    expect(decode<OutputsAnswer>(encodeOutputs({ ...ok, cursor: 2 ** 40 + 3 })!).cursor).toBe(2 ** 40 + 3);
+    expect(encodeOutputs({ ...ok, cursor: 2 ** 53 })).toBeNull();
+    expect(encodeOutputs({ ...ok, cursor: -1 })).toBeNull();
     expect(encodeOutputs({ ...ok, cursor: 1.5 })).toBeNull();
     expect(encodeOutputs({ ...ok, callId: "ünï" })).toBeNull();
     for (const bad of [{ idx: -1 }, { idx: 2 ** 40 }, { status: "odd" as OutputStatus }, { status: "toString" as OutputStatus }, { value: Buffer.from([1]) }]) {
