@@ -116,7 +116,8 @@ export class SquallSide {
       return Math.round(percentile(s, 50) * 100) / 100;
     };
     // Every layer through the SDK's own transport (node:http, kept alive), as `.remote()` and BullMQ's client use theirs.
-    const refused = new Http(this.platform.url, "sq_not_a_token");
+    // No token at all ("Bearer " and nothing): refused before any lookup, so no I/O.
+    const refused = new Http(this.platform.url, "");
     return {
       workerOnly: await time(() => refused.send(ROUTES.getOutputs, { params: { callId: call.id }, query: {} }).catch(() => undefined)),
       workerAndD1: await time(() => http.send(ROUTES.health, {})),
