@@ -7,11 +7,14 @@ import { encode, decode } from "../../sdk/src/wire/serialization";
 import { ApiError, invalid } from "../control/errors";
 import { describeZodError } from "../control/validation";
 import { encodeOutputs, type OutputsAnswer } from "./outputs-cbor";
-import { decodeCallBody } from "./body-cbor";
+import { decodeSimpleMap, knownKeys } from "../../sdk/src/wire/simple-cbor";
+
+/** Keys every input and call body repeats. */
+const CALL_BODY_KEYS = knownKeys(["idx", "args", "inputs", "closed", "kind", "method", "params", "variant", "waitMs", "requestId"]);
 
 /**
- * The request's CBOR body as `schema` parses it, read by decodeCallBody
- * (body-cbor.ts) when it can and cbor-x otherwise. A `quick` check
+ * The request's CBOR body as `schema` parses it, read by decodeSimpleMap
+ * (sdk/src/wire/simple-cbor.ts) when it can and cbor-x otherwise. A `quick` check
  * (call-bodies.ts) may vouch for the body first; what it does not vouch for,
  * the schema decides.
  */
@@ -23,7 +26,7 @@ export async function readCbor<T>(c: Context, schema: z.ZodType<T>, quick?: (val
   const raw = new Uint8Array(await c.req.arrayBuffer());
   let value: unknown;
   try {
-    value = decodeCallBody(raw) ?? decode(raw);
+    value = decodeSimpleMap(raw, CALL_BODY_KEYS) ?? decode(raw);
   } catch {
     throw invalid("the request body is not valid CBOR");
   }

@@ -10,6 +10,7 @@ import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import { chunkBySize } from "../../sdk/src/wire/chunks";
+import { decodeSimpleMap, knownKeys } from "../../sdk/src/wire/simple-cbor";
 import { pathOf, ROUTES } from "../../sdk/src/wire/routes";
 import type { ComputeBackend } from "../compute";
 import { containerSecret, containerToken, randomId, signingKey } from "../auth/crypto";
@@ -18,6 +19,9 @@ import type { PoolConfig } from "./config";
 import { classifyStartError, type StartGate } from "./start-gate";
 import type { PoolStore } from "./store";
 import * as limits from "./limits";
+
+/** Keys a runner's frames repeat (an outputs frame: one id, status and value per output). */
+const RUNNER_FRAME_KEYS = knownKeys(["t", "outputs", "id", "status", "value", "started"]);
 
 /** An idle runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
 const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_INTERVAL_MS;
@@ -216,7 +220,7 @@ export class ContainerFleet implements Fleet {
       const handle = (bytes: Uint8Array): void => {
         let message: RunnerToPool;
         try {
-          message = decode<RunnerToPool>(bytes);
+          message = (decodeSimpleMap(bytes, RUNNER_FRAME_KEYS) ?? decode(bytes)) as RunnerToPool;
         } catch {
           console.warn(`container ${id} sent a frame that is not CBOR; ignored`);
           return;

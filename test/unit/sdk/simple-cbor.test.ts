@@ -1,8 +1,13 @@
-// The call bodies' own CBOR reader (src/api/body-cbor.ts) against cbor-x: for
-// any bytes it takes, it must give exactly what cbor-x decodes from them.
+// The wire's simple-message CBOR reader (sdk/src/wire/simple-cbor.ts) against
+// cbor-x: for any bytes it takes, it must give exactly what cbor-x decodes
+// from them, whichever keys it was told to expect.
 import { describe, expect, it } from "vitest";
 import { encode, decode } from "../../../sdk/src/wire/serialization";
-import { decodeCallBody } from "../../../src/api/body-cbor";
+import { decodeSimpleMap, knownKeys } from "../../../sdk/src/wire/simple-cbor";
+
+const CALL_BODY_KEYS = knownKeys(["idx", "args", "inputs", "closed", "kind", "method", "params", "variant", "waitMs", "requestId"]);
+const RUNNER_FRAME_KEYS = knownKeys(["t", "outputs", "id", "status", "value", "started"]);
+const decodeCallBody = (bytes: Uint8Array) => decodeSimpleMap(bytes, CALL_BODY_KEYS);
 
 /** mulberry32: the same sequence on every run. */
 function prng(seed: number) {
@@ -98,13 +103,35 @@ function cborX(bytes: Uint8Array): { value: unknown } | { error: true } {
   }
 }
 
-describe("decodeCallBody", () => {
+describe("decodeSimpleMap", () => {
   it("reads the bodies the SDK sends", () => {
     const rng = prng(1);
     for (let i = 0; i < 200; i++) {
       const count = rng.pick([0, 1, 24, 500, 1_000]);
       const bytes = plain(encode({ inputs: Array.from({ length: count }, (_, idx) => ({ idx: 1_000 + idx, args: encode([idx]) })), closed: rng.next() < 0.5 }));
       expect(decodeCallBody(bytes)).toEqual(decode(bytes));
+    }
+  });
+
+  it("reads the outputs frames a runner sends, and what cbor-x reads from them", () => {
+    const rng = prng(2);
+    const statuses = ["success", "failure", "timeout"];
+    for (let i = 0; i < 200; i++) {
+      const count = rng.pick([0, 1, 24, 100]);
+      const frame = {
+        t: "outputs",
+        outputs: Array.from({ length: count }, (_, k) => ({
+          id: rng.int(2 ** 31),
+          status: rng.pick(statuses),
+          value: encode(rng.pick([k, null, "x", { a: [k] }])),
+        })),
+        ...(rng.next() < 0.5 ? { started: [rng.int(1_000), rng.int(1_000)] } : {}),
+      };
+      const bytes = plain(encode(frame));
+      const mine = decodeSimpleMap(bytes, RUNNER_FRAME_KEYS);
+      expect(mine).not.toBeNull();
+      expect(mine).toEqual(decode(bytes));
+      expect(decodeSimpleMap(bytes, CALL_BODY_KEYS)).toEqual(mine); // known keys only save work
     }
   });
 

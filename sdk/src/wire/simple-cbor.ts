@@ -1,20 +1,27 @@
-// The call routes' request bodies read straight from their CBOR. A map's
-// batch of inputs is a map holding an array of small maps ({ idx, args }):
-// a handful of CBOR types, which this reads without cbor-x's generic
-// machinery (a fresh string for every key of every input, a second view for
-// every tagged byte string). It gives what cbor-x gives for the same bytes
-// (the wire codec's options: maps as objects, byte strings tagged 64 or not
-// as views into the body); anything else it leaves to cbor-x.
+// Messages of the wire read straight from their CBOR: the call routes'
+// request bodies (a map's batch of inputs is a map holding an array of small
+// maps, { idx, args }) and the runner's frames to its pool (an outputs frame
+// is a map holding an array of { id, status, value }). A handful of CBOR
+// types, which this reads without cbor-x's generic machinery (a fresh string
+// for every key of every item, a second view for every tagged byte string).
+// It gives what cbor-x gives for the same bytes (the wire codec's options:
+// maps as objects, byte strings tagged 64 or not as views into the message);
+// anything else it leaves to cbor-x (serialization.ts).
 
-/** Nesting deeper than a call body's (map, inputs, input) is not one: cbor-x judges it. */
+/** Nesting deeper than these messages' (map, list, item, value) is not one: cbor-x judges it. */
 const MAX_DEPTH = 4;
-/** Keys every input and body repeats: matched by their bytes instead of decoded each time. */
-const KNOWN_KEYS = ["idx", "args", "inputs", "closed", "kind", "method", "params", "variant", "waitMs", "requestId"];
-const KEYS_BY_LENGTH: Array<Array<{ key: string; bytes: Uint8Array }> | undefined> = [];
-for (const key of KNOWN_KEYS) (KEYS_BY_LENGTH[key.length] ??= []).push({ key, bytes: Uint8Array.from(key, (ch) => ch.charCodeAt(0)) });
 
-/** Thrown inside the reader for bytes it does not take; never escapes decodeCallBody. */
-const NOT_MINE = Symbol("not a call body this reader takes");
+/** Keys a kind of message repeats: matched by their bytes instead of decoded each time. */
+export type KnownKeys = ReadonlyArray<ReadonlyArray<{ key: string; bytes: Uint8Array }> | undefined>;
+
+export function knownKeys(keys: readonly string[]): KnownKeys {
+  const byLength: Array<Array<{ key: string; bytes: Uint8Array }> | undefined> = [];
+  for (const key of keys) (byLength[key.length] ??= []).push({ key, bytes: Uint8Array.from(key, (ch) => ch.charCodeAt(0)) });
+  return byLength;
+}
+
+/** Thrown inside the reader for bytes it does not take; never escapes decodeSimpleMap. */
+const NOT_MINE = Symbol("not a message this reader takes");
 
 /**
  * The object cbor-x decodes from `bytes`, when they are one map holding only
@@ -22,9 +29,9 @@ const NOT_MINE = Symbol("not a call body this reader takes");
  * strings (tagged 64 or not), arrays and maps with text keys, at most
  * MAX_DEPTH deep; null otherwise (the caller decodes with cbor-x).
  */
-export function decodeCallBody(bytes: Uint8Array): Record<string, unknown> | null {
+export function decodeSimpleMap(bytes: Uint8Array, keys: KnownKeys): Record<string, unknown> | null {
   if (bytes.length === 0 || bytes[0] >> 5 !== 5) return null;
-  const reader = new Reader(bytes);
+  const reader = new Reader(bytes, keys);
   try {
     const value = reader.item(0) as Record<string, unknown>;
     return reader.at === bytes.length ? value : null;
@@ -36,7 +43,10 @@ export function decodeCallBody(bytes: Uint8Array): Record<string, unknown> | nul
 
 class Reader {
   at = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly keys: KnownKeys,
+  ) {}
 
   /** The argument of the head whose additional info is `info`: 0-23 inline, else 1, 2 or 4 bytes. */
   argument(info: number): number {
@@ -60,7 +70,7 @@ class Reader {
   text(length: number): string {
     const { bytes, at } = this;
     if (length > bytes.length - at) throw NOT_MINE;
-    const known = KEYS_BY_LENGTH[length];
+    const known = this.keys[length];
     if (known !== undefined) {
       for (let k = 0; k < known.length; k++) {
         const key = known[k].bytes;
