@@ -277,7 +277,7 @@ export class PoolStore {
    */
   claimInputs(containerId: string, limit: number, now: number, deadline: number | null): InputRow[] {
     if (limit <= 0) return [];
-    // In id order by the (state, id) index: a deep queue is walked from its head, never sorted.
+    // In id order by the inputs_pending index: a deep queue is walked from its head, never sorted.
     // Rows as arrays (raw()): a row object per input costs more than the statement on this path.
     const rows = [
       ...this.sql
