@@ -11,31 +11,12 @@ import { createApi } from "../../src/api/app";
 import { encode } from "../../sdk/src/wire/serialization";
 import { mintCallId } from "../../src/pool/call-id";
 import { BASE } from "./helpers";
+import { prng, type Rng } from "../fixtures/prng";
 
 const SEED = 0x5eed_2026;
 /** Requests per route: 21 routes today, so well over 1 000 in all. */
 const PER_ROUTE = 64;
 const APP = "victim";
-
-/** mulberry32: small, fast, and the same sequence on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
-    bytes: (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
-    chance: (p: number) => next() < p,
-  };
-}
-type Rng = ReturnType<typeof prng>;
 
 /** The Worker's fetch handler in this isolate (what SELF.fetch reaches, minus the ~15 ms service-binding hop per request). */
 function fetchWorker(request: Request): Promise<Response> {

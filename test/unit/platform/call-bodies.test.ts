@@ -5,20 +5,7 @@ import { describe, expect, it } from "vitest";
 import { encode, decode } from "../../../sdk/src/wire/serialization";
 import { CreateCallRequest, PutInputsRequest } from "../../../src/api/wire";
 import { checkCallInputs, checkInputOrder, checkInputSizes, quickCreateCall, quickPutInputs } from "../../../src/api/call-bodies";
-
-/** mulberry32: the same sequence on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
-}
-type Rng = ReturnType<typeof prng>;
+import { prng, type Rng } from "../../fixtures/prng";
 
 const args = encode([1]);
 /** Values that are right for some field and wrong for most: edge numbers, odd strings, other types. */

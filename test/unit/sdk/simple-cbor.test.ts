@@ -4,24 +4,11 @@
 import { describe, expect, it } from "vitest";
 import { encode, decode } from "../../../sdk/src/wire/serialization";
 import { decodeSimpleMap, knownKeys } from "../../../sdk/src/wire/simple-cbor";
+import { prng, type Rng } from "../../fixtures/prng";
 
 const CALL_BODY_KEYS = knownKeys(["idx", "args", "inputs", "closed", "kind", "method", "params", "variant", "waitMs", "requestId"]);
 const RUNNER_FRAME_KEYS = knownKeys(["t", "outputs", "id", "status", "value", "started"]);
 const decodeCallBody = (bytes: Uint8Array) => decodeSimpleMap(bytes, CALL_BODY_KEYS);
-
-/** mulberry32: the same sequence on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
-}
-type Rng = ReturnType<typeof prng>;
 
 /** Bytes as the Worker has them: a plain Uint8Array over the request's ArrayBuffer (Node's encoder answers with a Buffer). */
 const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes);
