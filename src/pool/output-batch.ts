@@ -63,7 +63,8 @@ export function batchOutputs<T extends StoredOutput>(outputs: readonly T[]): T[]
   return batches;
 }
 
-export function packOutputs(outputs: readonly StoredOutput[]): Uint8Array {
+/** The batch's bytes, over a buffer of their own and of exactly their size (stored as it is, not copied again). */
+export function packOutputs(outputs: readonly StoredOutput[]): Uint8Array<ArrayBuffer> {
   let size = HEADER_BYTES;
   for (const o of outputs) size += ENTRY_HEADER_BYTES + o.value.byteLength;
   const packed = new Uint8Array(size);

@@ -31,7 +31,8 @@ export interface FinishedInput {
 export const EXPIRED_CALLS_PER_SWEEP = 500;
 
 export class PoolStore {
-  private readonly counts: InputCounts;
+  /** The pending counts (running inputs are counted by `running` below). */
+  private readonly counts: Omit<InputCounts, "running">;
   /** No pending input waits out a retry delay past this time: until it, nothing is delayed and no statement needs to ask. */
   private delayedUntilMs: number;
   /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
@@ -52,7 +53,7 @@ export class PoolStore {
     this.telemetry = new TelemetryStore(sql);
     this.containers = new ContainerStore(sql);
     this.history = new HistoryStore(sql);
-    this.counts = { pendingCalls: 0, pendingSpawns: 0, running: 0, awaitingDelivery: 0 };
+    this.counts = { pendingCalls: 0, pendingSpawns: 0, awaitingDelivery: 0 };
     for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {
       this.adjust(r.state, r.kind, r.n);
     }
@@ -65,9 +66,10 @@ export class PoolStore {
     this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
   }
 
+  /** Counts a change of pending inputs (a running one is counted by being in `running`). */
   private adjust(state: string, kind: string, delta: number): void {
-    if (state === "running") this.counts.running += delta;
-    else if (kind === "spawn") this.counts.pendingSpawns += delta;
+    if (state === "running") return;
+    if (kind === "spawn") this.counts.pendingSpawns += delta;
     else this.counts.pendingCalls += delta;
   }
 
@@ -269,7 +271,7 @@ export class PoolStore {
       now >= this.delayedUntilMs
         ? 0
         : this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > 0 AND not_before > ?", now).one().n;
-    return { ...this.counts, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
+    return { ...this.counts, running: this.running.size, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
   /**
    * Takes up to `limit` pending inputs that may run now, oldest first, and marks them running on a container.
@@ -292,7 +294,6 @@ export class PoolStore {
     const ids: number[] = [];
     for (const [id, callId, idx, kind, , , failures, losses] of rows) {
       this.adjust("pending", kind, -1);
-      this.counts.running++;
       ids.push(id);
       this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
     }
@@ -355,14 +356,9 @@ export class PoolStore {
     );
     if (updated.rowsWritten > 0) {
       this.running.delete(input.id);
-      this.counts.running--;
       this.adjust("pending", input.kind, 1);
       this.delayedUntilMs = Math.max(this.delayedUntilMs, notBefore);
     }
-  }
-  /** Records an input's final output (and its line in the history) and removes the input. */
-  complete(input: { id: number; callId: string; idx: number }, status: OutputStatus, value: Uint8Array, now: number, timeoutMs = 0): void {
-    this.completeMany([{ input, status, value }], now, timeoutMs);
   }
   /**
    * Records final outputs (and their lines in the history) and removes their
@@ -461,7 +457,7 @@ export class PoolStore {
   /** A call's outputs, as few rows as fit (output-batch.ts). */
   private insertOutputs(callId: string, outputs: readonly StoredOutput[]): void {
     for (const batch of batchOutputs(outputs)) {
-      this.sql.exec("INSERT INTO output_batches (call_id, count, outputs) VALUES (?, ?, ?)", callId, batch.length, blob(packOutputs(batch)));
+      this.sql.exec("INSERT INTO output_batches (call_id, count, outputs) VALUES (?, ?, ?)", callId, batch.length, packOutputs(batch).buffer);
     }
   }
   /** Up to `limit` outputs of a call after the cursor, in the order they were stored. */
@@ -536,7 +532,7 @@ function migrateOutputRows(sql: SqlStorage): void {
       "INSERT INTO output_batches (seq, call_id, count, outputs) VALUES (?, ?, 1, ?)",
       seq,
       callId,
-      blob(packOutputs([{ idx, status, value: new Uint8Array(value) }])),
+      packOutputs([{ idx, status, value: new Uint8Array(value) }]).buffer,
     );
   }
   sql.exec("DROP TABLE outputs");

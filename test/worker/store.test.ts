@@ -61,8 +61,8 @@ describe("a call's outputs, stored a batch per row", () => {
     await withStore((store) => {
       store.startCall("remote-1", "remote", true, 1, null, args(1));
       const [input] = store.claimInputs("c1", 1, 2, 1_000);
-      store.complete(input, "success", encode("first"), 3);
-      store.complete(input, "failure", encode("second"), 4);
+      store.completeMany([{ input, status: "success", value: encode("first") }], 3);
+      store.completeMany([{ input, status: "failure", value: encode("second") }], 4);
       store.completeMany([{ input, status: "cancelled", value: encode("third") }], 5);
       const outputs = store.readOutputs("remote-1", 0, 10);
       expect(outputs.map((o) => [o.status, decode(o.value)])).toEqual([["success", "first"]]);
@@ -130,7 +130,7 @@ describe("the input queue", () => {
       expect(restarted.overdue(1_000).map((i) => i.idx)).toEqual([0, 1]);
       expect(restarted.overdue(3_000).map((i) => i.idx)).toEqual([0, 1, 2]);
       expect(restarted.earliestDeadline()).toBe(1_000);
-      restarted.complete(sent[0], "success", encode(0), 20);
+      restarted.completeMany([{ input: sent[0], status: "success", value: encode(0) }], 20);
       expect(new PoolStore(sql).runningOn("c1").map((i) => i.idx)).toEqual([1, 2]);
     });
   });
