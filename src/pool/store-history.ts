@@ -4,12 +4,13 @@
 // CBOR here), so a frame of 100 outputs adds one row, not 100 that are
 // deleted again moments later.
 import type { OutputStatus } from "../../sdk/src/wire/api";
+import { base64urlToBytes, bytesToBase64url } from "../../sdk/src/wire/base64url";
 import type { HistoryRow } from "./store-schema";
 
 /** Finished inputs kept for "recent calls". */
 export const HISTORY_ROWS = 200;
 
-/** A line as stored; the error (CBOR bytes) in base64. */
+/** A line as stored; the error (CBOR bytes) in base64url. */
 type PackedLine = [
   callId: string,
   idx: number,
@@ -19,9 +20,6 @@ type PackedLine = [
   finishedAt: number,
   error: string | null,
 ];
-
-const toBase64 = (b: Uint8Array): string => btoa(Array.from(b, (c) => String.fromCharCode(c)).join(""));
-const fromBase64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 export class HistoryStore {
   /** Lines stored: past twice HISTORY_ROWS the oldest rows go, so a trim is rare and the table stays small. */
@@ -35,7 +33,7 @@ export class HistoryStore {
   record(lines: readonly HistoryRow[]): void {
     const kept = lines.slice(-HISTORY_ROWS);
     if (!kept.length) return;
-    const packed: PackedLine[] = kept.map((l) => [l.callId, l.idx, l.status, l.containerId, l.startedAt, l.finishedAt, l.error && toBase64(l.error)]);
+    const packed: PackedLine[] = kept.map((l) => [l.callId, l.idx, l.status, l.containerId, l.startedAt, l.finishedAt, l.error && bytesToBase64url(l.error)]);
     this.sql.exec("INSERT INTO history_batches (lines, packed) VALUES (?, ?)", kept.length, JSON.stringify(packed));
     this.lines += kept.length;
     if (this.lines > 2 * HISTORY_ROWS) this.trim();
@@ -48,7 +46,7 @@ export class HistoryStore {
       const lines = JSON.parse(packed) as PackedLine[];
       for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
         const [callId, idx, status, containerId, startedAt, finishedAt, error] = lines[i];
-        out.push({ callId, idx, status, containerId, startedAt, finishedAt, error: error === null ? null : fromBase64(error) });
+        out.push({ callId, idx, status, containerId, startedAt, finishedAt, error: error === null ? null : base64urlToBytes(error) });
       }
       if (out.length >= limit) break;
     }
