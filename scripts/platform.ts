@@ -191,6 +191,9 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
   let worker: ChildProcess | null = null;
   let localWorker: LocalWorker | null = null;
   let output = "";
+  // Where the scheduled handler is triggered: the public port under wrangler dev;
+  // Miniflare's own entry port otherwise (the public one goes to the Worker directly).
+  let triggerUrl = url;
   const startWorker = async (): Promise<void> => {
     output = "";
     const inspectorPort = await freePort();
@@ -199,11 +202,15 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     let command: string[];
     if (setup.runner === "miniflare") {
       localWorker = await prepareLocalWorker(ROOT, persistTo, vars);
+      const entryPort = await freePort();
+      triggerUrl = `http://127.0.0.1:${entryPort}`;
       command = [
         process.execPath,
         join(ROOT, "scripts", "local-worker.mjs"),
         "--port",
         String(port),
+        "--entry-port",
+        String(entryPort),
         "--inspector-port",
         String(inspectorPort),
         "--options",
@@ -274,7 +281,7 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
     record.release();
     throw err;
   }
-  const cron = startCronTicker(url, log);
+  const cron = startCronTicker(() => triggerUrl, log);
 
   return {
     url,
@@ -306,7 +313,7 @@ export async function startLocalPlatform(options: PlatformOptions = {}): Promise
  * wrangler dev does not fire Cron Triggers by itself: do what Cloudflare does
  * in production and call the scheduled handler at the start of every minute.
  */
-function startCronTicker(url: string, log: (line: string) => void): { stop(): void } {
+function startCronTicker(triggerUrl: () => string, log: (line: string) => void): { stop(): void } {
   let timer: NodeJS.Timeout | null = null;
   const arm = (): void => {
     const now = Date.now();
@@ -316,7 +323,7 @@ function startCronTicker(url: string, log: (line: string) => void): { stop(): vo
     const scheduledTime = Math.floor(Date.now() / 60_000) * 60_000;
     arm();
     try {
-      const res = await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}&time=${scheduledTime}`);
+      const res = await fetch(`${triggerUrl()}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}&time=${scheduledTime}`);
       await res.body?.cancel();
     } catch (err) {
       log(`cron tick failed: ${(err as Error).message}`);
