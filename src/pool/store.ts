@@ -30,6 +30,16 @@ export interface FinishedInput {
 /** Expired calls deleted per sweep: a bounded amount of work per alarm. */
 export const EXPIRED_CALLS_PER_SWEEP = 500;
 
+/**
+ * How long a read's touch of a call may stay in memory before it is written.
+ * A written touch is a commit that holds the read's answer (workerd's output
+ * gate, ~0.3 ms on a local disk), so reads touch in memory and one of them
+ * writes what has gathered at most this often; a pool that dies forgets at
+ * most this much of its calls' reading, which moves their expiry (an hour
+ * at the least, RESULT_TTL_MS and ABANDONED_MAP_TTL_MS) this much sooner.
+ */
+export const TOUCH_WRITE_INTERVAL_MS = 5_000;
+
 export class PoolStore {
   /** The pending counts (running inputs are counted by `running` below). */
   private readonly counts: Omit<InputCounts, "running">;
@@ -46,6 +56,9 @@ export class PoolStore {
    * class, so a runner's results are matched to their inputs without a read.
    */
   private readonly running = new Map<number, RunningInput & { deadline: number | null }>();
+  /** Reads' touches not written yet (call id → when), and when they were last written. */
+  private readonly touches = new Map<string, number>();
+  private touchesWrittenAtMs = 0;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
@@ -139,14 +152,31 @@ export class PoolStore {
     }
     return found;
   }
+  /** A read of these calls: each is kept for its TTL from `now` (written within TOUCH_WRITE_INTERVAL_MS). */
   touchCalls(ids: readonly string[], now: number): void {
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT - 1) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT - 1);
-      this.sql.exec(`UPDATE calls SET touched_at = ? WHERE id IN (${chunk.map(() => "?").join(",")})`, now, ...chunk);
-    }
+    for (const id of ids) this.touches.set(id, now);
+    if (now - this.touchesWrittenAtMs >= TOUCH_WRITE_INTERVAL_MS) this.writeTouches(now);
   }
   touchCall(id: string, now: number): void {
-    this.sql.exec("UPDATE calls SET touched_at = ? WHERE id = ?", now, id);
+    this.touchCalls([id], now);
+  }
+  /** Writes the touches gathered in memory (before anything reads `touched_at`). */
+  writeTouches(now: number): void {
+    this.touchesWrittenAtMs = now;
+    if (this.touches.size === 0) return;
+    const byTime = new Map<number, string[]>();
+    for (const [id, at] of this.touches) {
+      const ids = byTime.get(at);
+      if (ids) ids.push(id);
+      else byTime.set(at, [id]);
+    }
+    this.touches.clear();
+    for (const [at, ids] of byTime) {
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT - 1) {
+        const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT - 1);
+        this.sql.exec(`UPDATE calls SET touched_at = MAX(touched_at, ?) WHERE id IN (${chunk.map(() => "?").join(",")})`, at, ...chunk);
+      }
+    }
   }
   markCancelled(id: string): void {
     this.sql.exec("UPDATE calls SET cancelled = 1, closed = 1 WHERE id = ?", id);
@@ -165,9 +195,11 @@ export class PoolStore {
     for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
     this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
+    this.touches.delete(id);
   }
   /** Calls whose outputs are all delivered long enough ago, or abandoned maps (only old calls are looked at, by index). */
   expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
+    this.writeTouches(now);
     // EXPIRED_CALLS_PER_SWEEP at a time; the pool sweeps again soon while a sweep comes back full.
     return this.sql
       .exec<{ id: string }>(

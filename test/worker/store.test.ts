@@ -1,9 +1,10 @@
 // The pool's store on workerd's SQLite, tested directly: outputs kept a
 // batch per row (read by cursor, acknowledged batch by batch, carried over
-// from rows stored one per output), and the input queue's partial indexes.
+// from rows stored one per output), the input queue's partial indexes, and
+// reads' touches kept in memory.
 import { describe, it, expect } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
-import { PoolStore } from "../../src/pool/store";
+import { PoolStore, TOUCH_WRITE_INTERVAL_MS } from "../../src/pool/store";
 import { HISTORY_ROWS } from "../../src/pool/store-history";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 
@@ -157,6 +158,56 @@ describe("recent inputs (the dashboard's history)", () => {
       const stored = sql.exec<{ n: number }>("SELECT SUM(lines) AS n FROM history_batches").one().n;
       expect(stored).toBeGreaterThanOrEqual(HISTORY_ROWS);
       expect(stored).toBeLessThanOrEqual(2 * HISTORY_ROWS);
+    });
+  });
+});
+
+describe("reads touching a call (what its expiry counts from)", () => {
+  const touchedAt = (sql: SqlStorage, callId: string) => sql.exec<{ t: number }>("SELECT touched_at AS t FROM calls WHERE id = ?", callId).one().t;
+  const HOUR_MS = 60 * 60 * 1_000;
+
+  it("keeps a read's touch in memory, and the sweep still counts from it", async () => {
+    await withStore((store, sql) => {
+      store.startCall("remote-1", "remote", true, 1, null, args(1));
+      finishAll(store, "remote-1", 1, 2);
+      const firstAt = 10 * HOUR_MS;
+      const readAt = firstAt + TOUCH_WRITE_INTERVAL_MS - 1;
+      store.touchCall("remote-1", firstAt);
+      store.touchCall("remote-1", readAt);
+      // The second read came within the interval: nothing written, so its answer waits for no commit.
+      expect(touchedAt(sql, "remote-1")).toBe(firstAt);
+      // With a result TTL of an hour, a sweep an hour after the first read still counts from the second.
+      expect(store.expiredCalls(firstAt + HOUR_MS + 1, HOUR_MS, 2 * HOUR_MS)).toEqual([]);
+      expect(touchedAt(sql, "remote-1")).toBe(readAt);
+      expect(store.expiredCalls(readAt + HOUR_MS + 1, HOUR_MS, 2 * HOUR_MS)).toEqual(["remote-1"]);
+    });
+  });
+
+  it("writes what has gathered once the interval has passed, and never moves a touch back", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-6", "map", true, 1, null, args(2));
+      store.startCall("map-7", "map", true, 1, null, args(2));
+      store.touchCalls(["map-6", "map-7"], 1_000);
+      store.touchCall("map-6", 1_000 + TOUCH_WRITE_INTERVAL_MS - 1);
+      expect(touchedAt(sql, "map-7")).toBe(1_000);
+      store.touchCall("map-7", 1_000 + 2 * TOUCH_WRITE_INTERVAL_MS);
+      expect(touchedAt(sql, "map-6")).toBe(1_000 + TOUCH_WRITE_INTERVAL_MS - 1);
+      expect(touchedAt(sql, "map-7")).toBe(1_000 + 2 * TOUCH_WRITE_INTERVAL_MS);
+      // An older touch written late does not undo a newer time already stored.
+      sql.exec("UPDATE calls SET touched_at = ? WHERE id = ?", 9 * TOUCH_WRITE_INTERVAL_MS, "map-6");
+      store.touchCall("map-6", 1_000 + 3 * TOUCH_WRITE_INTERVAL_MS);
+      expect(touchedAt(sql, "map-6")).toBe(9 * TOUCH_WRITE_INTERVAL_MS);
+    });
+  });
+
+  it("forgets a deleted call's touch", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-8", "map", true, 1, null, args(1));
+      store.touchCall("map-8", 1);
+      store.touchCall("map-8", 2);
+      store.deleteCall("map-8");
+      store.writeTouches(10 * TOUCH_WRITE_INTERVAL_MS);
+      expect(sql.exec("SELECT id FROM calls").toArray()).toEqual([]);
     });
   });
 });
