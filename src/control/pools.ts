@@ -115,23 +115,24 @@ export function buildConfig(r: ResolvedFunction, overrides: Overrides, params: s
  * a stopped app is 404 too, until it is deployed again.
  */
 export async function resolvePool(env: Env, request: PoolRequest): Promise<ResolvedPool> {
-  const key = `${request.workspaceId}/${request.functionId}/${request.params ?? ""}/${request.variant ?? ""}`;
+  const key = `${request.workspaceId}/${request.functionId}/${request.params ?? ""}/${request.variant ?? ""}/${request.publicUrl}`;
   const now = Date.now();
   let hit = resolveCache.get(key);
   if (!hit || hit.expiresAtMs <= now) {
-    hit = { ...(await resolveFromD1(env, request)), expiresAtMs: now + RESOLVE_CACHE_MS };
+    const { resolved, overrides, instanceKey, variant } = await resolveFromD1(env, request);
+    const { stub: _, ...pool } = poolWith(env, resolved, overrides, { params: request.params, instanceKey, variant }, request.publicUrl);
+    hit = { pool, id: env.POOL.idFromString(pool.poolId), expiresAtMs: now + RESOLVE_CACHE_MS };
     if (resolveCache.size > 10_000) resolveCache.clear();
     resolveCache.set(key, hit);
   }
-  // Stubs belong to the request that made them: build one per request.
-  return poolWith(env, hit.resolved, hit.overrides, { params: request.params, instanceKey: hit.instanceKey, variant: hit.variant }, request.publicUrl);
+  // Stubs belong to the request that made them: one per request, from the cached id.
+  return { ...hit.pool, stub: env.POOL.get(hit.id) };
 }
 
+/** A resolved pool as cached: all of it but the stub, which is made per request. */
 interface CachedResolution {
-  resolved: ResolvedFunction;
-  overrides: Overrides;
-  instanceKey: string;
-  variant: string;
+  pool: Omit<ResolvedPool, "stub">;
+  id: DurableObjectId;
   expiresAtMs: number;
 }
 
@@ -149,7 +150,10 @@ export function forgetResolvedPools(): void {
   resolveCache.clear();
 }
 
-async function resolveFromD1(env: Env, { workspaceId, functionId, params, variant: sent }: PoolRequest): Promise<Omit<CachedResolution, "expiresAtMs">> {
+async function resolveFromD1(
+  env: Env,
+  { workspaceId, functionId, params, variant: sent }: PoolRequest,
+): Promise<{ resolved: ResolvedFunction; overrides: Overrides; instanceKey: string; variant: string }> {
   const d = db(env.DB);
   const resolved = await findFunctionById(d, workspaceId, functionId);
   if (!resolved || !resolved.fn.live) throw notFound(`function ${functionId} not found`);
