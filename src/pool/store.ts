@@ -9,10 +9,9 @@ import { batchOutputs, packOutputs, positionOf, splitPosition, unpackOutputs, ty
 import { TelemetryStore } from "./store-telemetry";
 import { HistoryStore } from "./store-history";
 import { ContainerStore } from "./store-containers";
+import { MAX_IDS_PER_STATEMENT, idConditions } from "./id-ranges";
 import type { CallKind, CallRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
 
-/** Durable Object SQLite binds at most 100 parameters per statement; id lists go in chunks below that. */
-const MAX_IDS_PER_STATEMENT = 90;
 /** Rows per multi-row INSERT, each within the 100 bound parameters. */
 const ROWS_PER_INSERT = 32;
 
@@ -329,14 +328,8 @@ export class PoolStore {
       ids.push(id);
       this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
     }
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
-      this.sql.exec(
-        `UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE id IN (${chunk.map(() => "?").join(",")})`,
-        containerId,
-        deadline,
-        ...chunk,
-      );
+    for (const { sql, params } of idConditions(ids)) {
+      this.sql.exec(`UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE ${sql}`, containerId, deadline, ...params);
     }
     return rows.map((r) => ({ id: r[0], callId: r[1], idx: r[2], method: r[4] ?? null, args: new Uint8Array(r[5]) }));
   }
@@ -424,11 +417,7 @@ export class PoolStore {
       finished.push({ ...f, row });
     }
     if (!finished.length) return;
-    const ids = finished.map((f) => f.input.id);
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
-      this.sql.exec(`DELETE FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk);
-    }
+    for (const { sql, params } of idConditions(finished.map((f) => f.input.id))) this.sql.exec(`DELETE FROM inputs WHERE ${sql}`, ...params);
     this.history.record(
       finished.map((f) => ({
         callId: f.input.callId,

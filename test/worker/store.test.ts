@@ -6,6 +6,7 @@ import { describe, it, expect } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
 import { PoolStore, TOUCH_WRITE_INTERVAL_MS } from "../../src/pool/store";
 import { HISTORY_ROWS } from "../../src/pool/store-history";
+import { MIN_RANGE_LENGTH } from "../../src/pool/id-ranges";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 
 /** A fresh pool object's storage, with a store of the test's own over it. */
@@ -133,6 +134,39 @@ describe("the input queue", () => {
       expect(restarted.earliestDeadline()).toBe(1_000);
       restarted.completeMany([{ input: sent[0], status: "success", value: encode(0) }], 20);
       expect(new PoolStore(sql).runningOn("c1").map((i) => i.idx)).toEqual([1, 2]);
+    });
+  });
+
+  it("claims and ends a run of consecutive inputs as a range, leaving its neighbours as they were", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-9", "map", true, 1, null, args(30));
+      store.startCall("map-10", "map", true, 1, null, args(5));
+      const claimed = store.claimInputs("c1", 3 * MIN_RANGE_LENGTH, 10, 1_000);
+      expect(claimed.map((i) => i.idx)).toEqual(Array.from({ length: 3 * MIN_RANGE_LENGTH }, (_, k) => k));
+      const states = () =>
+        sql
+          .exec<{ idx: number; state: string; call_id: string }>("SELECT idx, state, call_id FROM inputs ORDER BY id")
+          .toArray()
+          .map((r) => `${r.call_id}:${r.idx}:${r.state}`);
+      expect(states().filter((s) => s.endsWith(":running"))).toHaveLength(3 * MIN_RANGE_LENGTH);
+      expect(states().filter((s) => s.startsWith("map-10:"))).toEqual([
+        "map-10:0:pending",
+        "map-10:1:pending",
+        "map-10:2:pending",
+        "map-10:3:pending",
+        "map-10:4:pending",
+      ]);
+      // The first and the last claimed stay running; the run between them ends.
+      const ending = claimed.slice(1, -1);
+      store.completeMany(
+        ending.map((input) => ({ input, status: "success" as const, value: encode(input.idx) })),
+        20,
+      );
+      expect(store.runningOn("c1").map((i) => i.idx)).toEqual([0, 3 * MIN_RANGE_LENGTH - 1]);
+      expect(states().slice(0, 2)).toEqual(["map-9:0:running", `map-9:${3 * MIN_RANGE_LENGTH - 1}:running`]);
+      expect(states()).toHaveLength(35 - ending.length);
+      expect(store.countInputs(20)).toMatchObject({ pendingCalls: 35 - 3 * MIN_RANGE_LENGTH, running: 2 });
+      expect(store.getCall("map-9")?.done).toBe(ending.length);
     });
   });
 });
