@@ -257,11 +257,23 @@ export function checkMethod(r: ResolvedFunction, method: string | undefined): st
 export function poolStubOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
   const poolId = poolIdOfCall(callId);
   if (poolId === null) throw new ApiError("INVALID_ARGUMENT", `malformed call id ${JSON.stringify(callId.slice(0, 100))}: expected ${CALL_ID_SHAPE}`);
-  let id: DurableObjectId;
-  try {
-    id = env.POOL.idFromString(poolId);
-  } catch {
-    throw notFound(`call ${callId} not found`);
+  let id = poolIds.get(poolId);
+  if (!id) {
+    try {
+      id = env.POOL.idFromString(poolId);
+    } catch {
+      throw notFound(`call ${callId} not found`);
+    }
+    if (poolIds.size >= MAX_CACHED_POOL_IDS) poolIds.clear();
+    poolIds.set(poolId, id);
   }
   return env.POOL.get(id);
 }
+
+/**
+ * Pool ids as parsed from call ids (checking an id's signature costs a hash),
+ * per isolate: a map's every read names the same pool. Only ids that parsed
+ * are kept, and an id never changes meaning, so nothing here goes stale.
+ */
+const poolIds = new Map<string, DurableObjectId>();
+const MAX_CACHED_POOL_IDS = 10_000;
