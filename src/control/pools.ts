@@ -120,21 +120,14 @@ export async function resolvePool(env: Env, request: PoolRequest): Promise<Resol
   let hit = resolveCache.get(key);
   if (!hit || hit.expiresAtMs <= now) {
     const { resolved, overrides, instanceKey, variant } = await resolveFromD1(env, request);
-    const { stub: _, ...pool } = poolWith(env, resolved, overrides, { params: request.params, instanceKey, variant }, request.publicUrl);
-    hit = { pool, id: env.POOL.idFromString(pool.poolId), expiresAtMs: now + RESOLVE_CACHE_MS };
+    hit = { ...poolTarget(env, resolved, overrides, { params: request.params, instanceKey, variant }, request.publicUrl), expiresAtMs: now + RESOLVE_CACHE_MS };
     if (resolveCache.size > 10_000) resolveCache.clear();
     resolveCache.set(key, hit);
   }
-  // Stubs belong to the request that made them: one per request, from the cached id.
-  return { ...hit.pool, stub: env.POOL.get(hit.id) };
+  return withStub(env, hit);
 }
 
-/** A resolved pool as cached: all of it but the stub, which is made per request. */
-interface CachedResolution {
-  pool: Omit<ResolvedPool, "stub">;
-  id: DurableObjectId;
-  expiresAtMs: number;
-}
+type CachedResolution = PoolTarget & { expiresAtMs: number };
 
 /**
  * What D1 says about a function is cached per isolate for a moment, so a
@@ -181,15 +174,24 @@ function checkedVariant(resolved: ResolvedFunction, sent: string): string {
   }
 }
 
-function poolWith(env: Env, resolved: ResolvedFunction, overrides: Overrides, instance: PoolInstance, url: string): ResolvedPool {
+/** A resolved pool but for its stub: what a cache may keep (a stub belongs to the request that made it). */
+interface PoolTarget extends Omit<ResolvedPool, "stub"> {
+  id: DurableObjectId;
+}
+
+function poolTarget(env: Env, resolved: ResolvedFunction, overrides: Overrides, instance: PoolInstance, url: string): PoolTarget {
   const config = buildConfig(resolved, overrides, instance.params, url, instance.variant);
   const id = poolObjectId(env, resolved.fn.id, instance.instanceKey);
-  return { resolved, config, stub: env.POOL.get(id), poolId: id.toString(), instanceKey: instance.instanceKey, variant: instance.variant };
+  return { resolved, config, id, poolId: id.toString(), instanceKey: instance.instanceKey, variant: instance.variant };
+}
+
+function withStub(env: Env, { resolved, config, id, poolId, instanceKey, variant }: PoolTarget): ResolvedPool {
+  return { resolved, config, stub: env.POOL.get(id), poolId, instanceKey, variant };
 }
 
 /** A pool of a function row already in hand (a deploy's, a schedule's), configured with the overrides stored now. */
 export async function currentPool(env: Env, d: Db, resolved: ResolvedFunction, url: string, instance = FUNCTION_POOL): Promise<ResolvedPool> {
-  return poolWith(env, resolved, await overridesFor(d, resolved.fn.id, instance.instanceKey), instance, url);
+  return withStub(env, poolTarget(env, resolved, await overridesFor(d, resolved.fn.id, instance.instanceKey), instance, url));
 }
 
 /**
