@@ -60,9 +60,10 @@ export class MetricsSampler {
 
   constructor(private readonly store: PoolStore) {}
 
-  finished(status: OutputStatus): void {
-    this.completed++;
-    if (status !== "success") this.failed++;
+  /** `count` inputs ended with `status`. */
+  finished(status: OutputStatus, count = 1): void {
+    this.completed += count;
+    if (status !== "success") this.failed += count;
   }
 
   record(s: PoolLoad, now: number): void {

@@ -51,7 +51,7 @@ export class InputOutcomes {
       now,
       this.deps.config()?.options.timeoutMs ?? 0,
     );
-    for (let i = 0; i < inputs.length; i++) this.deps.metrics.finished(status);
+    this.deps.metrics.finished(status, inputs.length);
     for (const callId of new Set(inputs.map((i) => i.callId))) this.deps.waiters.notify(callId);
   }
 
