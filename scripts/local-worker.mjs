@@ -6,8 +6,8 @@
 // request ~1 ms locally. Port P is a socket straight to the platform Worker:
 // Miniflare's entry Worker (pretty error pages, live reload, request logs)
 // is one more Worker hop, ~0.3 ms per request here. Its port E serves only
-// /cdn-cgi/handler/scheduled, for the cron ticker. FILE holds the Miniflare options platform.ts derived
-// from wrangler.toml. Started under scripts/process-tether.mjs like wrangler,
+// /cdn-cgi/handler/scheduled, for the cron ticker. FILE holds the Miniflare
+// options platform.ts derived from wrangler.toml. Started under scripts/process-tether.mjs like wrangler,
 // so it and workerd end with the process that started them.
 //
 // Plain JavaScript, so it runs on bare node without the TypeScript loader.
