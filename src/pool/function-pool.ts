@@ -118,7 +118,7 @@ export class FunctionPool extends DurableObject<Env> {
       waitFor: (callId, ms) => this.waiters.waitFor(callId, ms),
       end: (callId) => {
         const call = this.store.getCall(callId);
-        return call && isDone(call) ? (this.store.readOutputs(callId, 0, 1)[0] ?? null) : null;
+        return call && isDone(call) ? (this.store.outputs.read(callId, 0, 1)[0] ?? null) : null;
       },
       now: () => this.clock.now(),
     });
@@ -267,7 +267,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
-    if (call.value.kind === "map" && cursor > 0) this.store.acknowledge(callId, cursor);
+    if (call.value.kind === "map" && cursor > 0) this.store.outputs.acknowledge(callId, cursor);
     this.store.touchCall(callId, this.clock.now());
     return ok(await this.readOutputs(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" }));
   }
@@ -287,10 +287,10 @@ export class FunctionPool extends DurableObject<Env> {
     const existing = own ? this.store.existingCalls(callIds) : new Set<string>();
     const known = callIds.filter((id) => existing.has(id));
     const missing = callIds.filter((id) => !existing.has(id));
-    let rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
+    let rows = this.store.outputs.firstOfCalls(known, limits.MAX_RESULT_BYTES_PER_READ);
     if (rows.length === 0 && known.length > 0 && waitMs > 0) {
       await this.waiters.waitForAny(known, Math.min(waitMs, MAX_WAIT_MS));
-      rows = this.store.firstOutputs(known, limits.MAX_RESULT_BYTES_PER_READ);
+      rows = this.store.outputs.firstOfCalls(known, limits.MAX_RESULT_BYTES_PER_READ);
     }
     // A result read now stays readable for its TTL from now, as with a single call's read.
     this.store.touchCalls(
@@ -455,12 +455,12 @@ export class FunctionPool extends DurableObject<Env> {
     for (;;) {
       const held = early ? this.early.outputOf(callId) : null;
       if (held) return { outputs: [held], cursor, done: true };
-      const rows = this.store.readOutputs(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
+      const rows = this.store.outputs.read(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
       const outputs = rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value }));
       const last = rows.length ? rows[rows.length - 1].cursor : cursor;
       if (call.oneInput && cursor === 0 && rows.length === 1) return { outputs, cursor: last, done: true };
       const row = this.store.getCall(callId);
-      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.lastOutputCursor(callId));
+      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.outputs.lastCursor(callId));
       const remaining = deadline - this.clock.now();
       if (rows.length > 0 || done || !row || remaining <= 0) return { outputs, cursor: last, done };
       await wait(remaining);

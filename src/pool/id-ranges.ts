@@ -39,3 +39,12 @@ export function idConditions(ids: readonly number[]): IdCondition[] {
   }
   return conditions;
 }
+
+/** Values a statement's worth at a time, with the `?, ?, …` that binds them in an `IN` list; `others` are the statement's other parameters. */
+export function* inLists<T>(values: readonly T[], others = 0): Generator<{ chunk: T[]; marks: string }> {
+  const size = MAX_IDS_PER_STATEMENT - others;
+  for (let i = 0; i < values.length; i += size) {
+    const chunk = values.slice(i, i + size);
+    yield { chunk, marks: chunk.map(() => "?").join(",") };
+  }
+}

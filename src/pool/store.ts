@@ -5,12 +5,14 @@
 // statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
 import { SCHEMA, blob, toRunning } from "./store-schema";
-import { batchOutputs, packOutputs, positionOf, splitPosition, unpackOutputs, type StoredOutput } from "./output-batch";
+import type { StoredOutput } from "./output-batch";
+import { OutputStore } from "./store-outputs";
+import { CallTouches } from "./store-touches";
 import { TelemetryStore } from "./store-telemetry";
 import { HistoryStore } from "./store-history";
 import { ContainerStore } from "./store-containers";
-import { MAX_IDS_PER_STATEMENT, idConditions } from "./id-ranges";
-import type { CallKind, CallRow, InputCounts, InputRow, InputState, OutputRow, RunningInput } from "./store-schema";
+import { idConditions, inLists } from "./id-ranges";
+import type { CallKind, CallRow, InputCounts, InputRow, InputState, RunningInput } from "./store-schema";
 
 /** Rows per multi-row INSERT, each within the 100 bound parameters. */
 const ROWS_PER_INSERT = 32;
@@ -29,21 +31,15 @@ export interface FinishedInput {
 /** Expired calls deleted per sweep: a bounded amount of work per alarm. */
 export const EXPIRED_CALLS_PER_SWEEP = 500;
 
-/**
- * How long a read's touch of a call may stay in memory before it is written.
- * A written touch is a commit that holds the read's answer (workerd's output
- * gate, ~0.3 ms on a local disk), so reads touch in memory and one of them
- * writes what has gathered at most this often; a pool that dies forgets at
- * most this much of its calls' reading, which moves their expiry (an hour
- * at the least, RESULT_TTL_MS and ABANDONED_MAP_TTL_MS) this much sooner.
- */
-export const TOUCH_WRITE_INTERVAL_MS = 5_000;
+export { TOUCH_WRITE_INTERVAL_MS } from "./store-touches";
 
 export class PoolStore {
   /** The pending counts (running inputs are counted by `running` below). */
   private readonly counts: Omit<InputCounts, "running">;
   /** No pending input waits out a retry delay past this time: until it, nothing is delayed and no statement needs to ask. */
   private delayedUntilMs: number;
+  /** The calls' outputs, a batch per row (store-outputs.ts). */
+  readonly outputs: OutputStore;
   /** The metrics series and the log tail: written beside the inputs, read only by the dashboard and `squall logs`. */
   readonly telemetry: TelemetryStore;
   /** The pool's containers (store-containers.ts). */
@@ -55,13 +51,13 @@ export class PoolStore {
    * class, so a runner's results are matched to their inputs without a read.
    */
   private readonly running = new Map<number, RunningInput & { deadline: number | null }>();
-  /** Reads' touches not written yet (call id → when), and when they were last written. */
-  private readonly touches = new Map<string, number>();
-  private touchesWrittenAtMs = 0;
+  /** Reads' touches of calls, written at most every TOUCH_WRITE_INTERVAL_MS (store-touches.ts). */
+  private readonly touches: CallTouches;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
-    migrateOutputRows(sql);
+    this.outputs = new OutputStore(sql);
+    this.touches = new CallTouches(sql);
     this.telemetry = new TelemetryStore(sql);
     this.containers = new ContainerStore(sql);
     this.history = new HistoryStore(sql);
@@ -108,8 +104,7 @@ export class PoolStore {
   }
   /** Spawned calls, closed and waiting for their input from the spawn queue: many rows per statement. */
   createSpawnCalls(ids: readonly string[], now: number): void {
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
+    for (const { chunk } of inLists(ids, 1)) {
       this.sql.exec(
         `INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES ${chunk.map((_, k) => `(?${k + 2}, 'spawn', 1, 0, ?1, ?1)`).join(",")}`,
         now,
@@ -123,21 +118,12 @@ export class PoolStore {
     return this.sql.exec<{ call_id: string }>("SELECT call_id FROM call_requests WHERE request_id = ?", requestId).toArray()[0]?.call_id ?? null;
   }
   getCall(id: string): CallRow | null {
-    const rows = this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, kind, closed, total, done, cancelled, created_at, touched_at FROM calls WHERE id = ?", id)
-      .toArray();
-    if (!rows.length) return null;
-    const r = rows[0];
-    return {
-      id: r.id as string,
-      kind: r.kind as CallKind,
-      closed: r.closed as number,
-      total: r.total as number,
-      done: r.done as number,
-      cancelled: r.cancelled as number,
-      createdAt: r.created_at as number,
-      touchedAt: r.touched_at as number,
-    };
+    const [row] = this.sql
+      .exec("SELECT id, kind, closed, total, done, cancelled, created_at, touched_at FROM calls WHERE id = ?", id)
+      .raw<[string, CallKind, number, number, number, number, number, number]>();
+    if (!row) return null;
+    const [, kind, closed, total, done, cancelled, createdAt, touchedAt] = row;
+    return { id, kind, closed, total, done, cancelled, createdAt, touchedAt };
   }
   closeCall(id: string): void {
     this.sql.exec("UPDATE calls SET closed = 1 WHERE id = ?", id);
@@ -145,37 +131,20 @@ export class PoolStore {
   /** Which of these calls exist. */
   existingCalls(ids: readonly string[]): Set<string> {
     const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT);
-      for (const r of this.sql.exec<{ id: string }>(`SELECT id FROM calls WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk)) found.add(r.id);
-    }
+    for (const { chunk, marks } of inLists(ids))
+      for (const r of this.sql.exec<{ id: string }>(`SELECT id FROM calls WHERE id IN (${marks})`, ...chunk)) found.add(r.id);
     return found;
   }
   /** A read of these calls: each is kept for its TTL from `now` (written within TOUCH_WRITE_INTERVAL_MS). */
   touchCalls(ids: readonly string[], now: number): void {
-    for (const id of ids) this.touches.set(id, now);
-    if (now - this.touchesWrittenAtMs >= TOUCH_WRITE_INTERVAL_MS) this.writeTouches(now);
+    this.touches.touch(ids, now);
   }
   touchCall(id: string, now: number): void {
-    this.touchCalls([id], now);
+    this.touches.touch([id], now);
   }
   /** Writes the touches gathered in memory (before anything reads `touched_at`). */
   writeTouches(now: number): void {
-    this.touchesWrittenAtMs = now;
-    if (this.touches.size === 0) return;
-    const byTime = new Map<number, string[]>();
-    for (const [id, at] of this.touches) {
-      const ids = byTime.get(at);
-      if (ids) ids.push(id);
-      else byTime.set(at, [id]);
-    }
-    this.touches.clear();
-    for (const [at, ids] of byTime) {
-      for (let i = 0; i < ids.length; i += MAX_IDS_PER_STATEMENT - 1) {
-        const chunk = ids.slice(i, i + MAX_IDS_PER_STATEMENT - 1);
-        this.sql.exec(`UPDATE calls SET touched_at = MAX(touched_at, ?) WHERE id IN (${chunk.map(() => "?").join(",")})`, at, ...chunk);
-      }
-    }
+    this.touches.write(now);
   }
   markCancelled(id: string): void {
     this.sql.exec("UPDATE calls SET cancelled = 1, closed = 1 WHERE id = ?", id);
@@ -194,7 +163,7 @@ export class PoolStore {
     for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
     this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
-    this.touches.delete(id);
+    this.touches.forget(id);
   }
   /** Calls whose outputs are all delivered long enough ago, or abandoned maps (only old calls are looked at, by index). */
   expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
@@ -217,7 +186,7 @@ export class PoolStore {
     const updated = this.sql.exec("UPDATE calls SET total = 1, done = 1, touched_at = ? WHERE id = ? AND total = 0", now, callId);
     if (updated.rowsWritten === 0) return;
     this.counts.awaitingDelivery--;
-    this.insertOutputs(callId, [{ idx: 0, status: "cancelled", value }]);
+    this.outputs.insert(callId, [{ idx: 0, status: "cancelled", value }]);
   }
   /** Spawned calls admitted but not delivered from the queue yet (they have no input row to cancel). */
   undeliveredSpawns(): string[] {
@@ -267,14 +236,10 @@ export class PoolStore {
    */
   deliverSpawns(calls: ReadonlyArray<{ callId: string; args: Uint8Array; method: string | null }>): number {
     let delivered = 0;
-    for (let i = 0; i < calls.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = calls.slice(i, i + MAX_IDS_PER_STATEMENT);
+    for (const { chunk, marks } of inLists(calls)) {
       const waiting = new Set(
         this.sql
-          .exec<{ id: string }>(
-            `SELECT id FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0 AND id IN (${chunk.map(() => "?").join(",")})`,
-            ...chunk.map((c) => c.callId),
-          )
+          .exec<{ id: string }>(`SELECT id FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0 AND id IN (${marks})`, ...chunk.map((c) => c.callId))
           .toArray()
           .map((r) => r.id),
       );
@@ -398,10 +363,9 @@ export class PoolStore {
       if (r) rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind });
     }
     const unread = given.filter((f) => !rows.has(f.input.id)).map((f) => f.input.id);
-    for (let i = 0; i < unread.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = unread.slice(i, i + MAX_IDS_PER_STATEMENT);
+    for (const { chunk, marks } of inLists(unread)) {
       for (const [id, container_id, deadline, state, kind] of this.sql
-        .exec(`SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk)
+        .exec(`SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${marks})`, ...chunk)
         .raw<[number, string | null, number | null, string, string]>()) {
         rows.set(id, { container_id, deadline, state, kind });
       }
@@ -439,16 +403,14 @@ export class PoolStore {
     // One output row per call per frame; one UPDATE per distinct count, so a frame of spawned calls' outputs (one each) is one statement.
     const byCount = new Map<number, string[]>();
     for (const [callId, outputs] of perCall) {
-      this.insertOutputs(callId, outputs);
+      this.outputs.insert(callId, outputs);
       const same = byCount.get(outputs.length);
       if (same) same.push(callId);
       else byCount.set(outputs.length, [callId]);
     }
     for (const [n, callIds] of byCount) {
-      for (let i = 0; i < callIds.length; i += MAX_IDS_PER_STATEMENT) {
-        const chunk = callIds.slice(i, i + MAX_IDS_PER_STATEMENT);
-        this.sql.exec(`UPDATE calls SET done = done + ?, touched_at = ? WHERE id IN (${chunk.map(() => "?").join(",")})`, n, now, ...chunk);
-      }
+      for (const { chunk, marks } of inLists(callIds, 2))
+        this.sql.exec(`UPDATE calls SET done = done + ?, touched_at = ? WHERE id IN (${marks})`, n, now, ...chunk);
     }
   }
   /** Inputs of a call (or of every call, when null), for cancellation. */
@@ -474,87 +436,8 @@ export class PoolStore {
     return earliest;
   }
 
-  // ---- outputs ----
-  /** A call's outputs, as few rows as fit (output-batch.ts). */
-  private insertOutputs(callId: string, outputs: readonly StoredOutput[]): void {
-    for (const batch of batchOutputs(outputs)) {
-      this.sql.exec("INSERT INTO output_batches (call_id, count, outputs) VALUES (?, ?, ?)", callId, batch.length, packOutputs(batch).buffer);
-    }
-  }
-  /** Up to `limit` outputs of a call after the cursor, in the order they were stored. */
-  readOutputs(callId: string, cursor: number, limit: number): OutputRow[] {
-    const after = splitPosition(cursor);
-    const out: OutputRow[] = [];
-    for (const [seq, packed] of this.sql
-      .exec("SELECT seq, outputs FROM output_batches WHERE call_id = ? AND seq >= ? ORDER BY seq", callId, after.batchSeq)
-      .raw<[number, ArrayBuffer]>()) {
-      const outputs = unpackOutputs(new Uint8Array(packed));
-      for (let k = seq === after.batchSeq ? after.offset + 1 : 0; k < outputs.length && out.length < limit; k++) {
-        out.push({ cursor: positionOf(seq, k), ...outputs[k] });
-      }
-      if (out.length >= limit) break;
-    }
-    return out;
-  }
-  /**
-   * The output of input 0 of each of these calls that has one, in the order
-   * given, until `maxBytes` of values (at least one output is always returned).
-   */
-  firstOutputs(callIds: readonly string[], maxBytes: number): Array<{ callId: string } & OutputRow> {
-    const found = new Map<string, OutputRow>();
-    for (let i = 0; i < callIds.length; i += MAX_IDS_PER_STATEMENT) {
-      const chunk = callIds.slice(i, i + MAX_IDS_PER_STATEMENT);
-      for (const [callId, seq, packed] of this.sql
-        .exec(`SELECT call_id, seq, outputs FROM output_batches WHERE call_id IN (${chunk.map(() => "?").join(",")})`, ...chunk)
-        .raw<[string, number, ArrayBuffer]>()) {
-        const outputs = unpackOutputs(new Uint8Array(packed));
-        const k = outputs.findIndex((o) => o.idx === 0);
-        if (k >= 0) found.set(callId, { cursor: positionOf(seq, k), ...outputs[k] });
-      }
-    }
-    const out: Array<{ callId: string } & OutputRow> = [];
-    let size = 0;
-    for (const callId of callIds) {
-      const row = found.get(callId);
-      if (!row) continue;
-      if (out.length > 0 && size + row.value.byteLength > maxBytes) break;
-      size += row.value.byteLength;
-      out.push({ callId, ...row });
-    }
-    return out;
-  }
-  /** A map's outputs up to the cursor were received: drop the batches read to their end (remote and spawn results are kept for their TTL). */
-  acknowledge(callId: string, cursor: number): void {
-    const upto = splitPosition(cursor);
-    this.sql.exec("DELETE FROM output_batches WHERE call_id = ?1 AND (seq < ?2 OR (seq = ?2 AND count <= ?3 + 1))", callId, upto.batchSeq, upto.offset);
-  }
-  /** The cursor after a call's last stored output (0 with none). */
-  lastOutputCursor(callId: string): number {
-    const rows = this.sql.exec("SELECT seq, count FROM output_batches WHERE call_id = ? ORDER BY seq DESC LIMIT 1", callId).raw<[number, number]>();
-    const last = [...rows][0];
-    return last ? positionOf(last[0], last[1] - 1) : 0;
-  }
-
   callIdOfInput(id: number): string | null {
     const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
     return rows.length ? rows[0].call_id : null;
   }
-}
-
-/**
- * Outputs stored a row each (before output batches) become one-output batches
- * with the same seq, so a reader's cursor from before still finds its place.
- */
-function migrateOutputRows(sql: SqlStorage): void {
-  if (!sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outputs'").toArray().length) return;
-  const rows = [...sql.exec("SELECT seq, call_id, idx, status, value FROM outputs ORDER BY seq").raw<[number, string, number, OutputStatus, ArrayBuffer]>()];
-  for (const [seq, callId, idx, status, value] of rows) {
-    sql.exec(
-      "INSERT INTO output_batches (seq, call_id, count, outputs) VALUES (?, ?, 1, ?)",
-      seq,
-      callId,
-      packOutputs([{ idx, status, value: new Uint8Array(value) }]).buffer,
-    );
-  }
-  sql.exec("DROP TABLE outputs");
 }

@@ -34,15 +34,15 @@ describe("a call's outputs, stored a batch per row", () => {
       store.startCall("map-1", "map", true, 1, null, args(5));
       finishAll(store, "map-1", 5, 2);
       expect(outputRows(sql, "map-1")).toBe(1);
-      const first = store.readOutputs("map-1", 0, 2);
+      const first = store.outputs.read("map-1", 0, 2);
       expect(first.map((o) => [o.idx, decode(o.value)])).toEqual([
         [0, 0],
         [1, 10],
       ]);
-      const rest = store.readOutputs("map-1", first[1].cursor, 10);
+      const rest = store.outputs.read("map-1", first[1].cursor, 10);
       expect(rest.map((o) => o.idx)).toEqual([2, 3, 4]);
-      expect(store.readOutputs("map-1", rest[2].cursor, 10)).toEqual([]);
-      expect(store.lastOutputCursor("map-1")).toBe(rest[2].cursor);
+      expect(store.outputs.read("map-1", rest[2].cursor, 10)).toEqual([]);
+      expect(store.outputs.lastCursor("map-1")).toBe(rest[2].cursor);
     });
   });
 
@@ -50,11 +50,11 @@ describe("a call's outputs, stored a batch per row", () => {
     await withStore((store, sql) => {
       store.startCall("map-2", "map", true, 1, null, args(4));
       finishAll(store, "map-2", 4, 2);
-      const read = store.readOutputs("map-2", 0, 3);
-      store.acknowledge("map-2", read[2].cursor);
+      const read = store.outputs.read("map-2", 0, 3);
+      store.outputs.acknowledge("map-2", read[2].cursor);
       expect(outputRows(sql, "map-2")).toBe(1);
-      expect(store.readOutputs("map-2", read[2].cursor, 10).map((o) => o.idx)).toEqual([3]);
-      store.acknowledge("map-2", store.lastOutputCursor("map-2"));
+      expect(store.outputs.read("map-2", read[2].cursor, 10).map((o) => o.idx)).toEqual([3]);
+      store.outputs.acknowledge("map-2", store.outputs.lastCursor("map-2"));
       expect(outputRows(sql, "map-2")).toBe(0);
     });
   });
@@ -66,10 +66,10 @@ describe("a call's outputs, stored a batch per row", () => {
       store.completeMany([{ input, status: "success", value: encode("first") }], 3);
       store.completeMany([{ input, status: "failure", value: encode("second") }], 4);
       store.completeMany([{ input, status: "cancelled", value: encode("third") }], 5);
-      const outputs = store.readOutputs("remote-1", 0, 10);
+      const outputs = store.outputs.read("remote-1", 0, 10);
       expect(outputs.map((o) => [o.status, decode(o.value)])).toEqual([["success", "first"]]);
       expect(store.getCall("remote-1")?.done).toBe(1);
-      expect(store.firstOutputs(["remote-1"], 1_000).map((o) => decode(o.value))).toEqual(["first"]);
+      expect(store.outputs.firstOfCalls(["remote-1"], 1_000).map((o) => decode(o.value))).toEqual(["first"]);
     });
   });
 
@@ -84,11 +84,11 @@ describe("a call's outputs, stored a batch per row", () => {
         sql.exec("INSERT INTO outputs (call_id, idx, status, value, created_at) VALUES ('old', ?, 'success', ?, 1)", idx, encode(idx));
       const store = new PoolStore(sql);
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'outputs'").toArray()).toEqual([]);
-      expect(store.readOutputs("old", 0, 10).map((o) => decode(o.value))).toEqual([0, 1, 2]);
-      expect(store.readOutputs("old", 2, 10).map((o) => decode(o.value))).toEqual([2]); // the old cursor 2 is past the second row
+      expect(store.outputs.read("old", 0, 10).map((o) => decode(o.value))).toEqual([0, 1, 2]);
+      expect(store.outputs.read("old", 2, 10).map((o) => decode(o.value))).toEqual([2]); // the old cursor 2 is past the second row
       store.startCall("new", "map", true, 1, null, args(1));
       finishAll(store, "new", 1, 2);
-      expect(store.readOutputs("new", 0, 10)[0].cursor).toBeGreaterThan(store.lastOutputCursor("old"));
+      expect(store.outputs.read("new", 0, 10)[0].cursor).toBeGreaterThan(store.outputs.lastCursor("old"));
     });
   });
 });

@@ -1,0 +1,91 @@
+// The calls' outputs in the pool's SQLite: the outputs of one call that
+// finish in one frame are one row (output-batch.ts packs them), read by a
+// cursor of (batch seq, position in the batch) and dropped once read to
+// their end.
+import type { OutputStatus } from "../../sdk/src/wire/api";
+import { inLists } from "./id-ranges";
+import { batchOutputs, packOutputs, positionOf, splitPosition, unpackOutputs, type StoredOutput } from "./output-batch";
+import type { OutputRow } from "./store-schema";
+
+export class OutputStore {
+  constructor(private readonly sql: SqlStorage) {
+    migrateOutputRows(sql);
+  }
+
+  /** A call's outputs, as few rows as fit (output-batch.ts). */
+  insert(callId: string, outputs: readonly StoredOutput[]): void {
+    for (const batch of batchOutputs(outputs)) {
+      this.sql.exec("INSERT INTO output_batches (call_id, count, outputs) VALUES (?, ?, ?)", callId, batch.length, packOutputs(batch).buffer);
+    }
+  }
+  /** Up to `limit` outputs of a call after the cursor, in the order they were stored. */
+  read(callId: string, cursor: number, limit: number): OutputRow[] {
+    const after = splitPosition(cursor);
+    const out: OutputRow[] = [];
+    for (const [seq, packed] of this.sql
+      .exec("SELECT seq, outputs FROM output_batches WHERE call_id = ? AND seq >= ? ORDER BY seq", callId, after.batchSeq)
+      .raw<[number, ArrayBuffer]>()) {
+      const outputs = unpackOutputs(new Uint8Array(packed));
+      for (let k = seq === after.batchSeq ? after.offset + 1 : 0; k < outputs.length && out.length < limit; k++) {
+        out.push({ cursor: positionOf(seq, k), ...outputs[k] });
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+  /**
+   * The output of input 0 of each of these calls that has one, in the order
+   * given, until `maxBytes` of values (at least one output is always returned).
+   */
+  firstOfCalls(callIds: readonly string[], maxBytes: number): Array<{ callId: string } & OutputRow> {
+    const found = new Map<string, OutputRow>();
+    for (const { chunk, marks } of inLists(callIds)) {
+      for (const [callId, seq, packed] of this.sql
+        .exec(`SELECT call_id, seq, outputs FROM output_batches WHERE call_id IN (${marks})`, ...chunk)
+        .raw<[string, number, ArrayBuffer]>()) {
+        const outputs = unpackOutputs(new Uint8Array(packed));
+        const k = outputs.findIndex((o) => o.idx === 0);
+        if (k >= 0) found.set(callId, { cursor: positionOf(seq, k), ...outputs[k] });
+      }
+    }
+    const out: Array<{ callId: string } & OutputRow> = [];
+    let size = 0;
+    for (const callId of callIds) {
+      const row = found.get(callId);
+      if (!row) continue;
+      if (out.length > 0 && size + row.value.byteLength > maxBytes) break;
+      size += row.value.byteLength;
+      out.push({ callId, ...row });
+    }
+    return out;
+  }
+  /** A map's outputs up to the cursor were received: drop the batches read to their end (remote and spawn results are kept for their TTL). */
+  acknowledge(callId: string, cursor: number): void {
+    const upto = splitPosition(cursor);
+    this.sql.exec("DELETE FROM output_batches WHERE call_id = ?1 AND (seq < ?2 OR (seq = ?2 AND count <= ?3 + 1))", callId, upto.batchSeq, upto.offset);
+  }
+  /** The cursor after a call's last stored output (0 with none). */
+  lastCursor(callId: string): number {
+    const rows = this.sql.exec("SELECT seq, count FROM output_batches WHERE call_id = ? ORDER BY seq DESC LIMIT 1", callId).raw<[number, number]>();
+    const last = [...rows][0];
+    return last ? positionOf(last[0], last[1] - 1) : 0;
+  }
+}
+
+/**
+ * Outputs stored a row each (before output batches) become one-output batches
+ * with the same seq, so a reader's cursor from before still finds its place.
+ */
+function migrateOutputRows(sql: SqlStorage): void {
+  if (!sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outputs'").toArray().length) return;
+  const rows = [...sql.exec("SELECT seq, call_id, idx, status, value FROM outputs ORDER BY seq").raw<[number, string, number, OutputStatus, ArrayBuffer]>()];
+  for (const [seq, callId, idx, status, value] of rows) {
+    sql.exec(
+      "INSERT INTO output_batches (seq, call_id, count, outputs) VALUES (?, ?, 1, ?)",
+      seq,
+      callId,
+      packOutputs([{ idx, status, value: new Uint8Array(value) }]).buffer,
+    );
+  }
+  sql.exec("DROP TABLE outputs");
+}
