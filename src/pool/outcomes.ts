@@ -11,7 +11,7 @@ import type { Fleet } from "./fleet";
 import type { MetricsSampler } from "./metrics";
 import type { StartGate } from "./start-gate";
 import type { FinishedInput, PoolStore } from "./store";
-import type { RunningInput } from "./store-schema";
+import type { StoredInput } from "./store-schema";
 import type { OutputWaiters } from "./waiters";
 import type { InputPace } from "./prefetch";
 import type { EarlyOutputs } from "./early-outputs";
@@ -56,7 +56,7 @@ export class InputOutcomes {
   }
 
   /** Cancels these inputs: each gets a cancelled output, and the runners running them are told. */
-  async cancel(inputs: Array<RunningInput & { state: string }>, reason: string): Promise<number> {
+  async cancel(inputs: readonly StoredInput[], reason: string): Promise<number> {
     const { store } = this.deps;
     const value = encode(platformError("InputCancellation", reason));
     const now = this.deps.clock.now();

@@ -37,6 +37,9 @@ export interface RunningInput {
   losses: number;
 }
 
+/** An input as cancellation and sweeps list them: a pending one has no container. */
+export type StoredInput = Omit<RunningInput, "containerId"> & { containerId: string | null; state: InputState };
+
 export interface ContainerRow {
   id: string;
   state: ContainerState;
@@ -78,6 +81,12 @@ DROP INDEX IF EXISTS inputs_by_container;
 -- (call_id) lookups use inputs_call_idx below; a separate index only cost a write per input.
 DROP INDEX IF EXISTS inputs_by_call;
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_call_idx ON inputs (call_id, idx);
+-- A map's inputs, a batch per row (input-batch.ts): input ids first_id … first_id + count - 1.
+-- One retried or put back moves to a row of its own in inputs, keeping its id.
+CREATE TABLE IF NOT EXISTS input_batches (
+  first_id INTEGER PRIMARY KEY, call_id TEXT NOT NULL, method TEXT, first_idx INTEGER NOT NULL, count INTEGER NOT NULL,
+  next INTEGER NOT NULL, gone BLOB NOT NULL, claims TEXT NOT NULL, offsets BLOB NOT NULL, packed BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS input_batches_by_call ON input_batches (call_id);
 -- A call's outputs, packed a batch per row (output-batch.ts): those finished in one frame.
 CREATE TABLE IF NOT EXISTS output_batches (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, count INTEGER NOT NULL, outputs BLOB NOT NULL);

@@ -12,10 +12,13 @@ import { TelemetryStore } from "./store-telemetry";
 import { HistoryStore } from "./store-history";
 import { ContainerStore } from "./store-containers";
 import { idConditions, inLists } from "./id-ranges";
-import type { CallKind, CallRow, InputCounts, InputRow, InputState, RunningInput } from "./store-schema";
+import { batchOf, claimRuns, isGone, liveInputs, markGone, packArgs, splitIntoBatches, takeInIdOrder, type InputBatch } from "./input-batch";
+import { InputBatchTable } from "./store-input-batches";
+import type { CallKind, CallRow, InputCounts, InputRow, InputState, RunningInput, StoredInput } from "./store-schema";
 
-/** Rows per multi-row INSERT, each within the 100 bound parameters. */
+/** Rows per multi-row INSERT, each within the 100 bound parameters (3 shared and 3 per row; a spawned call's row binds 4). */
 const ROWS_PER_INSERT = 32;
+const SPAWN_ROWS_PER_INSERT = 24;
 
 /** An input as a call brings it. */
 export type NewInput = { idx: number; args: Uint8Array; method?: string | null };
@@ -32,6 +35,9 @@ export interface FinishedInput {
 export const EXPIRED_CALLS_PER_SWEEP = 500;
 
 export { TOUCH_WRITE_INTERVAL_MS } from "./store-touches";
+
+/** A running input as the store keeps it: its deadline, and the batch it was claimed from (null for a row of its own). */
+type RunningEntry = RunningInput & { deadline: number | null; batch: InputBatch | null };
 
 export class PoolStore {
   /** The pending counts (running inputs are counted by `running` below). */
@@ -50,7 +56,17 @@ export class PoolStore {
    * The running inputs, as stored: every change to one goes through this
    * class, so a runner's results are matched to their inputs without a read.
    */
-  private readonly running = new Map<number, RunningInput & { deadline: number | null }>();
+  private readonly running = new Map<number, RunningEntry>();
+  /** Map inputs' batches (input-batch.ts), in id order; a batch goes once every input in it is gone. */
+  private readonly batches: InputBatch[] = [];
+  private readonly batchTable: InputBatchTable;
+  /**
+   * The next input id to hand out, to a row or a batch. Never handed out twice:
+   * a runner holds outputs by input id across a pool's restart. Rows keep
+   * SQLite's AUTOINCREMENT sequence up to date; a batch's ids are written to
+   * meta (`inputIdFloor`), since its row goes once its inputs are done.
+   */
+  private nextInputId: number;
   /** Reads' touches of calls, written at most every TOUCH_WRITE_INTERVAL_MS (store-touches.ts). */
   private readonly touches: CallTouches;
 
@@ -69,9 +85,18 @@ export class PoolStore {
     for (const [id, callId, idx, kind, containerId, failures, losses, deadline] of sql
       .exec("SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running'")
       .raw<[number, string, number, CallKind, string, number, number, number | null]>()) {
-      this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
+      this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline, batch: null });
     }
     this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
+    this.batchTable = new InputBatchTable(sql);
+    for (const { batch, running, pending } of this.batchTable.load()) {
+      this.batches.push(batch);
+      for (const { offset, containerId, deadline } of running) this.runBatchInput(batch, offset, containerId, deadline);
+      this.adjust("pending", "map", pending);
+    }
+    const rowSeq = sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'inputs'").toArray()[0]?.seq ?? 0;
+    const last = this.batches.at(-1);
+    this.nextInputId = Math.max(rowSeq, this.getMeta<number>("inputIdFloor") ?? 0, last ? last.firstId + last.count - 1 : 0) + 1;
   }
 
   /** Counts a change of pending inputs (a running one is counted by being in `running`). */
@@ -97,7 +122,7 @@ export class PoolStore {
       const claimed = this.sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES (?, ?) ON CONFLICT(request_id) DO NOTHING", requestId, id);
       if (claimed.rowsWritten === 0) return this.callOfRequest(requestId);
     }
-    const added = this.insertInputs(id, kind, inputs);
+    const added = kind === "map" ? this.insertBatches(id, inputs) : this.insertInputs(id, kind, inputs);
     this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, ?, ?, ?)", id, kind, closed ? 1 : 0, added, now, now);
     this.adjust("pending", kind, added);
     return null;
@@ -160,6 +185,13 @@ export class PoolStore {
     if (call && call.kind === "spawn" && call.total === 0 && !call.cancelled) this.counts.awaitingDelivery--;
     this.sql.exec("DELETE FROM output_batches WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM inputs WHERE call_id = ?", id);
+    if (call?.kind === "map") {
+      for (const b of this.batches.filter((b) => b.callId === id)) {
+        for (let k = b.next; k < b.count; k++) if (!isGone(b, k)) this.adjust("pending", "map", -1);
+        this.batches.splice(this.batches.indexOf(b), 1);
+      }
+      this.batchTable.deleteCall(id);
+    }
     for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
     this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
@@ -200,29 +232,58 @@ export class PoolStore {
   }
 
   // ---- inputs ----
-  /** Adds inputs to a map call; an (call, idx) already present is skipped, so a resent batch is harmless. Returns how many were new. */
+  /**
+   * Adds inputs to a map call. They must be new: the pool admits a request's
+   * inputs from the call's `total` on, so a resent batch adds nothing twice.
+   * Returns how many were added.
+   */
   addMapInputs(callId: string, inputs: readonly NewInput[]): number {
-    const added = this.insertInputs(callId, "map", inputs);
+    const added = this.insertBatches(callId, inputs);
     if (added > 0) {
       this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
       this.adjust("pending", "map", added);
     }
     return added;
   }
+  /** A map's inputs, a batch per row (a new row at MAX_INPUTS_PER_BATCH, MAX_BATCH_ARGS_BYTES, a gap in idx or a change of method). */
+  private insertBatches(callId: string, inputs: readonly NewInput[]): number {
+    if (!inputs.length) return 0;
+    for (const [start, end] of splitIntoBatches(inputs)) {
+      const { packed, offsets } = packArgs(inputs.slice(start, end).map((i) => i.args));
+      const count = end - start;
+      const batch: InputBatch = {
+        firstId: this.nextInputId,
+        callId,
+        method: inputs[start].method ?? null,
+        firstIdx: inputs[start].idx,
+        count,
+        next: 0,
+        gone: new Uint8Array((count + 7) >> 3),
+        goneCount: 0,
+        offsets,
+      };
+      this.nextInputId += count;
+      this.batchTable.insert(batch, packed);
+      this.batches.push(batch);
+    }
+    this.setMeta("inputIdFloor", this.nextInputId - 1);
+    return inputs.length;
+  }
+  /** Inputs a row each (a remote call's one input), with ids from the store's sequence. */
   private insertInputs(callId: string, kind: CallKind, inputs: readonly NewInput[]): number {
     let added = 0;
-    // Many rows per statement: the call, kind and method are bound once (?1-?3), each row adds its idx and args.
+    // Many rows per statement: the call, kind and method are bound once (?1-?3), each row adds its id, idx and args.
     for (let i = 0; i < inputs.length;) {
       const method = inputs[i].method ?? null;
       const params: SqlStorageValue[] = [callId, kind, method];
       const rows: string[] = [];
       for (; i < inputs.length && rows.length < ROWS_PER_INSERT && (inputs[i].method ?? null) === method; i++) {
-        rows.push(`(?1, ?${params.length + 1}, ?2, ?3, ?${params.length + 2}, 'pending')`);
-        params.push(inputs[i].idx, blob(inputs[i].args));
+        rows.push(`(?${params.length + 1}, ?1, ?${params.length + 2}, ?2, ?3, ?${params.length + 3}, 'pending')`);
+        params.push(this.nextInputId++, inputs[i].idx, blob(inputs[i].args));
       }
       added += this.sql
         .exec(
-          `INSERT INTO inputs (call_id, idx, kind, method, args, state) VALUES ${rows.join(",")} ON CONFLICT(call_id, idx) DO NOTHING RETURNING id`,
+          `INSERT INTO inputs (id, call_id, idx, kind, method, args, state) VALUES ${rows.join(",")} ON CONFLICT(call_id, idx) DO NOTHING RETURNING id`,
           ...params,
         )
         .toArray().length;
@@ -244,12 +305,12 @@ export class PoolStore {
           .map((r) => r.id),
       );
       const fresh = chunk.filter((c) => waiting.delete(c.callId)); // a call twice in one delivery counts once
-      for (let j = 0; j < fresh.length; j += ROWS_PER_INSERT) {
-        const rows = fresh.slice(j, j + ROWS_PER_INSERT);
+      for (let j = 0; j < fresh.length; j += SPAWN_ROWS_PER_INSERT) {
+        const rows = fresh.slice(j, j + SPAWN_ROWS_PER_INSERT);
         this.sql.exec(
-          `INSERT INTO inputs (call_id, idx, kind, method, args, state) VALUES ${rows.map((_, k) => `(?${k * 3 + 1}, 0, 'spawn', ?${k * 3 + 2}, ?${k * 3 + 3}, 'pending')`).join(",")}
+          `INSERT INTO inputs (id, call_id, idx, kind, method, args, state) VALUES ${rows.map((_, k) => `(?${k * 4 + 1}, ?${k * 4 + 2}, 0, 'spawn', ?${k * 4 + 3}, ?${k * 4 + 4}, 'pending')`).join(",")}
              ON CONFLICT(call_id, idx) DO NOTHING`,
-          ...rows.flatMap((c) => [c.callId, c.method, blob(c.args)]),
+          ...rows.flatMap((c) => [this.nextInputId++, c.callId, c.method, blob(c.args)]),
         );
       }
       if (fresh.length === 0) continue;
@@ -270,7 +331,8 @@ export class PoolStore {
     return { ...this.counts, running: this.running.size, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
   /**
-   * Takes up to `limit` pending inputs that may run now, oldest first, and marks them running on a container.
+   * Takes up to `limit` pending inputs that may run now, oldest first (rows
+   * and batches merged by id), and marks them running on a container.
    * `deadline` is null for inputs sent ahead of a free slot: their timeout starts when the runner says they started.
    */
   claimInputs(containerId: string, limit: number, now: number, deadline: number | null): InputRow[] {
@@ -286,31 +348,69 @@ export class PoolStore {
         )
         .raw<[number, string, number, CallKind, string | null, ArrayBuffer, number, number]>(),
     ];
-    if (!rows.length) return [];
-    const ids: number[] = [];
-    for (const [id, callId, idx, kind, , , failures, losses] of rows) {
-      this.adjust("pending", kind, -1);
-      ids.push(id);
-      this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline });
+    const taken = takeInIdOrder(
+      this.batches,
+      rows.map((row) => row[0]),
+      limit,
+    );
+    // A batch's inputs taken are a run from its `next`: one claim, which reads their arguments, per batch.
+    const claimed = new Map<InputBatch, { start: number; args: Uint8Array }>();
+    for (const [batch, { start, end }] of claimRuns(taken)) {
+      batch.next = end;
+      claimed.set(batch, { start, args: this.batchTable.claim(batch, { containerId, start, end, deadline }) });
     }
-    for (const { sql, params } of idConditions(ids)) {
+    const rowIds: number[] = [];
+    const out: InputRow[] = [];
+    for (const t of taken) {
+      if ("row" in t) {
+        const [id, callId, idx, kind, method, args, failures, losses] = rows[t.row];
+        this.adjust("pending", kind, -1);
+        rowIds.push(id);
+        this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline, batch: null });
+        out.push({ id, callId, idx, method: method ?? null, args: new Uint8Array(args) });
+        continue;
+      }
+      const { batch, offset } = t;
+      const { start, args } = claimed.get(batch)!;
+      const base = batch.offsets[start];
+      const input = this.runBatchInput(batch, offset, containerId, deadline);
+      this.adjust("pending", "map", -1);
+      out.push({
+        id: input.id,
+        callId: batch.callId,
+        idx: input.idx,
+        method: batch.method,
+        args: args.subarray(batch.offsets[offset] - base, batch.offsets[offset + 1] - base),
+      });
+    }
+    for (const { sql, params } of idConditions(rowIds)) {
       this.sql.exec(`UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE ${sql}`, containerId, deadline, ...params);
     }
-    return rows.map((r) => ({ id: r[0], callId: r[1], idx: r[2], method: r[4] ?? null, args: new Uint8Array(r[5]) }));
+    return out;
+  }
+  /** A batch's input, running on a container (claimed now, or by the claim a restarted pool read). */
+  private runBatchInput(batch: InputBatch, offset: number, containerId: string, deadline: number | null): RunningEntry {
+    const id = batch.firstId + offset;
+    const entry = { id, callId: batch.callId, idx: batch.firstIdx + offset, kind: "map" as const, containerId, failures: 0, losses: 0, deadline, batch };
+    this.running.set(id, entry);
+    return entry;
   }
   /** The inputs of these ids that run on this container, with their deadlines. */
   getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput & { deadline: number | null }> {
     const out = new Map<number, RunningInput & { deadline: number | null }>();
     for (const id of ids) {
-      const input = this.running.get(id);
-      if (input?.containerId === containerId) out.set(id, { ...input });
+      const entry = this.running.get(id);
+      if (entry?.containerId !== containerId) continue;
+      const { batch: _batch, ...input } = entry;
+      out.set(id, input);
     }
     return out;
   }
   /** The inputs running on a container; `started` is false for those sent ahead of a slot that have not started yet. */
   runningOn(containerId: string): Array<RunningInput & { started: boolean }> {
     const out: Array<RunningInput & { started: boolean }> = [];
-    for (const { deadline, ...input } of this.running.values()) if (input.containerId === containerId) out.push({ ...input, started: deadline !== null });
+    for (const { deadline, batch: _batch, ...input } of this.running.values())
+      if (input.containerId === containerId) out.push({ ...input, started: deadline !== null });
     return out;
   }
   /**
@@ -328,26 +428,57 @@ export class PoolStore {
   /** Running inputs past their deadline (at most 1 000 at a time). */
   overdue(now: number): RunningInput[] {
     const out: RunningInput[] = [];
-    for (const { deadline, ...input } of this.running.values()) {
+    for (const { deadline, batch: _batch, ...input } of this.running.values()) {
       if (deadline !== null && deadline <= now) out.push(input);
       if (out.length >= 1_000) break;
     }
     return out;
   }
-  /** Puts a running input back in the queue (a retry after `notBefore`, or a lost container). */
+  /**
+   * Puts a running input back in the queue (a retry after `notBefore`, or a
+   * lost container). One from a batch moves to a row of its own, keeping its
+   * id, so its failures and losses are counted where it now waits.
+   */
   requeue(input: RunningInput, notBefore: number, counts: { failure?: boolean; loss?: boolean }): void {
-    const updated = this.sql.exec(
-      `UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ?
-         WHERE id = ? AND state = 'running'`,
-      notBefore,
-      counts.failure ? 1 : 0,
-      counts.loss ? 1 : 0,
-      input.id,
-    );
-    if (updated.rowsWritten > 0) {
-      this.running.delete(input.id);
-      this.adjust("pending", input.kind, 1);
-      this.delayedUntilMs = Math.max(this.delayedUntilMs, notBefore);
+    const entry = this.running.get(input.id);
+    const failure = counts.failure ? 1 : 0;
+    const loss = counts.loss ? 1 : 0;
+    if (entry?.batch) {
+      const { batch } = entry;
+      const offset = entry.id - batch.firstId;
+      this.sql.exec(
+        "INSERT INTO inputs (id, call_id, idx, kind, method, args, state, failures, losses, not_before) VALUES (?, ?, ?, 'map', ?, ?, 'pending', ?, ?, ?)",
+        entry.id,
+        entry.callId,
+        entry.idx,
+        batch.method,
+        blob(this.batchTable.argsOf(batch, offset)),
+        entry.failures + failure,
+        entry.losses + loss,
+        notBefore,
+      );
+      markGone(batch, offset);
+      this.writeGone([batch]);
+    } else {
+      const updated = this.sql.exec(
+        `UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ?
+           WHERE id = ? AND state = 'running'`,
+        notBefore,
+        failure,
+        loss,
+        input.id,
+      );
+      if (updated.rowsWritten === 0) return;
+    }
+    this.running.delete(input.id);
+    this.adjust("pending", input.kind, 1);
+    this.delayedUntilMs = Math.max(this.delayedUntilMs, notBefore);
+  }
+  /** Writes batches' gone bits; a batch whose every input is gone is dropped. */
+  private writeGone(batches: Iterable<InputBatch>): void {
+    for (const batch of batches) {
+      this.batchTable.writeGone(batch);
+      if (batch.goneCount >= batch.count) this.batches.splice(this.batches.indexOf(batch), 1);
     }
   }
   /**
@@ -357,21 +488,32 @@ export class PoolStore {
    */
   completeMany(given: ReadonlyArray<FinishedInput>, now: number, timeoutMs = 0): void {
     if (!given.length) return;
-    const rows = new Map<number, { container_id: string | null; deadline: number | null; state: string; kind: string }>();
+    type Found = { container_id: string | null; deadline: number | null; state: string; kind: string; batch: InputBatch | null };
+    const rows = new Map<number, Found>();
+    const unread: number[] = [];
     for (const f of given) {
       const r = this.running.get(f.input.id);
-      if (r) rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind });
+      if (r) {
+        rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind, batch: r.batch });
+        continue;
+      }
+      // Not running: a pending input of a batch (cancelled before its turn), or a row (one moved out of its batch too).
+      const batch = batchOf(this.batches, f.input.id);
+      if (batch && !isGone(batch, f.input.id - batch.firstId))
+        rows.set(f.input.id, { container_id: null, deadline: null, state: "pending", kind: "map", batch });
+      else unread.push(f.input.id);
     }
-    const unread = given.filter((f) => !rows.has(f.input.id)).map((f) => f.input.id);
     for (const { chunk, marks } of inLists(unread)) {
       for (const [id, container_id, deadline, state, kind] of this.sql
         .exec(`SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${marks})`, ...chunk)
         .raw<[number, string | null, number | null, string, string]>()) {
-        rows.set(id, { container_id, deadline, state, kind });
+        rows.set(id, { container_id, deadline, state, kind, batch: null });
       }
     }
     // Only inputs that are still here end, once each: an input already gone keeps its first output.
-    const finished: Array<FinishedInput & { row: { container_id: string | null; deadline: number | null } }> = [];
+    const finished: Array<FinishedInput & { row: Found }> = [];
+    const rowIds: number[] = [];
+    const touched = new Set<InputBatch>();
     for (const f of given) {
       const row = rows.get(f.input.id);
       if (!row) continue;
@@ -379,9 +521,16 @@ export class PoolStore {
       this.running.delete(f.input.id);
       this.adjust(row.state, row.kind, -1);
       finished.push({ ...f, row });
+      if (row.batch) {
+        markGone(row.batch, f.input.id - row.batch.firstId);
+        touched.add(row.batch);
+      } else {
+        rowIds.push(f.input.id);
+      }
     }
     if (!finished.length) return;
-    for (const { sql, params } of idConditions(finished.map((f) => f.input.id))) this.sql.exec(`DELETE FROM inputs WHERE ${sql}`, ...params);
+    for (const { sql, params } of idConditions(rowIds)) this.sql.exec(`DELETE FROM inputs WHERE ${sql}`, ...params);
+    this.writeGone(touched);
     this.history.record(
       finished.map((f) => ({
         callId: f.input.callId,
@@ -414,14 +563,23 @@ export class PoolStore {
     }
   }
   /** Inputs of a call (or of every call, when null), for cancellation. */
-  inputsOf(callId: string | null): Array<RunningInput & { state: InputState }> {
+  inputsOf(callId: string | null): StoredInput[] {
     const rows =
       callId === null
         ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs").toArray()
         : this.sql
             .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs WHERE call_id = ?", callId)
             .toArray();
-    return rows.map((r) => ({ ...toRunning(r), state: r.state as InputState }));
+    const out: StoredInput[] = rows.map((r) => ({ ...toRunning(r), containerId: r.container_id as string | null, state: r.state as InputState }));
+    for (const batch of this.batches) {
+      if (callId !== null && batch.callId !== callId) continue;
+      for (const { id, idx, claimed } of liveInputs(batch)) {
+        const entry = claimed ? this.running.get(id) : undefined;
+        if (entry) out.push({ id, callId: entry.callId, idx, kind: "map", containerId: entry.containerId, failures: 0, losses: 0, state: "running" });
+        else out.push({ id, callId: batch.callId, idx, kind: "map", containerId: null, failures: 0, losses: 0, state: "pending" });
+      }
+    }
+    return out;
   }
   earliestNotBefore(now: number): number | null {
     if (now >= this.delayedUntilMs) return null;
@@ -437,6 +595,8 @@ export class PoolStore {
   }
 
   callIdOfInput(id: number): string | null {
+    const known = this.running.get(id)?.callId ?? batchOf(this.batches, id)?.callId;
+    if (known !== undefined) return known;
     const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
     return rows.length ? rows[0].call_id : null;
   }

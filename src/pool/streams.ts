@@ -99,7 +99,7 @@ export class CallStreams {
       this.sql.exec("UPDATE streams SET consumed = ? WHERE call_id = ?", from, callId);
       this.sql.exec("DELETE FROM stream_items WHERE call_id = ? AND seq < ?", callId, from);
       const input = this.deps.store.inputsOf(callId).find((i) => i.state === "running");
-      if (input) this.deps.grant(input.containerId, [grantOf(input.id, { ...row, consumed: from })]);
+      if (input?.containerId) this.deps.grant(input.containerId, [grantOf(input.id, { ...row, consumed: from })]);
     }
     const values: Uint8Array[] = [];
     let bytes = 0;

@@ -32,13 +32,13 @@ function config(): PoolConfig {
   };
 }
 
-/** Per call: its total, how many input rows it has, and how many outputs are stored for it. */
+/** Per call: its total, how many inputs it holds (rows, and inputs in its batches' rows), and how many outputs are stored for it. */
 function rowsPerCall(stub: DurableObjectStub<FunctionPool>) {
   return runInDurableObject(stub, (_, state) =>
     state.storage.sql
       .exec<{ id: string; total: number; inputs: number; outputs: number }>(
         `SELECT c.id, c.total,
-           (SELECT COUNT(*) FROM inputs i WHERE i.call_id = c.id) AS inputs,
+           (SELECT COUNT(*) FROM inputs i WHERE i.call_id = c.id) + (SELECT COALESCE(SUM(b.count), 0) FROM input_batches b WHERE b.call_id = c.id) AS inputs,
            (SELECT COALESCE(SUM(o.count), 0) FROM output_batches o WHERE o.call_id = c.id) AS outputs
          FROM calls c ORDER BY c.id`,
       )

@@ -1,7 +1,7 @@
 // The pool's store on workerd's SQLite, tested directly: outputs kept a
 // batch per row (read by cursor, acknowledged batch by batch, carried over
-// from rows stored one per output), the input queue's partial indexes, and
-// reads' touches kept in memory.
+// from rows stored one per output), the input queue's partial indexes, a
+// map's inputs kept a batch per row, and reads' touches kept in memory.
 import { describe, it, expect } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
 import { PoolStore, TOUCH_WRITE_INTERVAL_MS } from "../../src/pool/store";
@@ -137,36 +137,167 @@ describe("the input queue", () => {
     });
   });
 
-  it("claims and ends a run of consecutive inputs as a range, leaving its neighbours as they were", async () => {
+  it("claims and ends a run of consecutive input rows as a range, leaving its neighbours as they were", async () => {
     await withStore((store, sql) => {
-      store.startCall("map-9", "map", true, 1, null, args(30));
-      store.startCall("map-10", "map", true, 1, null, args(5));
+      // Spawned calls' inputs are a row each, with consecutive ids.
+      const calls = Array.from({ length: 35 }, (_, k) => `spawn-${String(k).padStart(2, "0")}`);
+      store.createSpawnCalls(calls, 1);
+      store.deliverSpawns(calls.map((callId, k) => ({ callId, args: encode([k]), method: null })));
       const claimed = store.claimInputs("c1", 3 * MIN_RANGE_LENGTH, 10, 1_000);
-      expect(claimed.map((i) => i.idx)).toEqual(Array.from({ length: 3 * MIN_RANGE_LENGTH }, (_, k) => k));
+      expect(claimed.map((i) => i.callId)).toEqual(calls.slice(0, 3 * MIN_RANGE_LENGTH));
       const states = () =>
         sql
-          .exec<{ idx: number; state: string; call_id: string }>("SELECT idx, state, call_id FROM inputs ORDER BY id")
+          .exec<{ state: string; call_id: string }>("SELECT state, call_id FROM inputs ORDER BY id")
           .toArray()
-          .map((r) => `${r.call_id}:${r.idx}:${r.state}`);
+          .map((r) => `${r.call_id}:${r.state}`);
       expect(states().filter((s) => s.endsWith(":running"))).toHaveLength(3 * MIN_RANGE_LENGTH);
-      expect(states().filter((s) => s.startsWith("map-10:"))).toEqual([
-        "map-10:0:pending",
-        "map-10:1:pending",
-        "map-10:2:pending",
-        "map-10:3:pending",
-        "map-10:4:pending",
-      ]);
+      expect(states().slice(3 * MIN_RANGE_LENGTH)).toEqual(calls.slice(3 * MIN_RANGE_LENGTH).map((c) => `${c}:pending`));
       // The first and the last claimed stay running; the run between them ends.
       const ending = claimed.slice(1, -1);
       store.completeMany(
         ending.map((input) => ({ input, status: "success" as const, value: encode(input.idx) })),
         20,
       );
-      expect(store.runningOn("c1").map((i) => i.idx)).toEqual([0, 3 * MIN_RANGE_LENGTH - 1]);
-      expect(states().slice(0, 2)).toEqual(["map-9:0:running", `map-9:${3 * MIN_RANGE_LENGTH - 1}:running`]);
+      expect(store.runningOn("c1").map((i) => i.callId)).toEqual([calls[0], calls[3 * MIN_RANGE_LENGTH - 1]]);
+      expect(states().slice(0, 2)).toEqual([`${calls[0]}:running`, `${calls[3 * MIN_RANGE_LENGTH - 1]}:running`]);
       expect(states()).toHaveLength(35 - ending.length);
-      expect(store.countInputs(20)).toMatchObject({ pendingCalls: 35 - 3 * MIN_RANGE_LENGTH, running: 2 });
-      expect(store.getCall("map-9")?.done).toBe(ending.length);
+      expect(store.countInputs(20)).toMatchObject({ pendingSpawns: 35 - 3 * MIN_RANGE_LENGTH, running: 2 });
+    });
+  });
+});
+
+const batchRows = (sql: SqlStorage) => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM input_batches").one().n;
+const inputRows = (sql: SqlStorage) => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs").one().n;
+const from = (start: number, n: number) => Array.from({ length: n }, (_, k) => ({ idx: start + k, args: encode([start + k]) }));
+const argOf = (input: { args: Uint8Array }) => (decode(input.args) as number[])[0];
+
+describe("a map's inputs, stored a batch per row", () => {
+  it("keeps a request's inputs in one row, and claims them with rows merged by id", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-b1", "map", false, 1, null, from(0, 5));
+      store.startCall("remote-b1", "remote", true, 1, null, from(0, 1));
+      store.addMapInputs("map-b1", from(5, 3));
+      expect([batchRows(sql), inputRows(sql)]).toEqual([2, 1]);
+      expect(store.getCall("map-b1")?.total).toBe(8);
+      const first = store.claimInputs("c1", 4, 2, 1_000);
+      expect(first.map((i) => [i.callId, i.idx, argOf(i)])).toEqual([
+        ["map-b1", 0, 0],
+        ["map-b1", 1, 1],
+        ["map-b1", 2, 2],
+        ["map-b1", 3, 3],
+      ]);
+      // The remote's row came between the two batches, and is claimed there.
+      const rest = store.claimInputs("c2", 10, 2, null);
+      expect(rest.map((i) => `${i.callId}:${i.idx}:${argOf(i)}`)).toEqual(["map-b1:4:4", "remote-b1:0:0", "map-b1:5:5", "map-b1:6:6", "map-b1:7:7"]);
+      expect(rest.map((i) => i.id)).toEqual([...rest.map((i) => i.id)].sort((a, b) => a - b));
+      expect(store.countInputs(2)).toMatchObject({ pendingCalls: 0, running: 9 });
+      expect([batchRows(sql), inputRows(sql)]).toEqual([2, 1]);
+    });
+  });
+
+  it("moves a retried input to a row of its own, keeping its id, where a cancel finds it; a batch goes once all of it is gone", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-b2", "map", true, 1, null, from(0, 3));
+      const claimed = store.claimInputs("c1", 3, 2, 1_000);
+      const running = store.getRunning([claimed[1].id], "c1").get(claimed[1].id)!;
+      store.requeue(running, 50, { failure: true });
+      expect(inputRows(sql)).toBe(1);
+      expect(store.countInputs(2)).toMatchObject({ pendingCalls: 1, running: 2, readyNow: 0 });
+      // Cancelled while it waits in its row, its batch still there: it ends as a row does.
+      const [moved] = store.inputsOf("map-b2").filter((i) => i.state === "pending");
+      expect(moved.id).toBe(claimed[1].id);
+      store.completeMany([{ input: moved, status: "cancelled", value: encode("cancelled") }], 3);
+      expect([inputRows(sql), batchRows(sql), store.countInputs(3).pendingCalls]).toEqual([0, 1, 0]);
+      store.completeMany(
+        [0, 2].map((k) => ({ input: claimed[k], status: "success" as const, value: encode(k) })),
+        3,
+      );
+      expect([batchRows(sql), store.getCall("map-b2")?.done]).toEqual([0, 3]);
+    });
+  });
+
+  it("moves a retried input to a row of its own and runs it from there, with its failures counted", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-b2r", "map", true, 1, null, from(0, 3));
+      const claimed = store.claimInputs("c1", 3, 2, 1_000);
+      store.requeue(store.getRunning([claimed[1].id], "c1").get(claimed[1].id)!, 50, { failure: true });
+      store.completeMany(
+        [0, 2].map((k) => ({ input: claimed[k], status: "success" as const, value: encode(k) })),
+        3,
+      );
+      expect(batchRows(sql)).toBe(0);
+      const [retry] = store.claimInputs("c2", 5, 50, 2_000);
+      expect([retry.id, retry.idx, argOf(retry)]).toEqual([claimed[1].id, 1, 1]);
+      expect(store.getRunning([retry.id], "c2").get(retry.id)).toMatchObject({ failures: 1, deadline: 2_000 });
+      store.completeMany([{ input: retry, status: "success", value: encode(1) }], 60);
+      expect([batchRows(sql), inputRows(sql), store.getCall("map-b2r")?.done]).toEqual([0, 0, 3]);
+    });
+  });
+
+  it("is rebuilt by a restarted pool: claimed inputs run where they were claimed, the rest wait, gone ones stay gone", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-b3", "map", false, 1, null, from(0, 6));
+      const sent = store.claimInputs("c1", 2, 2, 1_000);
+      const ahead = store.claimInputs("c2", 1, 2, null);
+      store.completeMany([{ input: sent[0], status: "success", value: encode(0) }], 3);
+      const restarted = new PoolStore(sql);
+      expect(restarted.runningOn("c1").map((i) => [i.idx, i.started])).toEqual([[1, true]]);
+      expect(restarted.runningOn("c2").map((i) => [i.idx, i.started])).toEqual([[2, false]]);
+      expect(restarted.getRunning([sent[1].id], "c1").get(sent[1].id)?.deadline).toBe(1_000);
+      expect(restarted.countInputs(3)).toMatchObject({ pendingCalls: 3, running: 2 });
+      expect(restarted.claimInputs("c3", 10, 3, 1_000).map((i) => [i.idx, argOf(i)])).toEqual([
+        [3, 3],
+        [4, 4],
+        [5, 5],
+      ]);
+      // A completion the restarted pool hears about for an input already done changes nothing.
+      restarted.completeMany([{ input: sent[0], status: "failure", value: encode("late") }], 4);
+      expect(restarted.getCall("map-b3")?.done).toBe(1);
+      expect(ahead[0].idx).toBe(2);
+    });
+  });
+
+  it("never hands out an input id twice, across batches dropped and a restart", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-b4", "map", true, 1, null, from(0, 4));
+      const claimed = store.claimInputs("c1", 4, 2, 1_000);
+      store.completeMany(
+        claimed.map((input) => ({ input, status: "success" as const, value: encode(input.idx) })),
+        3,
+      );
+      expect(batchRows(sql)).toBe(0);
+      const restarted = new PoolStore(sql);
+      restarted.startCall("remote-b4", "remote", true, 4, null, from(0, 1));
+      restarted.startCall("map-b5", "map", true, 4, null, from(0, 2));
+      const ids = restarted.claimInputs("c1", 10, 5, 1_000).map((i) => i.id);
+      expect(ids).toHaveLength(3);
+      expect(Math.min(...ids)).toBeGreaterThan(Math.max(...claimed.map((i) => i.id)));
+    });
+  });
+
+  it("lists a batch's waiting inputs for cancellation, ends them without a claim, and claims skip them", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-b6", "map", false, 1, null, from(0, 4));
+      store.startCall("map-b7", "map", false, 1, null, from(0, 2));
+      const [running] = store.claimInputs("c1", 1, 2, 1_000);
+      const listed = store.inputsOf("map-b6");
+      expect(listed.map((i) => [i.idx, i.state, i.containerId])).toEqual([
+        [0, "running", "c1"],
+        [1, "pending", null],
+        [2, "pending", null],
+        [3, "pending", null],
+      ]);
+      store.completeMany(
+        listed.map((input) => ({ input, status: "cancelled" as const, value: encode("cancelled") })),
+        3,
+      );
+      expect(running.idx).toBe(0);
+      expect(store.getCall("map-b6")?.done).toBe(4);
+      expect(store.countInputs(3)).toMatchObject({ pendingCalls: 2, running: 0 });
+      expect(store.claimInputs("c1", 10, 3, 1_000).map((i) => `${i.callId}:${i.idx}`)).toEqual(["map-b7:0", "map-b7:1"]);
+      store.deleteCall("map-b7");
+      expect([batchRows(sql), store.inputsOf(null)]).toEqual([0, []]);
+      expect(store.countInputs(3)).toMatchObject({ pendingCalls: 0, running: 0 });
     });
   });
 });

@@ -1,0 +1,83 @@
+// The rows of a map's input batches (input-batch.ts): a statement per batch
+// per change, never one per input.
+import { claimLine, isGone, parseClaims, type BatchClaim, type ClaimedInput, type InputBatch } from "./input-batch";
+
+export class InputBatchTable {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /**
+   * Every batch, in id order, with its inputs that are claimed and not gone
+   * (running where their claim put them) and how many wait: a restarted pool's view.
+   */
+  load(): Array<{ batch: InputBatch; running: ClaimedInput[]; pending: number }> {
+    const out: Array<{ batch: InputBatch; running: ClaimedInput[]; pending: number }> = [];
+    for (const [firstId, callId, method, firstIdx, count, next, gone, claims, offsets] of this.sql
+      .exec("SELECT first_id, call_id, method, first_idx, count, next, gone, claims, offsets FROM input_batches ORDER BY first_id")
+      .raw<[number, string, string | null, number, number, number, ArrayBuffer, string, ArrayBuffer]>()) {
+      const bits = new Uint8Array(gone.slice(0));
+      let goneCount = 0;
+      for (let k = 0; k < count; k++) if (bits[k >> 3] & (1 << (k & 7))) goneCount++;
+      const batch: InputBatch = { firstId, callId, method, firstIdx, count, next, gone: bits, goneCount, offsets: new Uint32Array(offsets.slice(0)) };
+      const running: ClaimedInput[] = [];
+      for (const claim of parseClaims(claims)) {
+        for (let k = claim.start; k < claim.end; k++)
+          if (!isGone(batch, k)) running.push({ offset: k, containerId: claim.containerId, deadline: claim.deadline });
+      }
+      let pending = 0;
+      for (let k = next; k < count; k++) if (!isGone(batch, k)) pending++;
+      out.push({ batch, running, pending });
+    }
+    return out;
+  }
+
+  insert(b: InputBatch, packed: Uint8Array): void {
+    this.sql.exec(
+      "INSERT INTO input_batches (first_id, call_id, method, first_idx, count, next, gone, claims, offsets, packed) VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)",
+      b.firstId,
+      b.callId,
+      b.method,
+      b.firstIdx,
+      b.count,
+      b.gone.buffer,
+      b.offsets.buffer,
+      packed.buffer,
+    );
+  }
+
+  /** Records a claim (the batch's `next` already moved past it) and returns the claimed inputs' packed arguments, from offset `claim.start`. */
+  claim(b: InputBatch, claim: BatchClaim): Uint8Array {
+    const from = b.offsets[claim.start];
+    const [[args]] = [
+      ...this.sql
+        .exec(
+          "UPDATE input_batches SET next = ?, claims = claims || ? WHERE first_id = ? RETURNING substr(packed, ?, ?)",
+          b.next,
+          claimLine(claim),
+          b.firstId,
+          from + 1,
+          b.offsets[claim.end] - from,
+        )
+        .raw<[ArrayBuffer | null]>(),
+    ];
+    return args === null ? new Uint8Array(0) : new Uint8Array(args);
+  }
+
+  /** One input's arguments (to move it to a row of its own). */
+  argsOf(b: InputBatch, offset: number): Uint8Array {
+    const from = b.offsets[offset];
+    const length = b.offsets[offset + 1] - from;
+    if (length === 0) return new Uint8Array(0);
+    const [[args]] = [...this.sql.exec("SELECT substr(packed, ?, ?) FROM input_batches WHERE first_id = ?", from + 1, length, b.firstId).raw<[ArrayBuffer]>()];
+    return new Uint8Array(args);
+  }
+
+  /** Writes the batch's gone bits, or drops the batch once every input is gone. */
+  writeGone(b: InputBatch): void {
+    if (b.goneCount >= b.count) this.sql.exec("DELETE FROM input_batches WHERE first_id = ?", b.firstId);
+    else this.sql.exec("UPDATE input_batches SET gone = ? WHERE first_id = ?", b.gone.buffer, b.firstId);
+  }
+
+  deleteCall(callId: string): void {
+    this.sql.exec("DELETE FROM input_batches WHERE call_id = ?", callId);
+  }
+}
