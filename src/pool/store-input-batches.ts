@@ -12,7 +12,9 @@ export class InputBatchTable {
   load(): Array<{ batch: InputBatch; running: ClaimedInput[]; pending: number }> {
     const out: Array<{ batch: InputBatch; running: ClaimedInput[]; pending: number }> = [];
     for (const [firstId, callId, method, firstIdx, count, next, gone, claims, offsets] of this.sql
-      .exec("SELECT first_id, call_id, method, first_idx, count, next, gone, claims, offsets FROM input_batches ORDER BY first_id")
+      .exec(
+        "SELECT b.first_id, call_id, method, first_idx, count, next, gone, claims, offsets FROM input_batches b JOIN input_batch_args a ON a.first_id = b.first_id ORDER BY b.first_id",
+      )
       .raw<[number, string, string | null, number, number, number, ArrayBuffer, string, ArrayBuffer]>()) {
       const bits = new Uint8Array(gone.slice(0));
       let goneCount = 0;
@@ -32,52 +34,44 @@ export class InputBatchTable {
 
   insert(b: InputBatch, packed: Uint8Array): void {
     this.sql.exec(
-      "INSERT INTO input_batches (first_id, call_id, method, first_idx, count, next, gone, claims, offsets, packed) VALUES (?, ?, ?, ?, ?, 0, ?, '', ?, ?)",
+      "INSERT INTO input_batches (first_id, call_id, method, first_idx, count, next, gone, claims) VALUES (?, ?, ?, ?, ?, 0, ?, '')",
       b.firstId,
       b.callId,
       b.method,
       b.firstIdx,
       b.count,
       b.gone.buffer,
-      b.offsets.buffer,
-      packed.buffer,
     );
+    this.sql.exec("INSERT INTO input_batch_args (first_id, offsets, packed) VALUES (?, ?, ?)", b.firstId, b.offsets.buffer, packed.buffer);
   }
 
   /** Records a claim (the batch's `next` already moved past it) and returns the claimed inputs' packed arguments, from offset `claim.start`. */
   claim(b: InputBatch, claim: BatchClaim): Uint8Array {
-    const from = b.offsets[claim.start];
-    const [[args]] = [
-      ...this.sql
-        .exec(
-          "UPDATE input_batches SET next = ?, claims = claims || ? WHERE first_id = ? RETURNING substr(packed, ?, ?)",
-          b.next,
-          claimLine(claim),
-          b.firstId,
-          from + 1,
-          b.offsets[claim.end] - from,
-        )
-        .raw<[ArrayBuffer | null]>(),
-    ];
-    return args === null ? new Uint8Array(0) : new Uint8Array(args);
+    this.sql.exec("UPDATE input_batches SET next = ?, claims = claims || ? WHERE first_id = ?", b.next, claimLine(claim), b.firstId);
+    return this.args(b, claim.start, claim.end);
   }
 
-  /** One input's arguments (to move it to a row of its own). */
-  argsOf(b: InputBatch, offset: number): Uint8Array {
-    const from = b.offsets[offset];
-    const length = b.offsets[offset + 1] - from;
+  /** The packed arguments of inputs `start` up to (not including) `end`. */
+  args(b: InputBatch, start: number, end: number): Uint8Array {
+    const from = b.offsets[start];
+    const length = b.offsets[end] - from;
     if (length === 0) return new Uint8Array(0);
-    const [[args]] = [...this.sql.exec("SELECT substr(packed, ?, ?) FROM input_batches WHERE first_id = ?", from + 1, length, b.firstId).raw<[ArrayBuffer]>()];
+    const [[args]] = [
+      ...this.sql.exec("SELECT substr(packed, ?, ?) FROM input_batch_args WHERE first_id = ?", from + 1, length, b.firstId).raw<[ArrayBuffer]>(),
+    ];
     return new Uint8Array(args);
   }
 
   /** Writes the batch's gone bits, or drops the batch once every input is gone. */
   writeGone(b: InputBatch): void {
-    if (b.goneCount >= b.count) this.sql.exec("DELETE FROM input_batches WHERE first_id = ?", b.firstId);
-    else this.sql.exec("UPDATE input_batches SET gone = ? WHERE first_id = ?", b.gone.buffer, b.firstId);
+    if (b.goneCount >= b.count) {
+      this.sql.exec("DELETE FROM input_batches WHERE first_id = ?", b.firstId);
+      this.sql.exec("DELETE FROM input_batch_args WHERE first_id = ?", b.firstId);
+    } else this.sql.exec("UPDATE input_batches SET gone = ? WHERE first_id = ?", b.gone.buffer, b.firstId);
   }
 
   deleteCall(callId: string): void {
+    this.sql.exec("DELETE FROM input_batch_args WHERE first_id IN (SELECT first_id FROM input_batches WHERE call_id = ?)", callId);
     this.sql.exec("DELETE FROM input_batches WHERE call_id = ?", callId);
   }
 }

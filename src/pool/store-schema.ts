@@ -83,10 +83,13 @@ DROP INDEX IF EXISTS inputs_by_call;
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_call_idx ON inputs (call_id, idx);
 -- A map's inputs, a batch per row (input-batch.ts): input ids first_id … first_id + count - 1.
 -- One retried or put back moves to a row of its own in inputs, keeping its id.
+-- What changes (claims, gone bits) is apart from what is written once (arguments and their offsets): SQLite
+-- rewrites a whole row on every UPDATE, and a batch's arguments are kilobytes.
 CREATE TABLE IF NOT EXISTS input_batches (
   first_id INTEGER PRIMARY KEY, call_id TEXT NOT NULL, method TEXT, first_idx INTEGER NOT NULL, count INTEGER NOT NULL,
-  next INTEGER NOT NULL, gone BLOB NOT NULL, claims TEXT NOT NULL, offsets BLOB NOT NULL, packed BLOB NOT NULL);
+  next INTEGER NOT NULL, gone BLOB NOT NULL, claims TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS input_batches_by_call ON input_batches (call_id);
+CREATE TABLE IF NOT EXISTS input_batch_args (first_id INTEGER PRIMARY KEY, offsets BLOB NOT NULL, packed BLOB NOT NULL);
 -- A call's outputs, packed a batch per row (output-batch.ts): those finished in one frame.
 CREATE TABLE IF NOT EXISTS output_batches (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, count INTEGER NOT NULL, outputs BLOB NOT NULL);

@@ -452,7 +452,7 @@ export class PoolStore {
         entry.callId,
         entry.idx,
         batch.method,
-        blob(this.batchTable.argsOf(batch, offset)),
+        blob(this.batchTable.args(batch, offset, offset + 1)),
         entry.failures + failure,
         entry.losses + loss,
         notBefore,

@@ -166,7 +166,12 @@ describe("the input queue", () => {
   });
 });
 
-const batchRows = (sql: SqlStorage) => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM input_batches").one().n;
+/** Batches stored: each is a row and a row of its arguments, kept and dropped together. */
+function batchRows(sql: SqlStorage): number {
+  const [batches, args] = ["input_batches", "input_batch_args"].map((table) => sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n);
+  expect(args).toBe(batches);
+  return batches;
+}
 const inputRows = (sql: SqlStorage) => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs").one().n;
 const from = (start: number, n: number) => Array.from({ length: n }, (_, k) => ({ idx: start + k, args: encode([start + k]) }));
 const argOf = (input: { args: Uint8Array }) => (decode(input.args) as number[])[0];
