@@ -106,8 +106,10 @@ try {
   const directSleep = args.only.has("io") ? await DirectRunner.start(squall.bundle, "sleep10", 100) : null;
   for (const c of [bullNoop, bullSleep, directNoop, directSleep]) if (c) closers.push(() => c.close());
   // Warm every side (containers started, JIT and caches warm) outside any measurement:
-  // without this the first run of whichever side goes first is up to 2× slower.
-  const warm = args.quick ? 500 : 2_000;
+  // without this the first run of whichever side goes first is up to 2× slower. 20,000
+  // inputs (one whole no-op map): after 2,000 the first measured squall map still ran
+  // ~15 % slower than the next ones, workerd's JIT not yet settled on the pool's paths.
+  const warm = args.quick ? 500 : 20_000;
   if (needNoop) {
     await squall.map(noop, warm);
     await bullNoop!.bulk(warm);
