@@ -23,6 +23,8 @@ export interface WakeReasons {
   startupTimeoutMs: number;
   /** Whether calls exist (their expired results need sweeping). */
   callsExist: boolean;
+  /** When the recent inputs' lines held in memory are due to be written. */
+  historyDueAtMs: number | null;
 }
 
 export function nextWakeMs(now: number, r: WakeReasons): number | null {
@@ -33,6 +35,7 @@ export function nextWakeMs(now: number, r: WakeReasons): number | null {
     r.containersLive ? now + HEARTBEAT_CHECK_MS : null,
     r.earliestStartMs === null ? null : r.earliestStartMs + r.startupTimeoutMs,
     r.callsExist ? now + SWEEP_INTERVAL_MS : null,
+    r.historyDueAtMs,
   );
 }
 

@@ -414,6 +414,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.early.flush();
     this.alarmAtMs = null;
     const now = this.clock.now();
+    this.store.history.write();
     await this.fleet.checkLiveness(now);
     await this.outcomes.timeOutOverdue(now);
     const expired = this.store.expiredCalls(now, limits.RESULT_TTL_MS, limits.ABANDONED_MAP_TTL_MS);
@@ -556,6 +557,7 @@ export class FunctionPool extends DurableObject<Env> {
       earliestStartMs: this.store.containers.earliestStart(),
       startupTimeoutMs: this.startupTimeoutMs(),
       callsExist: this.store.hasCalls(),
+      historyDueAtMs: this.store.history.writeDueAtMs(),
     });
     void this.setAlarm(next);
   }

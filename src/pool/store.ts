@@ -542,6 +542,7 @@ export class PoolStore {
         finishedAt: now,
         error: f.status === "success" ? null : f.value,
       })),
+      now,
     );
     const perCall = new Map<string, StoredOutput[]>();
     for (const f of finished) {

@@ -5,7 +5,7 @@
 import { describe, it, expect } from "vitest";
 import { env, runInDurableObject } from "cloudflare:test";
 import { PoolStore, TOUCH_WRITE_INTERVAL_MS } from "../../src/pool/store";
-import { HISTORY_ROWS } from "../../src/pool/store-history";
+import { HISTORY_ROWS, HISTORY_WRITE_INTERVAL_MS } from "../../src/pool/store-history";
 import { MIN_RANGE_LENGTH } from "../../src/pool/id-ranges";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 
@@ -314,20 +314,55 @@ describe("recent inputs (the dashboard's history)", () => {
       let now = 10;
       for (let sent = 0; sent < 3 * HISTORY_ROWS; sent += 50) {
         const claimed = store.claimInputs("c1", 50, now, now + 1_000);
+        now += HISTORY_WRITE_INTERVAL_MS / 2;
         store.completeMany(
           claimed.map((input) => ({ input, status: input.idx % 2 ? ("failure" as const) : ("success" as const), value: encode(`e${input.idx}`) })),
-          ++now,
+          now,
           1_000,
         );
       }
       const recent = store.history.recent(HISTORY_ROWS);
       expect(recent.map((l) => l.idx)).toEqual(Array.from({ length: HISTORY_ROWS }, (_, k) => 3 * HISTORY_ROWS - 1 - k));
-      expect(recent[0]).toMatchObject({ callId: "map-5", status: "failure", containerId: "c1", startedAt: now - 1, finishedAt: now });
+      expect(recent[0]).toMatchObject({
+        callId: "map-5",
+        status: "failure",
+        containerId: "c1",
+        startedAt: now - HISTORY_WRITE_INTERVAL_MS / 2,
+        finishedAt: now,
+      });
       expect(decode(recent[0].error as Uint8Array)).toBe(`e${3 * HISTORY_ROWS - 1}`);
       expect(recent[1].error).toBeNull();
       const stored = sql.exec<{ n: number }>("SELECT SUM(lines) AS n FROM history_batches").one().n;
       expect(stored).toBeGreaterThanOrEqual(HISTORY_ROWS);
       expect(stored).toBeLessThanOrEqual(2 * HISTORY_ROWS);
+    });
+  });
+
+  it("holds lines in memory, listed at once, and writes them once the interval has passed or when asked", async () => {
+    await withStore((store, sql) => {
+      const written = () => sql.exec<{ n: number | null }>("SELECT SUM(lines) AS n FROM history_batches").one().n ?? 0;
+      const finish = (n: number, now: number) => {
+        const claimed = store.claimInputs("c1", n, now, now + 1_000);
+        store.completeMany(
+          claimed.map((input) => ({ input, status: "success" as const, value: encode(input.idx) })),
+          now,
+        );
+      };
+      store.startCall("map-6", "map", true, 1, null, args(10));
+      expect(store.history.writeDueAtMs()).toBeNull();
+      finish(3, 100);
+      finish(3, 100 + HISTORY_WRITE_INTERVAL_MS - 1);
+      expect(store.history.recent(10).map((l) => l.idx)).toEqual([5, 4, 3, 2, 1, 0]);
+      expect([written(), store.history.writeDueAtMs()]).toEqual([0, 100 + HISTORY_WRITE_INTERVAL_MS]);
+      // A pool that dies now forgets them: they were only the dashboard's lines.
+      expect(new PoolStore(sql).history.recent(10)).toEqual([]);
+      finish(2, 100 + HISTORY_WRITE_INTERVAL_MS);
+      expect([written(), store.history.writeDueAtMs()]).toEqual([8, null]);
+      finish(2, 200 + HISTORY_WRITE_INTERVAL_MS);
+      expect(written()).toBe(8);
+      store.history.write();
+      expect(written()).toBe(10);
+      expect(new PoolStore(sql).history.recent(3).map((l) => l.idx)).toEqual([9, 8, 7]);
     });
   });
 });
