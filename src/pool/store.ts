@@ -67,6 +67,8 @@ export class PoolStore {
    * meta (`inputIdFloor`), since its row goes once its inputs are done.
    */
   private nextInputId: number;
+  /** Calls kept: every call is created and deleted through this class. */
+  private callCount: number;
   /** Reads' touches of calls, written at most every TOUCH_WRITE_INTERVAL_MS (store-touches.ts). */
   private readonly touches: CallTouches;
 
@@ -88,6 +90,7 @@ export class PoolStore {
       this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline, batch: null });
     }
     this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
+    this.callCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls").one().n;
     this.batchTable = new InputBatchTable(sql);
     for (const { batch, running, pending } of this.batchTable.load()) {
       this.batches.push(batch);
@@ -124,6 +127,7 @@ export class PoolStore {
     }
     const added = kind === "map" ? this.insertBatches(id, inputs) : this.insertInputs(id, kind, inputs);
     this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, ?, ?, ?)", id, kind, closed ? 1 : 0, added, now, now);
+    this.callCount++;
     this.adjust("pending", kind, added);
     return null;
   }
@@ -137,6 +141,7 @@ export class PoolStore {
       );
     }
     this.counts.awaitingDelivery += ids.length;
+    this.callCount += ids.length;
   }
   /** The call a client's request id started, while that call is kept. */
   callOfRequest(requestId: string): string | null {
@@ -194,7 +199,7 @@ export class PoolStore {
     }
     for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
     this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
-    this.sql.exec("DELETE FROM calls WHERE id = ?", id);
+    this.callCount -= this.sql.exec("DELETE FROM calls WHERE id = ?", id).rowsWritten;
     this.touches.forget(id);
   }
   /** Calls whose outputs are all delivered long enough ago, or abandoned maps (only old calls are looked at, by index). */
@@ -227,8 +232,9 @@ export class PoolStore {
       .toArray()
       .map((r) => r.id);
   }
+  /** Whether any call is kept (the pool asks on every reconcile: counted, not read). */
   hasCalls(): boolean {
-    return this.sql.exec("SELECT 1 FROM calls LIMIT 1").toArray().length > 0;
+    return this.callCount > 0;
   }
 
   // ---- inputs ----

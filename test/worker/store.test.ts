@@ -300,8 +300,11 @@ describe("a map's inputs, stored a batch per row", () => {
       expect(store.getCall("map-b6")?.done).toBe(4);
       expect(store.countInputs(3)).toMatchObject({ pendingCalls: 2, running: 0 });
       expect(store.claimInputs("c1", 10, 3, 1_000).map((i) => `${i.callId}:${i.idx}`)).toEqual(["map-b7:0", "map-b7:1"]);
+      expect(new PoolStore(sql).hasCalls()).toBe(true);
+      store.deleteCall("map-b6");
       store.deleteCall("map-b7");
-      expect([batchRows(sql), store.inputsOf(null)]).toEqual([0, []]);
+      store.deleteCall("map-b7");
+      expect([batchRows(sql), store.inputsOf(null), store.hasCalls(), new PoolStore(sql).hasCalls()]).toEqual([0, [], false, false]);
       expect(store.countInputs(3)).toMatchObject({ pendingCalls: 0, running: 0 });
     });
   });
