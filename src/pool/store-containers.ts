@@ -1,12 +1,20 @@
 // The pool's containers table, mirrored in memory: the pool reads it on
 // every dispatch and reconcile, and it changes only through the methods
-// below (each writes the row, then the mirror).
+// below (each writes the row, then the mirror). A container's count of
+// running inputs is not written: it changes with every input started and
+// ended, and a restarted pool counts it again from the running inputs it
+// loads. Only a container becoming idle is written (when, for the
+// scale-down window).
 import type { ContainerRow, ContainerState } from "./store-schema";
 
 export class ContainerStore {
   private mirror: Map<string, ContainerRow> | null = null;
 
-  constructor(private readonly sql: SqlStorage) {}
+  /** `runningCounts` gives each container's running inputs, as the store holds them (read once, when the mirror loads). */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly runningCounts: () => Map<string, number>,
+  ) {}
 
   add(c: { id: string; deploymentId: string; secret: string; now: number }): void {
     this.sql.exec(
@@ -37,18 +45,23 @@ export class ContainerStore {
    */
   private rows(): Map<string, ContainerRow> {
     if (this.mirror) return this.mirror;
+    const counts = this.runningCounts();
     const rows = this.sql
-      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since, running FROM containers")
+      .exec<Record<string, SqlStorageValue>>("SELECT id, state, deployment_id, secret, started_at, idle_since FROM containers")
       .toArray()
-      .map((r) => ({
-        id: r.id as string,
-        state: r.state as ContainerState,
-        deploymentId: r.deployment_id as string,
-        secret: r.secret as string,
-        startedAt: r.started_at as number,
-        idleSince: (r.idle_since as number | null) ?? null,
-        running: r.running as number,
-      }));
+      .map((r) => {
+        const running = counts.get(r.id as string) ?? 0;
+        return {
+          id: r.id as string,
+          state: r.state as ContainerState,
+          deploymentId: r.deployment_id as string,
+          secret: r.secret as string,
+          startedAt: r.started_at as number,
+          // Written when it last became idle; busy since, if it runs inputs now.
+          idleSince: running > 0 ? null : ((r.idle_since as number | null) ?? null),
+          running,
+        };
+      });
     this.mirror = new Map(rows.map((c) => [c.id, c]));
     return this.mirror;
   }
@@ -62,28 +75,25 @@ export class ContainerStore {
     const c = this.rows().get(id);
     if (c) c.state = state;
   }
-  /** Adjusts a container's running count; at zero it becomes idle from `now`. */
+  /** Adjusts a container's running count (in memory only); at zero it becomes idle from `now`, which is written. */
   addRunning(id: string, delta: number, now: number): void {
-    this.sql.exec(
-      `UPDATE containers SET running = MAX(0, running + ?),
-         idle_since = CASE WHEN MAX(0, running + ?) = 0 THEN COALESCE(idle_since, ?) ELSE NULL END WHERE id = ?`,
-      delta,
-      delta,
-      now,
-      id,
-    );
     const c = this.rows().get(id);
-    if (c) {
-      c.running = Math.max(0, c.running + delta);
-      c.idleSince = c.running === 0 ? (c.idleSince ?? now) : null;
+    if (!c) return;
+    c.running = Math.max(0, c.running + delta);
+    if (c.running > 0) {
+      c.idleSince = null;
+    } else if (c.idleSince === null) {
+      c.idleSince = now;
+      this.sql.exec("UPDATE containers SET idle_since = ? WHERE id = ?", now, id);
     }
   }
   markReady(id: string, now: number): void {
-    this.sql.exec("UPDATE containers SET state = 'ready', idle_since = CASE WHEN running = 0 THEN ? ELSE NULL END WHERE id = ?", now, id);
     const c = this.rows().get(id);
+    const idleSince = c && c.running > 0 ? null : now;
+    this.sql.exec("UPDATE containers SET state = 'ready', idle_since = ? WHERE id = ?", idleSince, id);
     if (c) {
       c.state = "ready";
-      c.idleSince = c.running === 0 ? now : null;
+      c.idleSince = idleSince;
     }
   }
   remove(id: string): void {

@@ -100,6 +100,7 @@ CREATE INDEX IF NOT EXISTS call_requests_by_call ON call_requests (call_id);
 CREATE TABLE IF NOT EXISTS containers (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
   started_at INTEGER NOT NULL, idle_since INTEGER, running INTEGER NOT NULL DEFAULT 0);
+-- containers.running is no longer written (store-containers.ts counts running inputs instead); older rows keep the column.
 -- Recent inputs, a frame of lines per row (store-history.ts). The table of a line per row
 -- before it held only the dashboard's last 200 lines, and is dropped.
 DROP TABLE IF EXISTS history;

@@ -77,7 +77,11 @@ export class PoolStore {
     this.outputs = new OutputStore(sql);
     this.touches = new CallTouches(sql);
     this.telemetry = new TelemetryStore(sql);
-    this.containers = new ContainerStore(sql);
+    this.containers = new ContainerStore(sql, () => {
+      const counts = new Map<string, number>();
+      for (const { containerId } of this.running.values()) counts.set(containerId, (counts.get(containerId) ?? 0) + 1);
+      return counts;
+    });
     this.history = new HistoryStore(sql);
     this.counts = { pendingCalls: 0, pendingSpawns: 0, awaitingDelivery: 0 };
     for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {

@@ -310,6 +310,30 @@ describe("a map's inputs, stored a batch per row", () => {
   });
 });
 
+describe("containers", () => {
+  it("counts a restarted pool's running inputs per container from its inputs, and keeps when a container became idle", async () => {
+    await withStore((store, sql) => {
+      const container = (s: PoolStore) => s.containers.all().map((c) => ({ running: c.running, idleSince: c.idleSince }));
+      store.containers.add({ id: "c1", deploymentId: "d1", secret: "s", now: 1 });
+      store.containers.markReady("c1", 5);
+      store.startCall("map-c1", "map", true, 1, null, from(0, 3));
+      const claimed = store.claimInputs("c1", 3, 10, 1_000);
+      store.containers.addRunning("c1", 3, 10);
+      expect(container(store)).toEqual([{ running: 3, idleSince: null }]);
+      store.completeMany([{ input: claimed[0], status: "success", value: encode(0) }], 20);
+      store.containers.addRunning("c1", -1, 20);
+      expect(container(new PoolStore(sql))).toEqual([{ running: 2, idleSince: null }]);
+      store.completeMany(
+        claimed.slice(1).map((input) => ({ input, status: "success" as const, value: encode(input.idx) })),
+        30,
+      );
+      store.containers.addRunning("c1", -2, 30);
+      expect(container(store)).toEqual([{ running: 0, idleSince: 30 }]);
+      expect(container(new PoolStore(sql))).toEqual([{ running: 0, idleSince: 30 }]);
+    });
+  });
+});
+
 describe("recent inputs (the dashboard's history)", () => {
   it("lists the newest lines first across frames, keeps a failure's error, and trims to the newest HISTORY_ROWS", async () => {
     await withStore((store, sql) => {
