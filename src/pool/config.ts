@@ -1,6 +1,7 @@
 // What a pool runs and how it scales: resolved by the Worker from D1 and
 // handed to the pool with every call (docs/architecture.md "The FunctionPool Durable Object").
 import type { ResolvedOptions, AutoscalerUpdate, AutoscalerSettings } from "../../sdk/src/wire/options";
+import type { InputItem, OutputItem } from "../../sdk/src/wire/api";
 
 export interface PoolConfig {
   /** Grows with every deploy and override; a pool ignores a config older than its own. */
@@ -78,3 +79,27 @@ export type PoolResult<T> = { ok: true; value: T } | { ok: false; error: PoolErr
 
 export const ok = <T>(value: T): PoolResult<T> => ({ ok: true, value });
 export const fail = <T = never>(error: PoolError): PoolResult<T> => ({ ok: false, error });
+
+// ---- the pool's call RPCs: arguments and results ----
+
+export interface CallOutputs {
+  outputs: OutputItem[];
+  cursor: number;
+  done: boolean;
+}
+
+export interface CreateCallArgs {
+  kind: "remote" | "map";
+  method: string | null;
+  inputs: InputItem[];
+  closed: boolean;
+  waitMs: number;
+  /** The client's id for this request: sent again, it answers with the call the first one started. */
+  requestId: string | null;
+}
+
+export interface SpawnDelivery {
+  callId: string;
+  args: Uint8Array;
+  method: string | null;
+}

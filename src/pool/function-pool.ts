@@ -17,7 +17,7 @@ import { DEFAULTS } from "../../sdk/src/wire/options";
 import { createBackend, type ComputeBackend } from "../compute";
 import { mintCallId } from "./call-id";
 import { planScaling, type ContainerView } from "./autoscaler";
-import { effectiveSettings, ok, fail, type PoolConfig, type PoolResult } from "./config";
+import { effectiveSettings, ok, fail, type CallOutputs, type CreateCallArgs, type PoolConfig, type PoolResult, type SpawnDelivery } from "./config";
 import { parseRhythm } from "./idle-histogram";
 import { StoredRhythm } from "./stored-rhythm";
 import { autoKeepAlive, scalingConfig } from "./keep-alive";
@@ -40,28 +40,6 @@ import { EarlyOutputs } from "./early-outputs";
 const MAX_WAIT_MS = 30_000;
 /** At most one autoscaler pass per this window while load changes (see reconcileSoon). */
 const RECONCILE_WINDOW_MS = 5;
-
-export interface CallOutputs {
-  outputs: OutputItem[];
-  cursor: number;
-  done: boolean;
-}
-
-export interface CreateCallArgs {
-  kind: Exclude<CallKind, "spawn">;
-  method: string | null;
-  inputs: InputItem[];
-  closed: boolean;
-  waitMs: number;
-  /** The client's id for this request: sent again, it answers with the call the first one started. */
-  requestId: string | null;
-}
-
-export interface SpawnDelivery {
-  callId: string;
-  args: Uint8Array;
-  method: string | null;
-}
 
 export class FunctionPool extends DurableObject<Env> {
   private readonly clock: Clock;

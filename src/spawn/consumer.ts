@@ -1,7 +1,7 @@
 // The spawn queue's consumer: hands each message's calls to their pool.
 // Delivery is at least once; the pool skips calls it already has.
 import type { Env, SpawnMessage } from "../env";
-import type { SpawnDelivery } from "../pool/function-pool";
+import type { SpawnDelivery } from "../pool/config";
 
 export async function consumeSpawns(batch: MessageBatch<SpawnMessage>, env: Env): Promise<void> {
   await Promise.all(

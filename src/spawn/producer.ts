@@ -3,7 +3,8 @@
 // stay far below what a queue holds in flight; large arguments go by
 // reference through R2.
 import type { Env, SpawnMessage } from "../env";
-import type { FunctionPool, SpawnDelivery } from "../pool/function-pool";
+import type { FunctionPool } from "../pool/function-pool";
+import type { SpawnDelivery } from "../pool/config";
 import type { PoolConfig, PoolResult } from "../pool/config";
 import { ok } from "../pool/config";
 
