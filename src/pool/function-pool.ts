@@ -202,8 +202,14 @@ export class FunctionPool extends DurableObject<Env> {
     const now = this.clock.now();
     const callId = mintCallId(this.poolId, now);
     const inputs = args.inputs.map((i) => ({ ...i, method: args.method }));
-    // One transaction: a call is never left without the inputs it came with.
-    const started = this.ctx.storage.transactionSync(() => this.store.startCall(callId, args.kind, args.closed, now, args.requestId, inputs));
+    // One transaction: a call is never left without the inputs it came with. A remote's input is
+    // held by the store until the pump claims it (written once, as running) or writeFresh writes it.
+    const started = this.ctx.storage.transactionSync(() => {
+      const earlier = this.store.startCall(callId, args.kind, args.closed, now, args.requestId, inputs);
+      if (earlier === null) this.pump();
+      this.store.writeFresh();
+      return earlier;
+    });
     if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs, { oneInput })) });
     this.onLoadChange();
     // Nothing has run yet: a call with inputs has no output to read before its first wait.

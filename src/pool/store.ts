@@ -1,24 +1,24 @@
-// The pool's durable state in its SQLite storage: calls, inputs, outputs
-// (containers, recent inputs, and the metrics series and log tail are in
-// store-containers.ts, store-history.ts and store-telemetry.ts).
+// The pool's durable state in its SQLite storage: calls and inputs, and the
+// input queue's bookkeeping in memory (a map's inputs in batches,
+// store-input-batches.ts; the rest a row each, store-input-rows.ts; outputs,
+// containers, recent inputs, and the metrics series and log tail in
+// store-outputs.ts, store-containers.ts, store-history.ts and
+// store-telemetry.ts).
 // Synchronous (DO SQLite is in-process); every method is one or a few
 // statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import { SCHEMA, blob, toRunning } from "./store-schema";
+import { SCHEMA } from "./store-schema";
 import type { StoredOutput } from "./output-batch";
 import { OutputStore } from "./store-outputs";
 import { CallTouches } from "./store-touches";
 import { TelemetryStore } from "./store-telemetry";
 import { HistoryStore } from "./store-history";
 import { ContainerStore } from "./store-containers";
-import { idConditions, inLists } from "./id-ranges";
+import { inLists } from "./id-ranges";
 import { batchOf, claimRuns, isGone, liveInputs, markGone, packArgs, splitIntoBatches, takeInIdOrder, type InputBatch } from "./input-batch";
 import { InputBatchTable } from "./store-input-batches";
-import type { CallKind, CallRow, InputCounts, InputRow, InputState, RunningInput, StoredInput } from "./store-schema";
-
-/** Rows per multi-row INSERT, each within the 100 bound parameters (3 shared and 3 per row; a spawned call's row binds 4). */
-const ROWS_PER_INSERT = 32;
-const SPAWN_ROWS_PER_INSERT = 24;
+import { InputRowTable } from "./store-input-rows";
+import type { CallKind, CallRow, InputCounts, InputRow, RunningInput, StoredInput } from "./store-schema";
 
 /** An input as a call brings it. */
 export type NewInput = { idx: number; args: Uint8Array; method?: string | null };
@@ -60,6 +60,8 @@ export class PoolStore {
   /** Map inputs' batches (input-batch.ts), in id order; a batch goes once every input in it is gone. */
   private readonly batches: InputBatch[] = [];
   private readonly batchTable: InputBatchTable;
+  /** Inputs a row each (store-input-rows.ts). */
+  private readonly inputRows: InputRowTable;
   /**
    * The next input id to hand out, to a row or a batch. Never handed out twice:
    * a runner holds outputs by input id across a pool's restart. Rows keep
@@ -69,6 +71,15 @@ export class PoolStore {
   private nextInputId: number;
   /** Calls kept: every call is created and deleted through this class. */
   private callCount: number;
+  /** Pending input rows (not batches): while there are none, a claim need not ask SQLite for any. */
+  private rowsPending = 0;
+  /**
+   * Remote calls' inputs not written yet: the pump right after their call
+   * usually claims them, and then each is written once, as running, instead
+   * of written pending, read back and updated. writeFresh writes any left as
+   * pending, in the same turn (every method that reads input rows does first).
+   */
+  private fresh: Array<InputRow & { kind: CallKind }> = [];
   /** Reads' touches of calls, written at most every TOUCH_WRITE_INTERVAL_MS (store-touches.ts). */
   private readonly touches: CallTouches;
 
@@ -86,6 +97,7 @@ export class PoolStore {
     this.counts = { pendingCalls: 0, pendingSpawns: 0, awaitingDelivery: 0 };
     for (const r of sql.exec<{ state: string; kind: string; n: number }>("SELECT state, kind, COUNT(*) AS n FROM inputs GROUP BY state, kind")) {
       this.adjust(r.state, r.kind, r.n);
+      if (r.state === "pending") this.rowsPending += r.n;
     }
     this.counts.awaitingDelivery = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
     for (const [id, callId, idx, kind, containerId, failures, losses, deadline] of sql
@@ -96,6 +108,7 @@ export class PoolStore {
     this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
     this.callCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls").one().n;
     this.batchTable = new InputBatchTable(sql);
+    this.inputRows = new InputRowTable(sql);
     for (const { batch, running, pending } of this.batchTable.load()) {
       this.batches.push(batch);
       for (const { offset, containerId, deadline } of running) this.runBatchInput(batch, offset, containerId, deadline);
@@ -129,7 +142,7 @@ export class PoolStore {
       const claimed = this.sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES (?, ?) ON CONFLICT(request_id) DO NOTHING", requestId, id);
       if (claimed.rowsWritten === 0) return this.callOfRequest(requestId);
     }
-    const added = kind === "map" ? this.insertBatches(id, inputs) : this.insertInputs(id, kind, inputs);
+    const added = kind === "map" ? this.insertBatches(id, inputs) : this.holdFresh(id, kind, inputs);
     this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, ?, ?, ?)", id, kind, closed ? 1 : 0, added, now, now);
     this.callCount++;
     this.adjust("pending", kind, added);
@@ -184,11 +197,13 @@ export class PoolStore {
     this.sql.exec("UPDATE calls SET cancelled = 1, closed = 1 WHERE id = ?", id);
   }
   deleteCall(id: string): void {
+    this.writeFresh();
     for (const r of this.sql.exec<{ state: string; kind: string; n: number }>(
       "SELECT state, kind, COUNT(*) AS n FROM inputs WHERE call_id = ? GROUP BY state, kind",
       id,
     )) {
       this.adjust(r.state, r.kind, -r.n);
+      if (r.state === "pending") this.rowsPending -= r.n;
     }
     const call = this.getCall(id);
     if (call && call.kind === "spawn" && call.total === 0 && !call.cancelled) this.counts.awaitingDelivery--;
@@ -248,6 +263,7 @@ export class PoolStore {
    * Returns how many were added.
    */
   addMapInputs(callId: string, inputs: readonly NewInput[]): number {
+    this.writeFresh(); // ids in order: a batch's come after every input held
     const added = this.insertBatches(callId, inputs);
     if (added > 0) {
       this.sql.exec("UPDATE calls SET total = total + ? WHERE id = ?", added, callId);
@@ -279,26 +295,17 @@ export class PoolStore {
     this.setMeta("inputIdFloor", this.nextInputId - 1);
     return inputs.length;
   }
-  /** Inputs a row each (a remote call's one input), with ids from the store's sequence. */
-  private insertInputs(callId: string, kind: CallKind, inputs: readonly NewInput[]): number {
-    let added = 0;
-    // Many rows per statement: the call, kind and method are bound once (?1-?3), each row adds its id, idx and args.
-    for (let i = 0; i < inputs.length;) {
-      const method = inputs[i].method ?? null;
-      const params: SqlStorageValue[] = [callId, kind, method];
-      const rows: string[] = [];
-      for (; i < inputs.length && rows.length < ROWS_PER_INSERT && (inputs[i].method ?? null) === method; i++) {
-        rows.push(`(?${params.length + 1}, ?1, ?${params.length + 2}, ?2, ?3, ?${params.length + 3}, 'pending')`);
-        params.push(this.nextInputId++, inputs[i].idx, blob(inputs[i].args));
-      }
-      added += this.sql
-        .exec(
-          `INSERT INTO inputs (id, call_id, idx, kind, method, args, state) VALUES ${rows.join(",")} ON CONFLICT(call_id, idx) DO NOTHING RETURNING id`,
-          ...params,
-        )
-        .toArray().length;
-    }
-    return added;
+  /** A remote call's inputs, held to be written when claimed (or by writeFresh), with ids from the store's sequence. */
+  private holdFresh(callId: string, kind: CallKind, inputs: readonly NewInput[]): number {
+    for (const i of inputs) this.fresh.push({ id: this.nextInputId++, callId, idx: i.idx, kind, method: i.method ?? null, args: i.args });
+    return inputs.length;
+  }
+  /** Writes the held remote inputs no claim took, as pending rows. */
+  writeFresh(): void {
+    if (!this.fresh.length) return;
+    this.inputRows.insert(this.fresh, null);
+    this.rowsPending += this.fresh.length;
+    this.fresh = [];
   }
   /**
    * Spawned calls' inputs from the spawn queue, one per call: a call that is
@@ -306,6 +313,7 @@ export class PoolStore {
    * once). Returns how many were delivered.
    */
   deliverSpawns(calls: ReadonlyArray<{ callId: string; args: Uint8Array; method: string | null }>): number {
+    this.writeFresh(); // ids in order: these come after every input held
     let delivered = 0;
     for (const { chunk, marks } of inLists(calls)) {
       const waiting = new Set(
@@ -315,29 +323,20 @@ export class PoolStore {
           .map((r) => r.id),
       );
       const fresh = chunk.filter((c) => waiting.delete(c.callId)); // a call twice in one delivery counts once
-      for (let j = 0; j < fresh.length; j += SPAWN_ROWS_PER_INSERT) {
-        const rows = fresh.slice(j, j + SPAWN_ROWS_PER_INSERT);
-        this.sql.exec(
-          `INSERT INTO inputs (id, call_id, idx, kind, method, args, state) VALUES ${rows.map((_, k) => `(?${k * 4 + 1}, ?${k * 4 + 2}, 0, 'spawn', ?${k * 4 + 3}, ?${k * 4 + 4}, 'pending')`).join(",")}
-             ON CONFLICT(call_id, idx) DO NOTHING`,
-          ...rows.flatMap((c) => [this.nextInputId++, c.callId, c.method, blob(c.args)]),
-        );
-      }
+      this.inputRows.insertSpawns(fresh.map((c) => ({ id: this.nextInputId++, callId: c.callId, method: c.method, args: c.args })));
       if (fresh.length === 0) continue;
       this.sql.exec(`UPDATE calls SET total = 1 WHERE id IN (${fresh.map(() => "?").join(",")})`, ...fresh.map((c) => c.callId));
       delivered += fresh.length;
     }
     this.adjust("pending", "spawn", delivered);
+    this.rowsPending += delivered;
     this.counts.awaitingDelivery -= delivered;
     return delivered;
   }
   /** The input counts; `readyNow` counts the pending inputs whose retry delay is over at `now`. */
   countInputs(now: number): InputCounts & { readyNow: number } {
     // Pending inputs waiting out a retry delay are few: count them by index, when there can be any.
-    const delayed =
-      now >= this.delayedUntilMs
-        ? 0
-        : this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inputs WHERE state = 'pending' AND not_before > 0 AND not_before > ?", now).one().n;
+    const delayed = now >= this.delayedUntilMs ? 0 : this.inputRows.delayed(now).count;
     return { ...this.counts, running: this.running.size, readyNow: this.counts.pendingCalls + this.counts.pendingSpawns - delayed };
   }
   /**
@@ -349,15 +348,7 @@ export class PoolStore {
     if (limit <= 0) return [];
     // In id order by the inputs_pending index: a deep queue is walked from its head, never sorted.
     // Rows as arrays (raw()): a row object per input costs more than the statement on this path.
-    const rows = [
-      ...this.sql
-        .exec(
-          "SELECT id, call_id, idx, kind, method, args, failures, losses FROM inputs INDEXED BY inputs_pending WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
-          now,
-          limit,
-        )
-        .raw<[number, string, number, CallKind, string | null, ArrayBuffer, number, number]>(),
-    ];
+    const rows = this.rowsPending === 0 ? [] : this.inputRows.pendingHead(now, limit);
     const taken = takeInIdOrder(
       this.batches,
       rows.map((row) => row[0]),
@@ -375,6 +366,7 @@ export class PoolStore {
       if ("row" in t) {
         const [id, callId, idx, kind, method, args, failures, losses] = rows[t.row];
         this.adjust("pending", kind, -1);
+        this.rowsPending--;
         rowIds.push(id);
         this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline, batch: null });
         out.push({ id, callId, idx, method: method ?? null, args: new Uint8Array(args) });
@@ -393,8 +385,16 @@ export class PoolStore {
         args: args.subarray(batch.offsets[offset] - base, batch.offsets[offset + 1] - base),
       });
     }
-    for (const { sql, params } of idConditions(rowIds)) {
-      this.sql.exec(`UPDATE inputs SET state = 'running', container_id = ?, deadline = ? WHERE ${sql}`, containerId, deadline, ...params);
+    this.inputRows.markRunning(rowIds, containerId, deadline);
+    // Held remote inputs are the newest of all: they come last, written once, as running.
+    const fresh = this.fresh.splice(0, limit - out.length);
+    if (fresh.length) {
+      this.inputRows.insert(fresh, { containerId, deadline });
+      for (const { id, callId, idx, kind, method, args } of fresh) {
+        this.adjust("pending", kind, -1);
+        this.running.set(id, { id, callId, idx, kind, containerId, failures: 0, losses: 0, deadline, batch: null });
+        out.push({ id, callId, idx, method, args });
+      }
     }
     return out;
   }
@@ -457,32 +457,16 @@ export class PoolStore {
     if (entry?.batch) {
       const { batch } = entry;
       const offset = entry.id - batch.firstId;
-      this.sql.exec(
-        "INSERT INTO inputs (id, call_id, idx, kind, method, args, state, failures, losses, not_before) VALUES (?, ?, ?, 'map', ?, ?, 'pending', ?, ?, ?)",
-        entry.id,
-        entry.callId,
-        entry.idx,
-        batch.method,
-        blob(this.batchTable.args(batch, offset, offset + 1)),
-        entry.failures + failure,
-        entry.losses + loss,
-        notBefore,
-      );
+      const args = this.batchTable.args(batch, offset, offset + 1);
+      this.inputRows.insertRetry({ ...entry, method: batch.method, args, failures: entry.failures + failure, losses: entry.losses + loss }, notBefore);
       markGone(batch, offset);
       this.writeGone([batch]);
     } else {
-      const updated = this.sql.exec(
-        `UPDATE inputs SET state = 'pending', container_id = NULL, deadline = NULL, not_before = ?, failures = failures + ?, losses = losses + ?
-           WHERE id = ? AND state = 'running'`,
-        notBefore,
-        failure,
-        loss,
-        input.id,
-      );
-      if (updated.rowsWritten === 0) return;
+      if (!this.inputRows.putBack(input.id, notBefore, failure, loss)) return;
     }
     this.running.delete(input.id);
     this.adjust("pending", input.kind, 1);
+    this.rowsPending++;
     this.delayedUntilMs = Math.max(this.delayedUntilMs, notBefore);
   }
   /** Writes batches' gone bits; a batch whose every input is gone is dropped. */
@@ -499,6 +483,7 @@ export class PoolStore {
    */
   completeMany(given: ReadonlyArray<FinishedInput>, now: number, timeoutMs = 0): void {
     if (!given.length) return;
+    this.writeFresh();
     type Found = { container_id: string | null; deadline: number | null; state: string; kind: string; batch: InputBatch | null };
     const rows = new Map<number, Found>();
     const unread: number[] = [];
@@ -514,13 +499,7 @@ export class PoolStore {
         rows.set(f.input.id, { container_id: null, deadline: null, state: "pending", kind: "map", batch });
       else unread.push(f.input.id);
     }
-    for (const { chunk, marks } of inLists(unread)) {
-      for (const [id, container_id, deadline, state, kind] of this.sql
-        .exec(`SELECT id, container_id, deadline, state, kind FROM inputs WHERE id IN (${marks})`, ...chunk)
-        .raw<[number, string | null, number | null, string, string]>()) {
-        rows.set(id, { container_id, deadline, state, kind, batch: null });
-      }
-    }
+    for (const [id, container_id, deadline, state, kind] of this.inputRows.find(unread)) rows.set(id, { container_id, deadline, state, kind, batch: null });
     // Only inputs that are still here end, once each: an input already gone keeps its first output.
     const finished: Array<FinishedInput & { row: Found }> = [];
     const rowIds: number[] = [];
@@ -531,6 +510,7 @@ export class PoolStore {
       rows.delete(f.input.id);
       this.running.delete(f.input.id);
       this.adjust(row.state, row.kind, -1);
+      if (!row.batch && row.state === "pending") this.rowsPending--;
       finished.push({ input: f.input, status: f.status, value: f.value, row });
       if (row.batch) {
         markGone(row.batch, f.input.id - row.batch.firstId);
@@ -540,7 +520,7 @@ export class PoolStore {
       }
     }
     if (!finished.length) return;
-    for (const { sql, params } of idConditions(rowIds)) this.sql.exec(`DELETE FROM inputs WHERE ${sql}`, ...params);
+    this.inputRows.remove(rowIds);
     this.writeGone(touched);
     this.history.record(
       finished.map((f) => ({
@@ -576,13 +556,8 @@ export class PoolStore {
   }
   /** Inputs of a call (or of every call, when null), for cancellation. */
   inputsOf(callId: string | null): StoredInput[] {
-    const rows =
-      callId === null
-        ? this.sql.exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs").toArray()
-        : this.sql
-            .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, state FROM inputs WHERE call_id = ?", callId)
-            .toArray();
-    const out: StoredInput[] = rows.map((r) => ({ ...toRunning(r), containerId: r.container_id as string | null, state: r.state as InputState }));
+    this.writeFresh();
+    const out = this.inputRows.of(callId);
     for (const batch of this.batches) {
       if (callId !== null && batch.callId !== callId) continue;
       for (const { id, idx, claimed } of liveInputs(batch)) {
@@ -595,10 +570,7 @@ export class PoolStore {
   }
   earliestNotBefore(now: number): number | null {
     if (now >= this.delayedUntilMs) return null;
-    const r = this.sql
-      .exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0 AND not_before > ?", now)
-      .one();
-    return r.t;
+    return this.inputRows.delayed(now).earliest;
   }
   earliestDeadline(): number | null {
     let earliest: number | null = null;
@@ -607,9 +579,9 @@ export class PoolStore {
   }
 
   callIdOfInput(id: number): string | null {
+    this.writeFresh();
     const known = this.running.get(id)?.callId ?? batchOf(this.batches, id)?.callId;
     if (known !== undefined) return known;
-    const rows = this.sql.exec<{ call_id: string }>("SELECT call_id FROM inputs WHERE id = ?", id).toArray();
-    return rows.length ? rows[0].call_id : null;
+    return this.inputRows.callIdOf(id);
   }
 }

@@ -310,6 +310,39 @@ describe("a map's inputs, stored a batch per row", () => {
   });
 });
 
+describe("a remote call's input, held until claimed", () => {
+  it("is written once, as running, when a claim takes it, after the older inputs waiting", async () => {
+    await withStore((store, sql) => {
+      const rows = () =>
+        sql
+          .exec<{ call_id: string; state: string; container_id: string | null }>("SELECT call_id, state, container_id FROM inputs ORDER BY id")
+          .toArray()
+          .map((r) => `${r.call_id}:${r.state}:${r.container_id}`);
+      store.createSpawnCalls(["spawn-f1"], 1);
+      store.deliverSpawns([{ callId: "spawn-f1", args: encode([1]), method: null }]);
+      store.startCall("remote-f1", "remote", true, 1, null, from(7, 1));
+      expect(rows()).toEqual(["spawn-f1:pending:null"]);
+      expect(store.countInputs(2)).toMatchObject({ pendingCalls: 1, pendingSpawns: 1 });
+      const claimed = store.claimInputs("c1", 5, 2, 1_000);
+      expect(claimed.map((i) => `${i.callId}:${argOf(i)}`)).toEqual(["spawn-f1:1", "remote-f1:7"]);
+      expect(rows()).toEqual(["spawn-f1:running:c1", "remote-f1:running:c1"]);
+      expect(new PoolStore(sql).runningOn("c1").map((i) => i.callId)).toEqual(["spawn-f1", "remote-f1"]);
+    });
+  });
+
+  it("is written pending when no claim takes it, and every read of inputs finds it", async () => {
+    await withStore((store, sql) => {
+      store.startCall("remote-f2", "remote", true, 1, null, from(0, 1));
+      expect(store.inputsOf("remote-f2").map((i) => i.state)).toEqual(["pending"]);
+      store.startCall("remote-f3", "remote", true, 1, null, from(0, 1));
+      store.writeFresh();
+      const restarted = new PoolStore(sql);
+      expect(restarted.countInputs(1)).toMatchObject({ pendingCalls: 2 });
+      expect(restarted.claimInputs("c1", 5, 1, 1_000).map((i) => i.callId)).toEqual(["remote-f2", "remote-f3"]);
+    });
+  });
+});
+
 describe("containers", () => {
   it("counts a restarted pool's running inputs per container from its inputs, and keeps when a container became idle", async () => {
     await withStore((store, sql) => {
