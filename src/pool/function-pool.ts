@@ -211,7 +211,7 @@ export class FunctionPool extends DurableObject<Env> {
       return earlier;
     });
     if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs, { oneInput })) });
-    this.onLoadChange();
+    this.reconcileSoon(); // the pump ran in the transaction above
     // Nothing has run yet: a call with inputs has no output to read before its first wait.
     return ok({ callId, ...(await this.readOutputs(callId, 0, args.waitMs, { fresh: inputs.length > 0, oneInput })) });
   }

@@ -322,11 +322,11 @@ export class PoolStore {
           .toArray()
           .map((r) => r.id),
       );
-      const fresh = chunk.filter((c) => waiting.delete(c.callId)); // a call twice in one delivery counts once
-      this.inputRows.insertSpawns(fresh.map((c) => ({ id: this.nextInputId++, callId: c.callId, method: c.method, args: c.args })));
-      if (fresh.length === 0) continue;
-      this.sql.exec(`UPDATE calls SET total = 1 WHERE id IN (${fresh.map(() => "?").join(",")})`, ...fresh.map((c) => c.callId));
-      delivered += fresh.length;
+      const delivering = chunk.filter((c) => waiting.delete(c.callId)); // a call twice in one delivery counts once
+      if (delivering.length === 0) continue;
+      this.inputRows.insertSpawns(delivering.map((c) => ({ id: this.nextInputId++, callId: c.callId, method: c.method, args: c.args })));
+      this.sql.exec(`UPDATE calls SET total = 1 WHERE id IN (${delivering.map(() => "?").join(",")})`, ...delivering.map((c) => c.callId));
+      delivered += delivering.length;
     }
     this.adjust("pending", "spawn", delivered);
     this.rowsPending += delivered;
