@@ -15,6 +15,7 @@ import { BullSide } from "./bench/bullmq";
 import { DirectRunner } from "./bench/direct";
 import { startRedis, type RedisServer } from "./bench/redis";
 import { SquallSide, type BurstOutput } from "./bench/squall";
+import { PlatformFloor } from "./bench/floor";
 import { machineInfo, writeResults, type BenchResults, type Side3 } from "./bench/report";
 import { median, percentile, round } from "./bench/stats";
 import { CpuMeter, IsolateProfiler, attribute, summarize as summarizeProfile, workerdPids } from "./bench/profile";
@@ -123,6 +124,8 @@ try {
 
   // ---- 1. warm round trip -------------------------------------------------
   if (args.only.has("rt")) {
+    const floor = await PlatformFloor.start();
+    closers.push(() => floor.close());
     const runs: Array<Side3<{ p50: number; p99: number }> & { layers: Record<string, number> }> = [];
     for (let r = 0; r < args.runs; r++) {
       const row = {} as Side3<{ p50: number; p99: number }> & { layers: Record<string, number> };
@@ -140,7 +143,8 @@ try {
           row.direct = pct(s);
         },
       ]);
-      row.layers = await squall.layers(noop, Math.min(N.rt, 200));
+      const floorP50 = await floor.measure(N.rt, N.rtWarmup);
+      row.layers = { ...(await squall.layers(noop, Math.min(N.rt, 200))), floorEcho: floorP50.echo, floorDurable: floorP50.durable };
       runs.push(row);
       log(
         `round trip run ${r + 1}: p50 squall ${row.squall.p50} ms, bullmq ${row.bullmq.p50} ms, direct ${row.direct.p50} ms; layers ${JSON.stringify(row.layers)}`,
