@@ -8,7 +8,7 @@
 import type { CreateCallRequest, GetOutputsResponse, InputItem } from "./wire/api.js";
 import { InvalidError, RemoteError, UserCodeException } from "./errors.js";
 import { httpOf, withRetries, type Http } from "./http.js";
-import { reportProgress, sizeOf, type MapProgress } from "./progress.js";
+import { progressListened, reportProgress, sizeOf, type MapProgress } from "./progress.js";
 import {
   LONG_POLL_MS,
   MAX_ARGS_BYTES,
@@ -167,7 +167,8 @@ class MapRun {
   private readonly http: Http;
   private readonly abort = new AbortController();
   private readonly changed = new Notifier();
-  private readonly source: AsyncIterator<unknown>;
+  /** The inputs, read one at a time: an async source may make us wait; a plain iterable is read without awaiting each item. */
+  private readonly source: { sync: Iterator<unknown> } | { async: AsyncIterator<unknown> };
   /** A source read still under way when the last batch was flushed; the next batch starts with it. */
   private pendingRead: Promise<IteratorResult<unknown>> | null = null;
   private callId: string | null = null;
@@ -191,7 +192,7 @@ class MapRun {
     private readonly target: CallTarget,
   ) {
     this.http = httpOf(target.client);
-    this.source = toAsyncIterator(spec.inputs);
+    this.source = Symbol.asyncIterator in spec.inputs ? { async: spec.inputs[Symbol.asyncIterator]() } : { sync: spec.inputs[Symbol.iterator]() };
     this.progress = { call: spec.call, done: 0, total: sizeOf(spec.inputs), startedAtMs: Date.now(), finished: false };
   }
 
@@ -203,7 +204,7 @@ class MapRun {
       if (ready) {
         this.yielded++;
         this.changed.notify(); // frees room for the sender
-        reportProgress({ ...this.progress, done: this.yielded });
+        if (progressListened()) reportProgress({ ...this.progress, done: this.yielded });
         yield ready.value;
         continue;
       }
@@ -224,8 +225,9 @@ class MapRun {
     this.abort.abort();
     this.changed.notify();
     // The source may be an async generator stuck in a read; don't wait for it.
+    const source = this.source;
     void Promise.resolve()
-      .then(() => this.source.return?.())
+      .then(() => ("sync" in source ? source.sync.return?.() : source.async.return?.()))
       .catch(() => undefined);
     if (!this.finished && this.callId) {
       try {
@@ -285,12 +287,25 @@ class MapRun {
   /** Pulls up to `max` inputs: at least one (unless the source ends), more while the source keeps up. */
   private async pullBatch(max: number): Promise<InputItem[]> {
     const batch: InputItem[] = [];
-    let bytes = 0;
+    const size = { bytes: 0 };
+    if ("sync" in this.source) {
+      // Always keeps up: no read to wait for, so no timer and no await per item.
+      while (batch.length < max) {
+        const result = this.source.sync.next();
+        if (result.done) {
+          this.sourceDone = true;
+          break;
+        }
+        if (this.addInput(batch, size, result.value)) break;
+      }
+      return batch;
+    }
+    const source = this.source.async;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let flush: Promise<typeof FLUSH> | null = null;
     try {
       while (batch.length < max) {
-        const read = (this.pendingRead ??= this.source.next());
+        const read = (this.pendingRead ??= source.next());
         const result =
           batch.length === 0 ? await read : await Promise.race([read, (flush ??= new Promise((r) => (timer = setTimeout(() => r(FLUSH), FLUSH_AFTER_MS))))]);
         if (result === FLUSH) break;
@@ -299,18 +314,23 @@ class MapRun {
           this.sourceDone = true;
           break;
         }
-        const idx = this.pulled;
-        const args = encodeItem(this.spec.call, idx, result.value, this.spec.spread);
-        this.pulled++;
-        this.awaitingOutput.add(idx);
-        batch.push({ idx, args });
-        bytes += args.byteLength;
-        if (batchIsFull(batch.length, bytes)) break;
+        if (this.addInput(batch, size, result.value)) break;
       }
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
     return batch;
+  }
+
+  /** Adds the source's next item to the batch as the next input; true when the batch is full. */
+  private addInput(batch: InputItem[], size: { bytes: number }, item: unknown): boolean {
+    const idx = this.pulled;
+    const args = encodeItem(this.spec.call, idx, item, this.spec.spread);
+    this.pulled++;
+    this.awaitingOutput.add(idx);
+    batch.push({ idx, args });
+    size.bytes += args.byteLength;
+    return batchIsFull(batch.length, size.bytes);
   }
 
   private async createCall(inputs: InputItem[], closed: boolean): Promise<void> {

@@ -22,6 +22,11 @@ export function setProgressListener(listener: ProgressListener | null): void {
   (globalThis as unknown as Slot)[KEY] = listener ?? undefined;
 }
 
+/** Whether anyone listens: a map builds a progress report per output only then. */
+export function progressListened(): boolean {
+  return (globalThis as unknown as Slot)[KEY] !== undefined;
+}
+
 export function reportProgress(progress: MapProgress): void {
   (globalThis as unknown as Slot)[KEY]?.(progress);
 }

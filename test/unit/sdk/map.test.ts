@@ -219,6 +219,32 @@ describe("map()", () => {
     expect(fake.cancelledCalls).toContain(lastMapCallId());
   });
 
+  it("a generator source: its error ends the map with it, and breaking out early runs its finally", async () => {
+    const f = await client.functions.fromName<[number], number>("maps", "square");
+    function* failing() {
+      yield 1;
+      yield 2;
+      throw new Error("the source broke at 3");
+    }
+    await expect(f.map(failing()).toArray()).rejects.toThrow("the source broke at 3");
+    let closed = false;
+    function* endless() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    }
+    const seen: number[] = [];
+    for await (const y of f.map(endless())) {
+      seen.push(y);
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual([0, 1, 4]);
+    await sleep(10);
+    expect(closed).toBe(true);
+  });
+
   it("refuses an unserializable input, naming its position, and forEach drains", async () => {
     const f = await client.functions.fromName("maps", "square");
     const err = await f
