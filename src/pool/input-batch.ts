@@ -63,6 +63,13 @@ export function markGone(b: InputBatch, offset: number): boolean {
   return true;
 }
 
+/** A batch's inputs still waiting for a claim: from its `next` on, gone ones left out. */
+export function pendingIn(b: InputBatch): number {
+  let n = 0;
+  for (let k = b.next; k < b.count; k++) if (!isGone(b, k)) n++;
+  return n;
+}
+
 /** The batch holding input `id`, found by binary search over batches in id order. */
 export function batchOf(batches: readonly InputBatch[], id: number): InputBatch | null {
   let lo = 0;

@@ -1,6 +1,6 @@
 // The rows of a map's input batches (input-batch.ts): a statement per batch
 // per change, never one per input.
-import { claimLine, isGone, parseClaims, type BatchClaim, type ClaimedInput, type InputBatch } from "./input-batch";
+import { claimLine, isGone, parseClaims, pendingIn, type BatchClaim, type ClaimedInput, type InputBatch } from "./input-batch";
 
 export class InputBatchTable {
   constructor(private readonly sql: SqlStorage) {}
@@ -16,18 +16,24 @@ export class InputBatchTable {
         "SELECT b.first_id, call_id, method, first_idx, count, next, gone, claims, offsets FROM input_batches b JOIN input_batch_args a ON a.first_id = b.first_id ORDER BY b.first_id",
       )
       .raw<[number, string, string | null, number, number, number, ArrayBuffer, string, ArrayBuffer]>()) {
-      const bits = new Uint8Array(gone.slice(0));
-      let goneCount = 0;
-      for (let k = 0; k < count; k++) if (bits[k >> 3] & (1 << (k & 7))) goneCount++;
-      const batch: InputBatch = { firstId, callId, method, firstIdx, count, next, gone: bits, goneCount, offsets: new Uint32Array(offsets.slice(0)) };
+      const batch: InputBatch = {
+        firstId,
+        callId,
+        method,
+        firstIdx,
+        count,
+        next,
+        gone: new Uint8Array(gone.slice(0)),
+        goneCount: 0,
+        offsets: new Uint32Array(offsets.slice(0)),
+      };
+      for (let k = 0; k < count; k++) if (isGone(batch, k)) batch.goneCount++;
       const running: ClaimedInput[] = [];
       for (const claim of parseClaims(claims)) {
         for (let k = claim.start; k < claim.end; k++)
           if (!isGone(batch, k)) running.push({ offset: k, containerId: claim.containerId, deadline: claim.deadline });
       }
-      let pending = 0;
-      for (let k = next; k < count; k++) if (!isGone(batch, k)) pending++;
-      out.push({ batch, running, pending });
+      out.push({ batch, running, pending: pendingIn(batch) });
     }
     return out;
   }

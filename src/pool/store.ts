@@ -15,7 +15,7 @@ import { TelemetryStore } from "./store-telemetry";
 import { HistoryStore } from "./store-history";
 import { ContainerStore } from "./store-containers";
 import { inLists } from "./id-ranges";
-import { batchOf, claimRuns, isGone, liveInputs, markGone, packArgs, splitIntoBatches, takeInIdOrder, type InputBatch } from "./input-batch";
+import { batchOf, claimRuns, isGone, liveInputs, markGone, packArgs, pendingIn, splitIntoBatches, takeInIdOrder, type InputBatch } from "./input-batch";
 import { InputBatchTable } from "./store-input-batches";
 import { InputRowTable } from "./store-input-rows";
 import type { CallKind, CallRow, InputCounts, InputRow, RunningInput, StoredInput } from "./store-schema";
@@ -211,7 +211,7 @@ export class PoolStore {
     this.sql.exec("DELETE FROM inputs WHERE call_id = ?", id);
     if (call?.kind === "map") {
       for (const b of this.batches.filter((b) => b.callId === id)) {
-        for (let k = b.next; k < b.count; k++) if (!isGone(b, k)) this.adjust("pending", "map", -1);
+        this.adjust("pending", "map", -pendingIn(b));
         this.batches.splice(this.batches.indexOf(b), 1);
       }
       this.batchTable.deleteCall(id);

@@ -12,6 +12,7 @@ import {
   markGone,
   packArgs,
   parseClaims,
+  pendingIn,
   splitIntoBatches,
   takeInIdOrder,
   type ClaimTake,
@@ -122,6 +123,16 @@ describe("a claim's inputs, in id order", () => {
       [12, false],
       [13, false],
     ]);
+  });
+
+  it("counts the inputs still waiting for a claim: from next on, gone ones left out", () => {
+    const b = batch(10, 5, 2);
+    expect(pendingIn(b)).toBe(3);
+    markGone(b, 0); // claimed before: not waiting anyway
+    markGone(b, 3);
+    expect(pendingIn(b)).toBe(2);
+    b.next = 5;
+    expect(pendingIn(b)).toBe(0);
   });
 });
 
