@@ -15,6 +15,7 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { WebSocketServer } from "ws";
 import { ROOT, freePort } from "../platform";
+import { percentile, round } from "./stats";
 
 const WORKER = `
 import { DurableObject } from "cloudflare:workers";
@@ -107,8 +108,7 @@ export class PlatformFloor {
         await this.post(agent, path);
         if (i >= warmup) samples.push(performance.now() - t);
       }
-      samples.sort((a, b) => a - b);
-      return Math.round(samples[Math.floor(samples.length / 2)] * 100) / 100;
+      return round(percentile(samples, 50), 2);
     };
     try {
       return { echo: await p50("/echo"), durable: await p50("/durable") };

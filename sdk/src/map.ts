@@ -287,7 +287,7 @@ class MapRun {
   /** Pulls up to `max` inputs: at least one (unless the source ends), more while the source keeps up. */
   private async pullBatch(max: number): Promise<InputItem[]> {
     const batch: InputItem[] = [];
-    const size = { bytes: 0 };
+    let bytes = 0;
     if ("sync" in this.source) {
       // Always keeps up: no read to wait for, so no timer and no await per item.
       while (batch.length < max) {
@@ -296,7 +296,8 @@ class MapRun {
           this.sourceDone = true;
           break;
         }
-        if (this.addInput(batch, size, result.value)) break;
+        bytes += this.addInput(batch, result.value);
+        if (batchIsFull(batch.length, bytes)) break;
       }
       return batch;
     }
@@ -314,7 +315,8 @@ class MapRun {
           this.sourceDone = true;
           break;
         }
-        if (this.addInput(batch, size, result.value)) break;
+        bytes += this.addInput(batch, result.value);
+        if (batchIsFull(batch.length, bytes)) break;
       }
     } finally {
       if (timer !== undefined) clearTimeout(timer);
@@ -322,15 +324,14 @@ class MapRun {
     return batch;
   }
 
-  /** Adds the source's next item to the batch as the next input; true when the batch is full. */
-  private addInput(batch: InputItem[], size: { bytes: number }, item: unknown): boolean {
+  /** Adds the source's next item to the batch as the next input; the bytes of its arguments. */
+  private addInput(batch: InputItem[], item: unknown): number {
     const idx = this.pulled;
     const args = encodeItem(this.spec.call, idx, item, this.spec.spread);
     this.pulled++;
     this.awaitingOutput.add(idx);
     batch.push({ idx, args });
-    size.bytes += args.byteLength;
-    return batchIsFull(batch.length, size.bytes);
+    return args.byteLength;
   }
 
   private async createCall(inputs: InputItem[], closed: boolean): Promise<void> {

@@ -4,9 +4,7 @@
 // reference through R2.
 import type { Env, SpawnMessage } from "../env";
 import type { FunctionPool } from "../pool/function-pool";
-import type { SpawnDelivery } from "../pool/config";
-import type { PoolConfig, PoolResult } from "../pool/config";
-import { ok } from "../pool/config";
+import { ok, type PoolConfig, type PoolResult, type SpawnDelivery } from "../pool/config";
 
 /** Queue messages are limited to 128 KB; leave room for the envelope. */
 const MAX_MESSAGE_BYTES = 100 * 1024;
