@@ -144,7 +144,13 @@ try {
         },
       ]);
       const floorP50 = await floor.measure(N.rt, N.rtWarmup);
-      row.layers = { ...(await squall.layers(noop, Math.min(N.rt, 200))), floorEcho: floorP50.echo, floorDurable: floorP50.durable };
+      row.layers = {
+        ...(await squall.layers(noop, Math.min(N.rt, 200))),
+        floorEcho: floorP50.echo,
+        floorDurable: floorP50.durable,
+        floorChannelEcho: floorP50.channelEcho,
+        floorChannelDurable: floorP50.channelDurable,
+      };
       runs.push(row);
       log(
         `round trip run ${r + 1}: p50 squall ${row.squall.p50} ms, bullmq ${row.bullmq.p50} ms, direct ${row.direct.p50} ms; layers ${JSON.stringify(row.layers)}`,

@@ -6,7 +6,11 @@ import type { PoolRequest } from "./control/pools";
 /** Hono's environment for every route: the bindings and the caller's workspace. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { workspaceId: string };
+  Variables: {
+    workspaceId: string;
+    /** The caller's token's hash (set with workspaceId by requireToken). */
+    tokenHash: string;
+  };
 }
 
 /** Where containers reach this API: the configured public URL, or the origin the request came to. */

@@ -6,6 +6,12 @@
 // as is, and with one row written before the frame is sent, so the frame
 // waits for that write to commit (the output gate), as Squall's pool waits
 // for a call and its input to be stored before a runner may run it.
+//
+// Then both again over a persistent channel: the client keeps one WebSocket
+// open to the Durable Object (through the Worker once, at the upgrade) and
+// sends each call as a frame on it, as BullMQ's client keeps its Redis
+// connection. What the two differ by is what a fresh HTTP request, the
+// Worker's invocation and the RPC cost per call on this runtime.
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -13,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { WebSocketServer } from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 import { ROOT, freePort } from "../platform";
 import { percentile, round } from "./stats";
 
@@ -38,20 +44,32 @@ export class Pool extends DurableObject {
     });
     this.ws = res.webSocket;
   }
-  async call(url, durable) {
-    await this.connect(url);
+  dispatch(durable, answer) {
     const id = this.nextId++;
     if (durable) this.ctx.storage.sql.exec("INSERT INTO inputs (id, args) VALUES (?, ?)", id, new Uint8Array(16));
-    const answered = new Promise((resolve) => this.waiting.set(id, resolve));
+    this.waiting.set(id, answer);
     this.ws.send(String(id));
-    return await answered;
+  }
+  async call(url, durable) {
+    await this.connect(url);
+    return await new Promise((resolve) => this.dispatch(durable, resolve));
+  }
+  async fetch(request) {
+    const url = new URL(request.url);
+    await this.connect(url.searchParams.get("echo"));
+    const durable = url.pathname === "/channel/durable";
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener("message", (event) => this.dispatch(durable, () => server.send(event.data)));
+    return new Response(null, { status: 101, webSocket: client });
   }
 }
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    await request.arrayBuffer();
     const pool = env.POOL.get(env.POOL.idFromName("floor"));
+    if (url.pathname.startsWith("/channel/")) return pool.fetch(request);
+    await request.arrayBuffer();
     return new Response(String(await pool.call(url.searchParams.get("echo"), url.pathname === "/durable")));
   },
 };`;
@@ -61,6 +79,10 @@ export interface FloorResult {
   echo: number;
   /** p50 ms: the same, with one row committed before the frame leaves. */
   durable: number;
+  /** p50 ms: echo, each call a frame on one WebSocket the client keeps open to the Durable Object. */
+  channelEcho: number;
+  /** p50 ms: the same, with one row committed before the frame to the Node process leaves. */
+  channelDurable: number;
 }
 
 export class PlatformFloor {
@@ -101,19 +123,40 @@ export class PlatformFloor {
   /** p50 of `n` calls each way, one in flight, after `warmup` of each. */
   async measure(n: number, warmup: number): Promise<FloorResult> {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const p50 = async (path: string): Promise<number> => {
+    const p50 = async (call: () => Promise<void>): Promise<number> => {
       const samples: number[] = [];
       for (let i = 0; i < warmup + n; i++) {
         const t = performance.now();
-        await this.post(agent, path);
+        await call();
         if (i >= warmup) samples.push(performance.now() - t);
       }
       return round(percentile(samples, 50), 2);
     };
     try {
-      return { echo: await p50("/echo"), durable: await p50("/durable") };
+      return {
+        echo: await p50(() => this.post(agent, "/echo")),
+        durable: await p50(() => this.post(agent, "/durable")),
+        channelEcho: await this.overChannel("/channel/echo", p50),
+        channelDurable: await this.overChannel("/channel/durable", p50),
+      };
     } finally {
       agent.destroy();
+    }
+  }
+
+  /** `timed` over one WebSocket opened on `path`: each call a frame sent and its echo awaited. */
+  private async overChannel(path: string, timed: (call: () => Promise<void>) => Promise<number>): Promise<number> {
+    const ws = new WebSocket(`ws://127.0.0.1:${this.port}${path}?echo=${encodeURIComponent(this.echoUrl)}`);
+    await once(ws, "open");
+    try {
+      return await timed(async () => {
+        const echoed = once(ws, "message");
+        ws.send("x");
+        await echoed;
+      });
+    } finally {
+      ws.close();
+      await once(ws, "close");
     }
   }
 

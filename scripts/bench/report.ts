@@ -251,12 +251,12 @@ export function renderTables(r: BenchResults): string {
     const l = w.roundTrip.median.layers;
     lines.push("");
     lines.push(
-      `Round trip by layer (p50 ms, medians over runs): the Worker alone (a request refused by auth, no I/O) ${fmt(l.workerOnly, 2)} · Worker + one D1 query (GET /v1/health) ${fmt(l.workerAndD1, 2)} · Worker + auth + one pool RPC (GET outputs of a finished call) ${fmt(l.authAndPoolRpc, 2)} · \`getCurrentStats()\` (cached resolution, two pool RPCs) ${fmt(l.stats, 2)} · whole \`.remote()\` ${fmt(l.remote, 2)} · direct to the runner ${fmt(w.roundTrip.median.direct.p50, 2)}.`,
+      `Round trip by layer (p50 ms, medians over runs): the Worker alone (a request refused by auth, no I/O) ${fmt(l.workerOnly, 2)} · Worker + one D1 query (GET /v1/health) ${fmt(l.workerAndD1, 2)} · Worker + auth + one pool RPC (GET outputs of a finished call) ${fmt(l.authAndPoolRpc, 2)} · \`getCurrentStats()\` (cached resolution, two pool RPCs) ${fmt(l.stats, 2)} · a remote call started over HTTP ${fmt(l.remoteHttp, 2)} · whole \`.remote()\` (on the pool's call channel) ${fmt(l.remote, 2)} · direct to the runner ${fmt(w.roundTrip.median.direct.p50, 2)}.`,
     );
     if (l.floorEcho !== undefined) {
       lines.push("");
       lines.push(
-        `The floor of a durable call on this runtime (\`scripts/bench/floor.ts\`, p50 ms, medians over runs; no Squall code): a hello-world Worker → one Durable Object RPC → one WebSocket frame echoed by a Node process → answer ${fmt(l.floorEcho, 2)} · the same with one SQLite row committed before the frame leaves (the output gate, as the pool stores a call and its input before a runner may run it) ${fmt(l.floorDurable, 2)}.`,
+        `The floor of a durable call on this runtime (\`scripts/bench/floor.ts\`, p50 ms, medians over runs; no Squall code): a hello-world Worker → one Durable Object RPC → one WebSocket frame echoed by a Node process → answer ${fmt(l.floorEcho, 2)} · the same with one SQLite row committed before the frame leaves (the output gate, as the pool stores a call and its input before a runner may run it) ${fmt(l.floorDurable, 2)}; over a WebSocket the client keeps open to the Durable Object instead of one HTTP request per call: echo ${fmt(l.floorChannelEcho, 2)} · one row first ${fmt(l.floorChannelDurable, 2)}.`,
       );
     }
   }

@@ -8,7 +8,7 @@ import { buildManifest, loadApp } from "../../sdk/src/cli/load-app";
 import { Http } from "../../sdk/src/http";
 import { Client } from "../../sdk/src/index";
 import type { FunctionHandle } from "../../sdk/src/function";
-import { ROUTES, type FunctionStats, type ListContainersResponse } from "../../sdk/src/wire";
+import { ROUTES, encode, type FunctionStats, type ListContainersResponse } from "../../sdk/src/wire";
 import { ROOT, freePort, startLocalPlatform, type LocalPlatform } from "../platform";
 import { poolStorage, type PoolStorage } from "./sqlite-size";
 import { percentile, sleep, until } from "./stats";
@@ -99,8 +99,10 @@ export class SquallSide {
    * requests each): the Worker alone (a request refused by auth: no I/O at
    * all), + one D1 query (GET /v1/health), + auth + one pool RPC (GET
    * outputs of a finished call: no D1, no runner), getCurrentStats (auth,
-   * the cached function resolution, two pool RPCs), and the whole
-   * `.remote()` (+ the pool dispatching to the runner and back).
+   * the cached function resolution, two pool RPCs), a remote call started
+   * over HTTP (as `.remote()` starts a pool's first call, and every call
+   * where no channel can be used), and the whole `.remote()` (on the
+   * pool's call channel).
    */
   async layers(fn: Fn<[number], number>, n: number): Promise<Record<string, number>> {
     const http = new Http(this.platform.url, this.token);
@@ -118,11 +120,18 @@ export class SquallSide {
     // Every layer through the SDK's own transport (node:http, kept alive), as `.remote()` and BullMQ's client use theirs.
     // No token at all ("Bearer " and nothing): refused before any lookup, so no I/O.
     const refused = new Http(this.platform.url, "");
+    const { functionId } = await http.send(ROUTES.lookupFunction, { params: { app: APP_NAME, name: fn.name } });
     return {
       workerOnly: await time(() => refused.send(ROUTES.getOutputs, { params: { callId: call.id }, query: {} }).catch(() => undefined)),
       workerAndD1: await time(() => http.send(ROUTES.health, {})),
       authAndPoolRpc: await time(() => http.send(ROUTES.getOutputs, { params: { callId: call.id }, query: { cursor: 0, waitMs: 0 } })),
       stats: await time(() => fn.getCurrentStats()),
+      remoteHttp: await time(() =>
+        http.send(ROUTES.createCall, {
+          params: { functionId },
+          body: { kind: "remote", inputs: [{ idx: 0, args: encode([1]) }], closed: true, waitMs: 25_000, requestId: crypto.randomUUID() },
+        }),
+      ),
       remote: await time(() => fn.remote(1)),
     };
   }

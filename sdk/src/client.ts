@@ -3,6 +3,7 @@
 import type { FunctionInfo } from "./wire/api.js";
 import { InvalidError } from "./errors.js";
 import { Http, attachHttp, httpOf } from "./http.js";
+import { CallChannels, attachChannels } from "./channel.js";
 import { resolveConnection, type ServiceBinding } from "./connection.js";
 import { FunctionHandle } from "./function.js";
 import { ClsHandle } from "./cls.js";
@@ -53,6 +54,7 @@ export class Client {
     const connection = resolveConnection(options);
     this.url = connection.url;
     attachHttp(this, new Http(connection.url, connection.token, connection.transport));
+    if (connection.byUrl) attachChannels(this, new CallChannels(connection.url, connection.token));
     attachErrorClasses(this, options.errors);
   }
 }

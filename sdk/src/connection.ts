@@ -26,6 +26,8 @@ export interface Connection {
   url: string;
   token: string;
   transport: Transport;
+  /** Whether the platform is reached by URL, so `.remote()` may use call channels (channel.ts); not through a binding. */
+  byUrl: boolean;
 }
 
 /** Where requests through a binding appear to go: the binding ignores the origin, the platform reads only the path. */
@@ -48,7 +50,7 @@ export function resolveConnection(options: ConnectionOptions): Connection {
       throw new InvalidError(`Client options: binding must be a service binding (an object with a fetch method, such as env.SQUALL), got ${describe(binding)}`);
     }
     if (typeof token !== "string" || token === "") throw new InvalidError("Client options: a binding needs a token (a workspace token string)");
-    return { url: BINDING_ORIGIN, token, transport: fetchTransport((input, init) => binding.fetch(input, init)) };
+    return { url: BINDING_ORIGIN, token, transport: fetchTransport((input, init) => binding.fetch(input, init)), byUrl: false };
   }
   if (url !== undefined && (typeof url !== "string" || !URL.canParse(url))) {
     throw new InvalidError(`Client options: url must be an absolute URL such as https://squall.example.com, got ${describe(url)}`);
@@ -58,7 +60,7 @@ export function resolveConnection(options: ConnectionOptions): Connection {
   else if (url === undefined) throw new InvalidError("Client options: give url and token, or binding and token (no config file is read here)");
   else if (typeof token !== "string" || token === "") throw new InvalidError(`Client options: no token for ${url} (give token, a workspace token string)`);
   else resolved = { url, token };
-  return { url: resolved.url.replace(/\/+$/, ""), token: resolved.token, transport: urlTransport() };
+  return { url: resolved.url.replace(/\/+$/, ""), token: resolved.token, transport: urlTransport(), byUrl: true };
 }
 
 function describe(value: unknown): string {

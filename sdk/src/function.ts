@@ -4,12 +4,13 @@ import type { AutoscalerUpdate, ConcurrencyOptions } from "./wire/options.js";
 import type { Variant, VariantOptions } from "./wire/variant.js";
 import { InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
-import { LONG_POLL_MS, encodeArgs, resultOf, targetFields, waitForOutput, type CallTarget, type ResolveTarget } from "./calls.js";
+import { LONG_POLL_MS, encodeArgs, instanceQuery, resultOf, targetFields, waitForOutput, type CallTarget, type ResolveTarget } from "./calls.js";
+import { channelsOf } from "./channel.js";
 import { FunctionCall } from "./function-call.js";
 import { MapStream, batchIsFull, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
 import { concurrencyVariant, optionsVariant, targetOfVariant } from "./variant-handle.js";
-import { ROUTES } from "./wire/routes.js";
+import { ROUTES, pathOf } from "./wire/routes.js";
 import { checkGenerator, isGeneratorTarget, readStream } from "./generator-call.js";
 
 /** Map options that put failures into the stream, so the stream's items may be errors. */
@@ -61,7 +62,8 @@ export class FunctionHandle<Args extends unknown[], R> {
     if (this.#generator !== null) checkGenerator(this.name, call, this.#generator, false);
     const encoded = encodeArgs(call, args);
     const target = await this.#resolveFor(call, false);
-    const res = await startOneInputCall(target, encoded, LONG_POLL_MS);
+    const requestId = crypto.randomUUID();
+    const res = (await startOnChannel(target, encoded, requestId)) ?? (await startOneInputCall(target, encoded, LONG_POLL_MS, requestId));
     const output = res.outputs.find((o) => o.idx === 0) ?? (await waitForOutput(target.client, res.callId, res.cursor));
     return resultOf<R>(target.client, output!);
   }
@@ -82,7 +84,7 @@ export class FunctionHandle<Args extends unknown[], R> {
     const encoded = encodeArgs(call, args);
     const start = async (): Promise<{ client: CallTarget["client"]; callId: string }> => {
       const target = await this.#resolveFor(call, true);
-      const res = await startOneInputCall(target, encoded, 0);
+      const res = await startOneInputCall(target, encoded, 0, crypto.randomUUID());
       return { client: target.client, callId: res.callId };
     };
     return (async function* () {
@@ -196,9 +198,23 @@ export class FunctionHandle<Args extends unknown[], R> {
   }
 }
 
+/** Starts a `remote` call of one input on the pool's call channel (channel.ts); null when it is to go over HTTP. */
+function startOnChannel(target: CallTarget, args: Uint8Array, requestId: string): Promise<CreateCallResponse | null> {
+  const channels = channelsOf(target.client);
+  if (!channels) return Promise.resolve(null);
+  const path = pathOf(ROUTES.callChannel, { functionId: target.functionId });
+  const query = new URLSearchParams(instanceQuery(target)).toString();
+  return channels.call(query ? `${path}?${query}` : path, {
+    requestId,
+    ...(target.method !== undefined ? { method: target.method } : {}),
+    args,
+    waitMs: LONG_POLL_MS,
+  });
+}
+
 /** Starts a `remote` call of one input, waiting up to waitMs for its output. */
-function startOneInputCall(target: CallTarget, args: Uint8Array, waitMs: number): Promise<CreateCallResponse> {
-  const body: CreateCallRequest = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args }], closed: true, waitMs, requestId: crypto.randomUUID() };
+function startOneInputCall(target: CallTarget, args: Uint8Array, waitMs: number, requestId: string): Promise<CreateCallResponse> {
+  const body: CreateCallRequest = { kind: "remote", ...targetFields(target), inputs: [{ idx: 0, args }], closed: true, waitMs, requestId };
   // The request id makes a resend after a dropped connection find the call the first send started.
   return withRetries(() => httpOf(target.client).send(ROUTES.createCall, { params: { functionId: target.functionId }, body }), { retryTransient: true });
 }

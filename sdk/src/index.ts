@@ -7,6 +7,8 @@ export { Cron, Period, type PeriodUnits } from "./schedule.js";
 import "./config.js";
 // In Node, requests go through node:http rather than fetch (a fraction of the CPU per request).
 import "./node-transport.js";
+// In Node, `.remote()` calls go over a WebSocket kept open to each pool (channel.ts).
+import "./node-channel.js";
 export type { AdaptiveScaling, StartsHeldBack } from "./wire/api.js";
 export type { AutoscalerSettings, AutoscalerUpdate, ScaledownWindow, RetryPolicy, ConcurrencyOptions, ScalingScheduleEntry } from "./wire/options.js";
 export type { VariantOptions } from "./wire/variant.js";

@@ -12,6 +12,7 @@ import { health } from "./routes/health";
 import { tokens } from "./routes/tokens";
 import { apps } from "./routes/apps";
 import { functions } from "./routes/functions";
+import { channel } from "./routes/channel";
 import { calls } from "./routes/calls";
 import { internal } from "./routes/internal";
 import { dashboard } from "../dashboard/routes";
@@ -64,7 +65,7 @@ export function createApi(): OpenAPIHono<AppEnv> {
   });
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  for (const routes of [health, tokens, apps, functions, calls, internal]) api.route("/", routes);
+  for (const routes of [health, tokens, apps, functions, channel, calls, internal]) api.route("/", routes);
   api.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: { title: "Squall API", version: "0.1.0", description: "Deploy TypeScript functions and call them at scale." },

@@ -27,6 +27,7 @@ export const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
     );
   }
   c.set("workspaceId", resolved.workspaceId);
+  c.set("tokenHash", resolved.hash);
   await next();
 };
 

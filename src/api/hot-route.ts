@@ -5,25 +5,14 @@
 // check does not vouch for goes to the route's schema, which decides and words
 // the 400 exactly as the validator would have.
 import type { Context, Handler } from "hono";
-import type { OpenAPIHono, RouteConfig, z } from "@hono/zod-openapi";
+import type { OpenAPIHono, RouteConfig } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { invalid } from "../control/errors";
-import { describeZodError } from "../control/validation";
 import { MAX_CALL_ID_LENGTH } from "./schemas";
 
 /** Registers `route`'s OpenAPI entry and its handler, with no validators in front of it. */
 export function hotRoute(app: OpenAPIHono<AppEnv>, route: RouteConfig, handler: Handler<AppEnv>): void {
   app.openAPIRegistry.registerPath(route);
   app.on(route.method.toUpperCase(), route.path.replaceAll(/\/{(.+?)}/g, "/:$1"), handler);
-}
-
-/** The value `schema` parses: `quick`'s answer when it vouches, else the schema's (or its 400, naming the field). */
-export function checked<T>(schema: z.ZodType<T>, value: () => unknown, quick: () => T | null): T {
-  const vouched = quick();
-  if (vouched !== null) return vouched;
-  const parsed = schema.safeParse(value());
-  if (!parsed.success) throw invalid(describeZodError(parsed.error));
-  return parsed.data;
 }
 
 /** The query as Hono's validator hands it to a schema: one string per name, or a list for a name given more than once. */

@@ -7,6 +7,7 @@
 import { z } from "@hono/zod-openapi";
 import type * as wire from "../../sdk/src/wire/api";
 import type { AutoscalerSettings, AutoscalerUpdate, FunctionOptionsWire } from "../../sdk/src/wire/options";
+import type { ChannelCall as ChannelCallWire } from "../../sdk/src/wire/channel";
 import { MAX_CALLS_PER_RESULTS_READ } from "../../sdk/src/wire/api";
 import { MAX_VARIANT_LENGTH } from "../../sdk/src/wire/variant";
 import { Name } from "./schemas";
@@ -166,6 +167,15 @@ export const CreateCallRequest = z
     requestId: z.string().regex(REQUEST_ID, "must be 8 to 64 letters, digits, - or _").optional(),
   })
   .openapi("CreateCallRequest") satisfies z.ZodType<wire.CreateCallRequest>;
+
+/** A remote call on a call channel (sdk/src/wire/channel.ts): CreateCallRequest's remote fields, numbered. */
+export const ChannelCall = z.object({
+  id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  requestId: z.string().regex(REQUEST_ID, "must be 8 to 64 letters, digits, - or _"),
+  method: Method.optional(),
+  args: Bytes,
+  waitMs: z.number().int().min(0).max(MAX_REQUEST_WAIT_MS),
+}) satisfies z.ZodType<ChannelCallWire>;
 
 export const CreateCallResponse = z
   .object({ callId: z.string(), outputs: z.array(OutputItem), cursor: z.number(), done: z.boolean() })

@@ -243,18 +243,6 @@ export async function variantsOfStats(env: Env, pool: ResolvedPool): Promise<{ v
   return variants.length ? { variants: variants.sort() } : {};
 }
 
-/** The method a call names, checked against the function: none for a function, one of its methods for a class. */
-export function checkMethod(r: ResolvedFunction, method: string | undefined): string | null {
-  if (r.fn.kind === "function") {
-    if (method !== undefined) throw invalid(`${r.fn.name} is a function: it has no method ${JSON.stringify(method)}`);
-    return null;
-  }
-  const methods = r.fn.methods;
-  if (method === undefined) throw invalid(`${r.fn.name} is a class: name the method to call (one of ${methods.join(", ")})`);
-  if (!methods.includes(method)) throw notFound(`class ${r.fn.name} has no method ${JSON.stringify(method)} (methods: ${methods.join(", ")})`);
-  return method;
-}
-
 /** The pool holding a call: 400 for a malformed id, 404 for one no pool of ours has. */
 export function poolStubOfCall(env: Env, callId: string): DurableObjectStub<FunctionPool> {
   const poolId = poolIdOfCall(callId);

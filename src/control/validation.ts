@@ -1,7 +1,7 @@
 // Request values checked with zod, and zod's findings as one sentence.
 import { z } from "@hono/zod-openapi";
 import { base64urlToBytes, bytesToBase64url } from "../../sdk/src/wire/base64url";
-import { invalid } from "./errors";
+import { invalid, notFound } from "./errors";
 
 /** A validation failure as one sentence naming the field. */
 export function describeZodError(error: z.ZodError): string {
@@ -38,4 +38,25 @@ export function instanceParamsOf(raw: string | undefined): string | null {
   const query = InstanceQuery.safeParse({ params: raw });
   if (!query.success) throw invalid(describeZodError(query.error));
   return query.data.params ?? null;
+}
+
+/** The method a call names, checked against the function: none for a function, one of its methods for a class. */
+export function checkMethod(r: { fn: { kind: "function" | "class"; name: string; methods: readonly string[] } }, method: string | undefined): string | null {
+  if (r.fn.kind === "function") {
+    if (method !== undefined) throw invalid(`${r.fn.name} is a function: it has no method ${JSON.stringify(method)}`);
+    return null;
+  }
+  const methods = r.fn.methods;
+  if (method === undefined) throw invalid(`${r.fn.name} is a class: name the method to call (one of ${methods.join(", ")})`);
+  if (!methods.includes(method)) throw notFound(`class ${r.fn.name} has no method ${JSON.stringify(method)} (methods: ${methods.join(", ")})`);
+  return method;
+}
+
+/** The value `schema` parses: `quick`'s answer when it vouches, else the schema's (or its 400, naming the field). */
+export function checked<T>(schema: z.ZodType<T>, value: () => unknown, quick: () => T | null): T {
+  const vouched = quick();
+  if (vouched !== null) return vouched;
+  const parsed = schema.safeParse(value());
+  if (!parsed.success) throw invalid(describeZodError(parsed.error));
+  return parsed.data;
 }

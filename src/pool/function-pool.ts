@@ -35,6 +35,8 @@ import { MetricsSampler, poolLoad, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
 import { CallStreams, type StreamRead } from "./streams";
 import { EarlyOutputs } from "./early-outputs";
+import { acceptChannel } from "../api/call-channel";
+import { bucketsFor, rateLimitOf } from "../api/rate-limit";
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
@@ -190,6 +192,18 @@ export class FunctionPool extends DurableObject<Env> {
   }
 
   // ---- calls ------------------------------------------------------------
+
+  /** A call channel's upgrade, passed on by the Worker's channel route: its remote calls start here, as createCall's. */
+  override fetch(request: Request): Response {
+    return acceptChannel(request, {
+      configure: (config) => this.configure(config),
+      configVersion: () => this.config?.version ?? -1,
+      stopped: () => this.stopped,
+      startRemote: (args) => this.createCall(this.config!, args),
+      admit: (tokenHash) => bucketsFor(rateLimitOf(this.env)).take(tokenHash, Date.now()),
+      nowMs: () => this.clock.now(),
+    });
+  }
 
   async createCall(config: PoolConfig, args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>> {
     this.configure(config);

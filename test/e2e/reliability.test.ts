@@ -107,6 +107,9 @@ class FlakyProxy {
   private downUntilMs = 0;
   dropped = 0;
   refused = 0;
+  /** Calls started over HTTP, and call channels opened, through this proxy (read off the requests' first lines). */
+  callPosts = 0;
+  channelUpgrades = 0;
 
   constructor(private readonly targetPort: number) {
     this.server = createServer((client) => {
@@ -120,6 +123,11 @@ class FlakyProxy {
         s.on("close", () => this.sockets.delete(s));
         s.on("error", () => undefined);
       }
+      client.on("data", (chunk: Buffer) => {
+        const text = chunk.toString("latin1");
+        this.callPosts += text.match(/POST \/v1\/functions\/[^/ ]+\/calls /g)?.length ?? 0;
+        this.channelUpgrades += text.match(/GET \/v1\/functions\/[^/ ]+\/channel /g)?.length ?? 0;
+      });
       client.pipe(upstream).pipe(client);
       client.on("close", () => upstream.destroy());
       upstream.on("close", () => client.destroy());
@@ -195,6 +203,29 @@ describe("a remote() whose connection drops while it waits", () => {
       proxy.drop(500); // the remote's request, waiting for the output, is cut
       expect((await result).square).toBe(49);
       expect(proxy.dropped).toBeGreaterThan(0);
+      expect(runsIn(log)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+
+  it("on a call channel: the call goes again over HTTP with its request id and gets the call the frame started", async () => {
+    const proxy = new FlakyProxy(Number(new URL(inject("squallUrl")).port));
+    const url = await proxy.listen();
+    try {
+      const tracked = await client(url).functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
+      const log = join(dir, "channel-drop.log");
+      // A pool's first call goes over HTTP and opens its channel; the calls after it go on the channel.
+      await tracked.remote({ i: 0, log: join(dir, "channel-warm.log"), ms: 0 });
+      await eventually("the channel to open", async () => (proxy.channelUpgrades > 0 ? true : undefined), 30_000);
+      await sleep(200);
+      const postsBefore = proxy.callPosts;
+      const result = tracked.remote({ i: 8, log, ms: 3_000 });
+      await eventually("the call to start running", async () => (runsIn(log).length > 0 ? true : undefined), 60_000);
+      expect(proxy.callPosts, "the call went on the channel, not over HTTP").toBe(postsBefore);
+      proxy.drop(500); // the channel, with the call waiting on it, is cut
+      expect((await result).square).toBe(64);
+      expect(proxy.callPosts, "sent again over HTTP").toBeGreaterThan(postsBefore);
       expect(runsIn(log)).toHaveLength(1);
     } finally {
       await proxy.close();

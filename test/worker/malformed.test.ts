@@ -584,6 +584,22 @@ const ROUTES: Record<string, Gen[]> = {
     }),
     (rng, f) => ({ method: "GET", path: `/v1/functions/${f.functionId}/stats`, headers: badAuth(rng, f), note: "not a token" }),
   ],
+  "GET /v1/functions/{functionId}/channel": [
+    (rng, f) => ({ method: "GET", path: `/v1/functions/${f.functionId}/channel`, headers: auth(f), note: "not a WebSocket upgrade" }),
+    (rng, f) => ({
+      method: "GET",
+      path: `/v1/functions/${badFunctionId(rng)}/channel`,
+      headers: auth(f, { upgrade: "websocket" }),
+      note: "a bad function id",
+    }),
+    (rng, f) => ({
+      method: "GET",
+      path: `/v1/functions/${f.classId}/channel${rng.chance(0.5) ? "" : `?params=${badParams(rng)}`}`,
+      headers: auth(f, { upgrade: "websocket" }),
+      note: "a class without (good) params",
+    }),
+    (rng, f) => ({ method: "GET", path: `/v1/functions/${f.functionId}/channel`, headers: { ...badAuth(rng, f), upgrade: "websocket" }, note: "not a token" }),
+  ],
   "PATCH /v1/functions/{functionId}/autoscaler": [
     (rng, f) => {
       const invalids = [

@@ -5,3 +5,4 @@ export * from "./protocol.js";
 export * from "./host.js";
 export * from "./chunks.js";
 export * from "./routes.js";
+export * from "./channel.js";

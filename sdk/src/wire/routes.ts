@@ -63,6 +63,8 @@ export const ROUTES = {
   listSchedules: route<never, ListSchedulesResponse>()("GET", "/v1/apps/{app}/schedules"),
 
   createCall: route<CreateCallRequest, CreateCallResponse>()("POST", "/v1/functions/{functionId}/calls", "cbor"),
+  /** A WebSocket upgrade: the call channel (wire/channel.ts), whose frames are CBOR. */
+  callChannel: route<never, never>()("GET", "/v1/functions/{functionId}/channel"),
   spawn: route<SpawnRequest, SpawnResponse>()("POST", "/v1/functions/{functionId}/spawns", "cbor"),
   stats: route<never, FunctionStats>()("GET", "/v1/functions/{functionId}/stats"),
   updateAutoscaler: route<UpdateAutoscalerRequest, AutoscalerSettings>()("PATCH", "/v1/functions/{functionId}/autoscaler"),

@@ -12,7 +12,8 @@ import { MAX_RESULT_BYTES_PER_READ } from "../../pool/limits";
 import type { GetCallResultsResponse } from "../../../sdk/src/wire/api";
 import { ROUTES } from "../../../sdk/src/wire/routes";
 import { checkCallInputs, quickPutInputs } from "../call-bodies";
-import { checked, hotRoute, queryOf, quickCallId } from "../hot-route";
+import { hotRoute, queryOf, quickCallId } from "../hot-route";
+import { checked } from "../../control/validation";
 
 export const calls = new OpenAPIHono<AppEnv>();
 

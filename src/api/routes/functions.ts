@@ -6,7 +6,8 @@ import { json, cbor, errorResponses, FunctionIdParam, InstanceQuery, queryInt, r
 import * as wire from "../wire";
 import { readCbor, cborResponse, outputsResponse } from "../cbor";
 import { fromPoolError, invalid } from "../../control/errors";
-import { checkMethod, resolvePool, variantsOfStats } from "../../control/pools";
+import { resolvePool, variantsOfStats } from "../../control/pools";
+import { checkMethod } from "../../control/validation";
 import { bytesToBase64url } from "../../../sdk/src/wire/base64url";
 import { overrideAutoscaler } from "../../control/overrides";
 import { spawnCalls } from "../../spawn/producer";

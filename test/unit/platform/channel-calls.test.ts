@@ -1,0 +1,101 @@
+// The pool's end of a call channel (src/api/call-channel.ts), without a
+// socket: how a frame is read, and how a call on it is answered.
+import { describe, expect, it } from "vitest";
+import { ChannelFrameError, answer, readChannelCall, type ChannelHost, type ChannelOpening } from "../../../src/api/channel-calls";
+import type { CreateCallArgs, PoolConfig } from "../../../src/pool/config";
+import type { ChannelCall } from "../../../sdk/src/wire/channel";
+import { encode } from "../../../sdk/src/wire/serialization";
+
+const frame = (value: unknown): ArrayBuffer => {
+  const bytes = encode(value);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+};
+const good = { id: 4, requestId: "request-4-abcdef", args: encode([1]), waitMs: 25_000 };
+
+function frameError(data: ArrayBuffer | string): ChannelFrameError {
+  try {
+    readChannelCall(data);
+  } catch (err) {
+    if (err instanceof ChannelFrameError) return err;
+    throw err;
+  }
+  throw new Error("the frame was read as a call");
+}
+
+describe("reading a channel frame", () => {
+  it("reads a call", () => {
+    const call = readChannelCall(frame({ ...good, method: "predict" }));
+    expect(call).toMatchObject({ id: 4, requestId: good.requestId, method: "predict", waitMs: 25_000 });
+    expect([...call.args]).toEqual([...good.args]);
+  });
+
+  it("refuses what is no call without an id to answer: the channel closes", () => {
+    expect(frameError("hello")).toMatchObject({ id: null, message: expect.stringContaining("binary CBOR") });
+    expect(frameError(new Uint8Array([0xff, 0x00]).buffer)).toMatchObject({ id: null, message: expect.stringContaining("not valid CBOR") });
+    expect(frameError(frame({ ...good, id: -1 }))).toMatchObject({ id: null, message: expect.stringContaining("id") });
+    expect(frameError(frame([1, 2]))).toMatchObject({ id: null });
+  });
+
+  it("answers a call with a bad field by its id, naming the field as the HTTP route would", () => {
+    expect(frameError(frame({ ...good, requestId: "no" }))).toMatchObject({
+      id: 4,
+      cause: { code: "INVALID_ARGUMENT", message: expect.stringContaining("requestId") },
+    });
+    expect(frameError(frame({ ...good, waitMs: 60_001 }))).toMatchObject({ id: 4, cause: { message: expect.stringContaining("waitMs") } });
+    expect(frameError(frame({ ...good, args: "x" }))).toMatchObject({ id: 4, cause: { message: expect.stringContaining("args") } });
+    expect(frameError(frame({ ...good, method: "m".repeat(65) }))).toMatchObject({ id: 4, cause: { message: expect.stringContaining("method") } });
+    expect(frameError(frame({ ...good, args: new Uint8Array(2_000_001) }))).toMatchObject({ id: 4, cause: { code: "PAYLOAD_TOO_LARGE" } });
+  });
+});
+
+describe("answering a call on a channel", () => {
+  const opening: ChannelOpening = { config: { version: 3 } as PoolConfig, fn: { kind: "function", name: "f", methods: [] }, tokenHash: "hash" };
+  const call: ChannelCall = { id: 9, requestId: "request-9-abcdef", args: encode([2]), waitMs: 100 };
+
+  function host(over: Partial<ChannelHost> = {}): ChannelHost & { started: CreateCallArgs[] } {
+    const started: CreateCallArgs[] = [];
+    return {
+      started,
+      configure: () => undefined,
+      configVersion: () => 3,
+      stopped: () => false,
+      startRemote: async (args) => {
+        started.push(args);
+        return { ok: true, value: { callId: "c-1", outputs: [], cursor: 0, done: false } };
+      },
+      admit: () => ({ ok: true }),
+      nowMs: () => 1_000,
+      ...over,
+    };
+  }
+  const channel = { version: 3, closesAtMs: 2_000, opening };
+
+  it("starts the call as the HTTP route starts a remote, and answers with its id", async () => {
+    const h = host();
+    expect(await answer(h, channel, call)).toEqual({ id: 9, callId: "c-1", outputs: [], cursor: 0, done: false });
+    expect(h.started).toEqual([{ kind: "remote", method: null, inputs: [{ idx: 0, args: call.args }], closed: true, waitMs: 100, requestId: call.requestId }]);
+  });
+
+  it("answers reopen, starting nothing, once the pool's config changed, its app stopped or the channel outlived its token check", async () => {
+    const redeployed = host({ configVersion: () => 4 });
+    expect(await answer(redeployed, channel, call)).toEqual({ id: 9, reopen: true });
+    const stopped = host({ stopped: () => true });
+    expect(await answer(stopped, channel, call)).toEqual({ id: 9, reopen: true });
+    const late = host({ nowMs: () => 2_000 });
+    expect(await answer(late, channel, call)).toEqual({ id: 9, reopen: true });
+    expect([...redeployed.started, ...stopped.started, ...late.started]).toEqual([]);
+  });
+
+  it("answers the HTTP route's errors: the rate limit, the method, the pool's refusal", async () => {
+    const limited = host({ admit: () => ({ ok: false, retryAfterMs: 40 }) });
+    expect(await answer(limited, channel, call)).toMatchObject({ id: 9, error: { code: "RESOURCE_EXHAUSTED", retryAfterMs: 40 } });
+    expect(await answer(host(), channel, { ...call, method: "predict" })).toMatchObject({
+      id: 9,
+      error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("is a function") },
+    });
+    const cls = { ...channel, opening: { ...opening, fn: { kind: "class" as const, name: "Model", methods: ["predict"] } } };
+    expect(await answer(host(), cls, { ...call, method: "train" })).toMatchObject({ id: 9, error: { code: "NOT_FOUND" } });
+    const stopped = host({ startRemote: async () => ({ ok: false, error: { code: "CONFLICT", message: "app a is stopped" } }) });
+    expect(await answer(stopped, channel, call)).toEqual({ id: 9, error: { code: "CONFLICT", message: "app a is stopped" } });
+  });
+});
