@@ -2,7 +2,11 @@
 // the Runner container class (@cloudflare/containers) — starting real
 // containers built from the project's Dockerfile on a local Docker engine,
 // driven through the real CLI and SDK.
-import { describe, it, expect, beforeAll } from "vitest";
+import { once } from "node:events";
+import { describe, it, expect, beforeAll, inject } from "vitest";
+import WebSocket from "ws";
+import { Http } from "../../sdk/src/http";
+import { ROUTES, decode, encode, type ChannelAnswer, type ChannelCall } from "../../sdk/src/wire";
 import { RemoteError, type FunctionStats } from "../../sdk/src/index";
 import { eventually, sleep } from "../fixtures/wait";
 import { client, deploy, docker, ranOn, runnerContainers, skipped, type RunnerContainer } from "./helpers";
@@ -25,6 +29,25 @@ describe.skipIf(skipped)("real containers (the Runner container class on Docker)
     // The hostname is a container Docker runs for this platform (the runner or the sidecar whose network it shares).
     const ids = (await docker(["ps", "-q", "--no-trunc", "--filter", "name=^/workerd-squall-"])).split("\n").filter(Boolean);
     expect(ids.some((id) => id.startsWith(result.where.hostname))).toBe(true);
+  });
+
+  it("answers remote calls on a call channel, through wrangler dev's proxy to the pool", async () => {
+    const url = inject("squallUrl");
+    const token = inject("squallToken");
+    const { functionId } = await new Http(url, token).send(ROUTES.lookupFunction, { params: { app: "containers", name: "square" } });
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/functions/${functionId}/channel`, { headers: { authorization: `Bearer ${token}` } });
+    await once(ws, "open");
+    try {
+      const answered = once(ws, "message");
+      ws.send(encode({ id: 0, requestId: `containers-${crypto.randomUUID()}`, args: encode([7]), waitMs: 60_000 } satisfies ChannelCall));
+      const [data] = (await answered) as [Buffer];
+      const answer = decode<ChannelAnswer>(new Uint8Array(data));
+      if (!("outputs" in answer)) throw new Error(`the channel answered ${JSON.stringify(answer)}`);
+      expect(answer.id).toBe(0);
+      expect(decode<{ value: number; where: Where }>(answer.outputs[0].value)).toMatchObject({ value: 49, where: { inDocker: true } });
+    } finally {
+      ws.close();
+    }
   });
 
   it("spreads a map over several containers without exceeding maxContainers, then scales to zero", async () => {
