@@ -1,4 +1,5 @@
-// CBOR of a call's outputs (the getOutputs and createCall answers), written
+// CBOR of a call's outputs (the getOutputs and createCall answers, and a call
+// channel's answers, which carry their call's number first), written
 // straight into one buffer of the right size. Each output's value is CBOR
 // already (the pool stores it so); the answer only wraps it. These are the
 // bytes cbor-x writes for the same answer with the wire codec's options (maps
@@ -7,6 +8,8 @@
 import type { OutputItem, OutputStatus } from "../../sdk/src/wire/api";
 
 export interface OutputsAnswer {
+  /** A call channel's answer: the number of the call it answers (sdk/src/wire/channel.ts). */
+  id?: number;
   /** createCall's answer names the call it started. */
   callId?: string;
   outputs: readonly OutputItem[];
@@ -16,6 +19,7 @@ export interface OutputsAnswer {
 
 /** Each key with its CBOR text-string header, as written before its value. */
 const KEY = {
+  id: keyBytes("id"),
   callId: keyBytes("callId"),
   outputs: keyBytes("outputs"),
   cursor: keyBytes("cursor"),
@@ -61,10 +65,11 @@ const isAscii = (s: unknown): s is string => typeof s === "string" && /^[ -~]*$/
  * answer the general way.
  */
 export function encodeOutputs(answer: OutputsAnswer): Uint8Array | null {
-  const { callId, outputs, cursor, done } = answer;
-  if (!isCursor(cursor) || typeof done !== "boolean" || (callId !== undefined && !isAscii(callId))) return null;
+  const { id, callId, outputs, cursor, done } = answer;
+  if (!isCursor(cursor) || typeof done !== "boolean" || (callId !== undefined && !isAscii(callId)) || (id !== undefined && !isUint32(id))) return null;
   let size = 3 + KEY.outputs.length + headSize(outputs.length) + KEY.cursor.length + (isUint32(cursor) ? headSize(cursor) : 9) + KEY.done.length + 1;
   if (callId !== undefined) size += KEY.callId.length + headSize(callId.length) + callId.length;
+  if (id !== undefined) size += KEY.id.length + headSize(id);
   for (const output of outputs) {
     const { idx, status, value } = output;
     if (!isUint32(idx) || !Object.hasOwn(STATUS, status) || !(value instanceof Uint8Array) || value.constructor !== Uint8Array) return null;
@@ -104,7 +109,11 @@ export function encodeOutputs(answer: OutputsAnswer): Uint8Array | null {
   };
   const map16 = (count: number): void => bytes([MAP16, 0, count]);
 
-  map16(callId === undefined ? 3 : 4);
+  map16(3 + (callId === undefined ? 0 : 1) + (id === undefined ? 0 : 1));
+  if (id !== undefined) {
+    bytes(KEY.id);
+    head(0, id);
+  }
   if (callId !== undefined) {
     bytes(KEY.callId);
     text(callId);

@@ -61,7 +61,9 @@ describe("a call channel", () => {
       requestId: first.requestId,
     });
     expect(decode<{ callId: string }>(new Uint8Array(await again.arrayBuffer())).callId).toBe(a.callId);
-    channel.ws.close();
+    // A client's close is answered: the closing handshake completes.
+    channel.ws.close(1000, "done");
+    await expect.poll(() => channel.closed()?.code).toBe(1000);
   });
 
   it("is opened only by a WebSocket upgrade with a token of the function's workspace", async () => {

@@ -19,10 +19,11 @@ function output(i: number, valueBytes: number): OutputItem {
   };
 }
 
-function answer(count: number, valueBytes: number, cursor: number, done: boolean, callId?: string): OutputsAnswer {
+function answer(count: number, valueBytes: number, cursor: number, done: boolean, callId?: string, id?: number): OutputsAnswer {
   const outputs = Array.from({ length: count }, (_, i) => output(i, valueBytes));
-  // Keys in the wire contract's order, as the generic encoder walks them.
-  return callId === undefined ? { outputs, cursor, done } : { callId, outputs, cursor, done };
+  // Keys in the wire contract's order, as the generic encoder walks them (a channel's answer: its call's number first).
+  const body = callId === undefined ? { outputs, cursor, done } : { callId, outputs, cursor, done };
+  return id === undefined ? body : { id, ...body };
 }
 
 describe("encodeOutputs", () => {
@@ -30,8 +31,14 @@ describe("encodeOutputs", () => {
     for (const count of [0, 1, 23, 24, 300]) {
       for (const valueBytes of [0, 10, 30, 250, 70_000]) {
         for (const cursor of CURSORS) {
-          for (const callId of [undefined, `fc-${"ab".repeat(32)}-${"0".repeat(16)}`, "short"]) {
-            const a = answer(count, count > 24 && valueBytes > 1_000 ? 0 : valueBytes, cursor, cursor % 2 === 0, callId);
+          for (const [callId, id] of [
+            [undefined],
+            [`fc-${"ab".repeat(32)}-${"0".repeat(16)}`],
+            ["short"],
+            ["short", 0],
+            [`fc-${"ab".repeat(32)}-0`, EDGES[cursor % EDGES.length]],
+          ] as const) {
+            const a = answer(count, count > 24 && valueBytes > 1_000 ? 0 : valueBytes, cursor, cursor % 2 === 0, callId, id);
             const bytes = encodeOutputs(a);
             expect(bytes).not.toBeNull();
             // Byte for byte, so the SDK decodes exactly what it decoded before.
@@ -50,6 +57,7 @@ describe("encodeOutputs", () => {
     expect(encodeOutputs({ ...ok, cursor: -1 })).toBeNull();
     expect(encodeOutputs({ ...ok, cursor: 1.5 })).toBeNull();
     expect(encodeOutputs({ ...ok, callId: "ünï" })).toBeNull();
+    expect(encodeOutputs({ id: 2 ** 32, ...ok })).toBeNull();
     for (const bad of [{ idx: -1 }, { idx: 2 ** 40 }, { status: "odd" as OutputStatus }, { status: "toString" as OutputStatus }, { value: Buffer.from([1]) }]) {
       expect(encodeOutputs({ ...ok, outputs: [ok.outputs[0], { ...ok.outputs[1], ...bad }] })).toBeNull();
     }
