@@ -6,9 +6,7 @@
 // runs in the pool's Durable Object, so a call on a channel costs no HTTP
 // request, Worker invocation or RPC.
 import { CHANNEL_LIFETIME_MS, type ChannelAnswer, type ChannelCall } from "../../sdk/src/wire/channel";
-import { encode } from "../../sdk/src/wire/serialization";
-import { encodeOutputs } from "./outputs-cbor";
-import { ChannelFrameError, answer, readChannelCall, type ChannelHost, type ChannelOpening, type OpenChannel } from "./channel-calls";
+import { ChannelFrameError, answer, answerFrame, readChannelCall, type ChannelHost, type ChannelOpening, type OpenChannel } from "./channel-calls";
 
 /** Carries what the Worker checked to the pool, with the upgrade (only the Worker can reach a pool). */
 export const CHANNEL_OPENING_HEADER = "x-squall-channel-opening";
@@ -50,6 +48,5 @@ export function acceptChannel(request: Request, host: ChannelHost): Response {
 
 function send(ws: WebSocket, reply: ChannelAnswer): void {
   // A client that went away sends its calls again over HTTP; nothing here waits for it.
-  if (ws.readyState !== WebSocket.READY_STATE_OPEN) return;
-  ws.send(("outputs" in reply && encodeOutputs(reply)) || encode(reply));
+  if (ws.readyState === WebSocket.READY_STATE_OPEN) ws.send(answerFrame(reply));
 }

@@ -4,12 +4,13 @@
 // as createCall does. Pure: the pool is behind ChannelHost.
 import type { CreateCallResponse } from "../../sdk/src/wire/api";
 import type { ChannelAnswer, ChannelCall } from "../../sdk/src/wire/channel";
-import { decode } from "../../sdk/src/wire/serialization";
+import { decode, encode } from "../../sdk/src/wire/serialization";
 import { decodeSimpleMap, knownKeys } from "../../sdk/src/wire/simple-cbor";
 import type { CallOutputs, CreateCallArgs, PoolConfig, PoolResult } from "../pool/config";
 import { ApiError, fromPoolError, invalid } from "../control/errors";
 import { checkMethod, checked } from "../control/validation";
 import { checkCallInputs } from "./call-bodies";
+import { encodeOutputs } from "./outputs-cbor";
 import * as wire from "./wire";
 
 /** What the Worker's channel route found, for the pool to hold the channel's calls to. */
@@ -113,4 +114,9 @@ function quickChannelCall(value: Record<string, unknown>, id: number): ChannelCa
   if (!(typeof waitMs === "number" && Number.isInteger(waitMs) && waitMs >= 0 && waitMs <= wire.MAX_REQUEST_WAIT_MS)) return null;
   if (method === undefined) return { id, requestId, args, waitMs };
   return typeof method === "string" && method.length <= wire.MAX_METHOD_LENGTH ? { id, requestId, method, args, waitMs } : null;
+}
+
+/** An answer's frame: one with outputs written by encodeOutputs. A result is at most the runner's frame budget (sdk/src/runner/frames.ts), so an answer fits one WebSocket message. */
+export function answerFrame(reply: ChannelAnswer): Uint8Array {
+  return ("outputs" in reply && encodeOutputs(reply)) || encode(reply);
 }

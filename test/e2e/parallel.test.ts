@@ -523,6 +523,17 @@ describe("bad input", () => {
     );
   });
 
+  it("results up to the size limit come back on a call channel", async () => {
+    const bytesOf = await fn<[number], Uint8Array>("bytesOf");
+    expect((await bytesOf.remote(10)).byteLength).toBe(10); // the pool's first call opens its channel
+    await sleep(200);
+    for (const n of [1_000, 1_015_000]) {
+      const result = await bytesOf.remote(n);
+      expect(result.byteLength).toBe(n);
+      expect(result.every((b) => b === 7)).toBe(true);
+    }
+  }, 60_000);
+
   it("arguments up to the 2 MB inline limit are accepted, in remote() and in a map", async () => {
     const byteLength = await fn<[Uint8Array], number>("byteLength");
     const big = 2_000_000 - 64;

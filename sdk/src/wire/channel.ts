@@ -40,6 +40,6 @@ export const CHANNEL_LIFETIME_MS = 30_000;
 
 /**
  * Arguments larger than this go over HTTP: a WebSocket message on Cloudflare
- * is limited (1 MiB), and a large body gains nothing from the channel.
+ * is at most 1 MiB, and a large body gains nothing from the channel.
  */
 export const CHANNEL_MAX_ARGS_BYTES = 512 * 1024;

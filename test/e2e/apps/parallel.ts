@@ -111,3 +111,8 @@ export const tally = app.function({ maxContainers: 4, concurrent: { maxInputs: 5
 export const byteLength = app.function({ maxContainers: 1, concurrent: { maxInputs: 50 } }, async function byteLength(bytes: Uint8Array) {
   return bytes.byteLength;
 });
+
+/** A result of `n` bytes (results are limited to 1 015 808 bytes serialized). */
+export const bytesOf = app.function({ maxContainers: 1, concurrent: { maxInputs: 10 } }, async function bytesOf(n: number) {
+  return new Uint8Array(n).fill(7);
+});

@@ -1,10 +1,10 @@
 // The pool's end of a call channel (src/api/call-channel.ts), without a
 // socket: how a frame is read, and how a call on it is answered.
 import { describe, expect, it } from "vitest";
-import { ChannelFrameError, answer, readChannelCall, type ChannelHost, type ChannelOpening } from "../../../src/api/channel-calls";
+import { ChannelFrameError, answer, answerFrame, readChannelCall, type ChannelHost, type ChannelOpening } from "../../../src/api/channel-calls";
 import type { CreateCallArgs, PoolConfig } from "../../../src/pool/config";
 import type { ChannelCall } from "../../../sdk/src/wire/channel";
-import { encode } from "../../../sdk/src/wire/serialization";
+import { decode, encode } from "../../../sdk/src/wire/serialization";
 
 const frame = (value: unknown): ArrayBuffer => {
   const bytes = encode(value);
@@ -97,5 +97,14 @@ describe("answering a call on a channel", () => {
     expect(await answer(host(), cls, { ...call, method: "train" })).toMatchObject({ id: 9, error: { code: "NOT_FOUND" } });
     const stopped = host({ startRemote: async () => ({ ok: false, error: { code: "CONFLICT", message: "app a is stopped" } }) });
     expect(await answer(stopped, channel, call)).toEqual({ id: 9, error: { code: "CONFLICT", message: "app a is stopped" } });
+  });
+});
+
+describe("an answer's frame", () => {
+  it("is the answer's CBOR: outputs written directly, the rest the general way", () => {
+    const answered = { id: 1, callId: "fc-a-1", outputs: [{ idx: 0, status: "success" as const, value: encode(7) }], cursor: 0, done: true };
+    expect(Buffer.compare(answerFrame(answered), encode(answered))).toBe(0);
+    expect(decode(answerFrame({ id: 3, reopen: true }))).toEqual({ id: 3, reopen: true });
+    expect(decode(answerFrame({ id: 4, error: { code: "NOT_FOUND", message: "gone" } }))).toEqual({ id: 4, error: { code: "NOT_FOUND", message: "gone" } });
   });
 });
