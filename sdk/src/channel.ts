@@ -15,6 +15,8 @@ import { errorFromApi } from "./errors.js";
 export interface ChannelSocket {
   send(bytes: Uint8Array): void;
   close(): void;
+  /** Drops the connection at once, without a closing handshake a dead peer would never answer. */
+  abort(): void;
   /** Whether the socket keeps the process alive: only while a call waits for its answer. */
   hold(held: boolean): void;
 }
@@ -48,6 +50,12 @@ const IDLE_CLOSE_MS = 10_000;
 const REFUSED_RETRY_MS = 60_000;
 /** After a channel could not connect (the network), the next try waits this long: its calls go over HTTP meanwhile. */
 const FAILED_RETRY_MS = 1_000;
+/**
+ * The pool answers a call within its waitMs, output or not. A channel that
+ * leaves a call unanswered this long past it has lost its connection without
+ * a word (a NAT or a proxy dropped it): it is dropped, and its calls go over HTTP.
+ */
+const ANSWER_GRACE_MS = 5_000;
 
 /** Error codes a channel answers with that HTTP's retries handle (5xx): such a call goes over HTTP. */
 const RETRIED_OVER_HTTP = new Set(["INTERNAL", "UNAVAILABLE"]);
@@ -107,7 +115,7 @@ export class CallChannels {
 /** One WebSocket to one pool: calls numbered in order, answers matched by number. */
 class CallChannel {
   private nextId = 0;
-  private readonly waiting = new Map<number, (answer: ChannelAnswer | null) => void>();
+  private readonly waiting = new Map<number, { settle: (answer: ChannelAnswer | null) => void; deadline: ReturnType<typeof setTimeout> }>();
   private readonly socket: ChannelSocket;
   private readonly openedAtMs = Date.now();
   private state: "opening" | "open" | "closed" = "opening";
@@ -125,7 +133,10 @@ class CallChannel {
         const opened = this.state !== "opening";
         this.state = "closed";
         this.stopIdle();
-        for (const settle of this.waiting.values()) settle(null);
+        for (const { settle, deadline } of this.waiting.values()) {
+          clearTimeout(deadline);
+          settle(null);
+        }
         this.waiting.clear();
         onClosed(opened, refused);
       },
@@ -155,15 +166,18 @@ class CallChannel {
   send(call: Omit<ChannelCall, "id">): Promise<ChannelAnswer | null> {
     const frame: ChannelCall = { id: this.nextId++, ...call };
     return new Promise((resolve) => {
-      this.waiting.set(frame.id, resolve);
+      const deadline = setTimeout(() => this.socket.abort(), call.waitMs + ANSWER_GRACE_MS);
+      unref(deadline);
+      this.waiting.set(frame.id, { settle: resolve, deadline });
       this.stopIdle();
       this.socket.hold(true);
       try {
         this.socket.send(encode(frame));
       } catch {
+        clearTimeout(deadline);
         this.waiting.delete(frame.id);
         resolve(null);
-        this.socket.close();
+        this.socket.abort();
       }
     });
   }
@@ -174,13 +188,14 @@ class CallChannel {
       answer = decode<ChannelAnswer>(bytes);
     } catch {
       // Not ours to read: every call in flight goes over HTTP.
-      this.socket.close();
+      this.socket.abort();
       return;
     }
-    const settle = this.waiting.get(answer.id);
-    if (!settle) return;
+    const waiting = this.waiting.get(answer.id);
+    if (!waiting) return;
     this.waiting.delete(answer.id);
-    settle(answer);
+    clearTimeout(waiting.deadline);
+    waiting.settle(answer);
     if (this.waiting.size > 0) return;
     this.socket.hold(false);
     if (this.retired) this.socket.close();
@@ -190,14 +205,18 @@ class CallChannel {
   private idle(): void {
     this.stopIdle();
     this.idleTimer = setTimeout(() => this.retire(), IDLE_CLOSE_MS);
-    // The timer alone must not keep the process alive (Node's unref; other runtimes have none).
-    (this.idleTimer as { unref?: () => void }).unref?.();
+    unref(this.idleTimer);
   }
 
   private stopIdle(): void {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
   }
+}
+
+/** A channel's timers alone must not keep the process alive (Node's unref; other runtimes have none). */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
 }
 
 // A Client keeps its channels here (none for a service binding), like its Http.

@@ -34,6 +34,7 @@ setChannelOpener((url, token, events) => {
   return {
     send: (bytes) => ws.send(bytes),
     close: () => (ws.readyState === WebSocket.CONNECTING ? ws.terminate() : ws.close()),
+    abort: () => ws.terminate(),
     hold: (held) => (held ? socket?.ref() : socket?.unref()),
   };
 });

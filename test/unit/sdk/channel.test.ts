@@ -130,6 +130,15 @@ describe("call channels", () => {
     expect(await channels.call(PATH, call(1))).toBeNull();
   });
 
+  it("drop a channel that leaves a call unanswered well past its wait (a connection lost without a word), and send the call over HTTP", async () => {
+    await opened();
+    pool.respond = () => undefined;
+    const started = Date.now();
+    expect(await channels.call(PATH, { ...call(1), waitMs: 0 })).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+    await expect.poll(() => pool.server.clients.size).toBe(0);
+  }, 15_000);
+
   it("send calls over HTTP for a while after a pool refused a channel, without asking again on each call", async () => {
     pool.refuse = true;
     expect(await channels.call(PATH, call(1))).toBeNull();
