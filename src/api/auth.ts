@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env";
 import { ApiError } from "../control/errors";
 import { resolveToken } from "../control/tokens";
 import { timingSafeEqual } from "../auth/crypto";
-import { bucketsFor, rateLimitOf } from "./rate-limit";
+import { admitRequest } from "./rate-limit";
 
 export function bearer(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
@@ -17,15 +17,7 @@ export const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   const resolved = await resolveToken(c.env, token);
   if (!resolved) throw new ApiError("UNAUTHENTICATED", "invalid token");
   // Only valid tokens get a bucket: an invalid one is refused above, so made-up tokens cannot fill the table.
-  const limit = rateLimitOf(c.env);
-  const admitted = bucketsFor(limit).take(resolved.hash, Date.now());
-  if (!admitted.ok) {
-    throw new ApiError(
-      "RESOURCE_EXHAUSTED",
-      `too many requests with this token: the limit is ${limit.perSecond} a second (bursts of ${limit.burst}); retry after ${admitted.retryAfterMs} ms`,
-      admitted.retryAfterMs,
-    );
-  }
+  admitRequest(c.env, resolved.hash, Date.now());
   c.set("workspaceId", resolved.workspaceId);
   c.set("tokenHash", resolved.hash);
   await next();

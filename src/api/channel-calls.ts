@@ -30,8 +30,8 @@ export interface ChannelHost {
   stopped(): boolean;
   /** Starts a remote call exactly as the HTTP route's createCall does. */
   startRemote(args: CreateCallArgs): Promise<PoolResult<CallOutputs & { callId: string }>>;
-  /** Takes one request from the token's rate limit. */
-  admit(tokenHash: string): { ok: true } | { ok: false; retryAfterMs: number };
+  /** Takes one request from the token's rate limit, or throws its 429 (an ApiError). */
+  admit(tokenHash: string): void;
   nowMs(): number;
 }
 
@@ -46,10 +46,7 @@ export interface OpenChannel {
 export async function answer(host: ChannelHost, channel: OpenChannel, call: ChannelCall): Promise<ChannelAnswer> {
   if (host.nowMs() >= channel.closesAtMs || host.configVersion() !== channel.version || host.stopped()) return { id: call.id, reopen: true };
   try {
-    const admitted = host.admit(channel.opening.tokenHash);
-    if (!admitted.ok) {
-      throw new ApiError("RESOURCE_EXHAUSTED", `too many requests with this token; retry after ${admitted.retryAfterMs} ms`, admitted.retryAfterMs);
-    }
+    host.admit(channel.opening.tokenHash);
     const method = checkMethod(channel.opening, call.method);
     const result = await host.startRemote({
       kind: "remote",

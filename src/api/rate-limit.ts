@@ -6,6 +6,7 @@
 // RESOURCE_EXHAUSTED with Retry-After, which the SDK waits out where a
 // request is safe to repeat.
 import type { Env } from "../env";
+import { ApiError } from "../control/errors";
 
 export interface RateLimit {
   /** Tokens added per second: the sustained request rate. */
@@ -73,4 +74,19 @@ export function bucketsFor(limit: RateLimit): TokenBuckets {
   const key = `${limit.perSecond}/${limit.burst}`;
   if (!current || current.key !== key) current = { key, buckets: new TokenBuckets(limit) };
   return current.buckets;
+}
+
+/**
+ * Takes one request from the token's bucket (by the token's hash), or throws
+ * the 429 RESOURCE_EXHAUSTED every route and call channel answers over the limit.
+ */
+export function admitRequest(env: Pick<Env, "SQUALL_RATE_LIMIT_PER_SECOND" | "SQUALL_RATE_LIMIT_BURST">, tokenHash: string, nowMs: number): void {
+  const limit = rateLimitOf(env);
+  const admitted = bucketsFor(limit).take(tokenHash, nowMs);
+  if (admitted.ok) return;
+  throw new ApiError(
+    "RESOURCE_EXHAUSTED",
+    `too many requests with this token: the limit is ${limit.perSecond} a second (bursts of ${limit.burst}); retry after ${admitted.retryAfterMs} ms`,
+    admitted.retryAfterMs,
+  );
 }

@@ -36,7 +36,7 @@ import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./a
 import { CallStreams, type StreamRead } from "./streams";
 import { EarlyOutputs } from "./early-outputs";
 import { acceptChannel } from "../api/call-channel";
-import { bucketsFor, rateLimitOf } from "../api/rate-limit";
+import { admitRequest } from "../api/rate-limit";
 
 /** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
 const MAX_WAIT_MS = 30_000;
@@ -200,7 +200,7 @@ export class FunctionPool extends DurableObject<Env> {
       configVersion: () => this.config?.version ?? -1,
       stopped: () => this.stopped,
       startRemote: (args) => this.createCall(this.config!, args),
-      admit: (tokenHash) => bucketsFor(rateLimitOf(this.env)).take(tokenHash, Date.now()),
+      admit: (tokenHash) => admitRequest(this.env, tokenHash, Date.now()),
       nowMs: () => this.clock.now(),
     });
   }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ChannelFrameError, answer, answerFrame, readChannelCall, type ChannelHost, type ChannelOpening } from "../../../src/api/channel-calls";
 import type { CreateCallArgs, PoolConfig } from "../../../src/pool/config";
+import { ApiError } from "../../../src/control/errors";
 import type { ChannelCall } from "../../../sdk/src/wire/channel";
 import { decode, encode } from "../../../sdk/src/wire/serialization";
 
@@ -63,7 +64,7 @@ describe("answering a call on a channel", () => {
         started.push(args);
         return { ok: true, value: { callId: "c-1", outputs: [], cursor: 0, done: false } };
       },
-      admit: () => ({ ok: true }),
+      admit: () => undefined,
       nowMs: () => 1_000,
       ...over,
     };
@@ -87,7 +88,11 @@ describe("answering a call on a channel", () => {
   });
 
   it("answers the HTTP route's errors: the rate limit, the method, the pool's refusal", async () => {
-    const limited = host({ admit: () => ({ ok: false, retryAfterMs: 40 }) });
+    const limited = host({
+      admit: () => {
+        throw new ApiError("RESOURCE_EXHAUSTED", "too many requests with this token", 40);
+      },
+    });
     expect(await answer(limited, channel, call)).toMatchObject({ id: 9, error: { code: "RESOURCE_EXHAUSTED", retryAfterMs: 40 } });
     expect(await answer(host(), channel, { ...call, method: "predict" })).toMatchObject({
       id: 9,
