@@ -79,11 +79,11 @@ export class CallChannels {
    */
   async call(path: string, call: Omit<ChannelCall, "id">): Promise<CreateCallResponse | null> {
     if (!opener || call.args.byteLength > CHANNEL_MAX_ARGS_BYTES) return null;
+    // A channel leaves this map as it closes: one here is opening, open or retiring.
     const channel = this.channels.get(path);
     if (!channel || !channel.usable()) {
-      if (!channel || channel.closed) this.open(path, opener);
-      else if (channel.retiring()) {
-        channel.retire();
+      if (!channel || channel.retiring()) {
+        channel?.retire();
         this.open(path, opener);
       }
       return null;
@@ -143,12 +143,8 @@ class CallChannel {
     });
   }
 
-  get closed(): boolean {
-    return this.state === "closed";
-  }
-
   usable(): boolean {
-    return this.state === "open" && !this.retired && !this.retiring();
+    return this.state === "open" && !this.retiring();
   }
 
   /** Past its age for new calls (it still answers those in flight). */

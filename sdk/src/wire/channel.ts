@@ -25,8 +25,9 @@ export interface ChannelCall {
  * Pool → client, for the call numbered `id`: its answer (as the HTTP route's
  * CreateCallResponse), the error the HTTP route would have answered, or
  * `reopen`: this channel takes no more calls (the pool was deployed or
- * retuned since it opened, or it outlived its token check), nothing was
- * started, send the call on a new channel.
+ * retuned since it opened, its app was stopped, or it outlived its token
+ * check) and nothing was started: send the call again (the SDK sends it over
+ * HTTP, and the calls after it on a new channel).
  */
 export type ChannelAnswer = ({ id: number } & CreateCallResponse) | { id: number; error: ErrorBody["error"] } | { id: number; reopen: true };
 
