@@ -25,6 +25,7 @@ import { RESULT_TTL_MS, MAX_PENDING_INPUTS } from "../../src/pool/limits";
 import { mintCallId, poolIdOfCall } from "../../src/pool/call-id";
 import { encode } from "../../sdk/src/wire/serialization";
 import { client, deploy, eventually, sleep, squall } from "./helpers";
+import { channelOpened, throughProxy } from "./flaky-proxy";
 
 const fn = <A extends unknown[], R>(name: string, app = "parallel"): Promise<FunctionHandle<A, R>> => client().functions.fromName<A, R>(app, name);
 const unique = (what: string): string => join(tmpdir(), `squall-e2e-${what}-${randomBytes(6).toString("hex")}`);
@@ -524,14 +525,18 @@ describe("bad input", () => {
   });
 
   it("results up to the size limit come back on a call channel", async () => {
-    const bytesOf = await fn<[number], Uint8Array>("bytesOf");
-    expect((await bytesOf.remote(10)).byteLength).toBe(10); // the pool's first call opens its channel
-    await sleep(200);
-    for (const n of [1_000, 1_015_000]) {
-      const result = await bytesOf.remote(n);
-      expect(result.byteLength).toBe(n);
-      expect(result.every((b) => b === 7)).toBe(true);
-    }
+    await throughProxy(async (proxy, c) => {
+      const bytesOf = await c.functions.fromName<[number], Uint8Array>("parallel", "bytesOf");
+      await channelOpened(proxy, () => bytesOf.remote(10));
+      const postsBefore = proxy.callPosts;
+      for (const n of [1_000, 1_015_000]) {
+        const result = await bytesOf.remote(n);
+        expect(result.byteLength).toBe(n);
+        expect(result.every((b) => b === 7)).toBe(true);
+      }
+      // Neither went over HTTP: a channel that could not carry the answer would have sent its call again there.
+      expect(proxy.callPosts).toBe(postsBefore);
+    });
   }, 60_000);
 
   it("arguments up to the 2 MB inline limit are accepted, in remote() and in a map", async () => {

@@ -5,13 +5,14 @@
 // (A platform restart needs a platform of its own: restart.test.ts.)
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { inject } from "vitest";
-import { createServer, connect, type Server, type Socket } from "node:net";
+import { connect } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, FunctionTimeoutError, RemoteError } from "../../sdk/src/index";
 import type { ListContainersResponse } from "../../sdk/src/host/index";
 import { deploy, eventually, sleep, squall } from "./helpers";
+import { channelOpened, throughProxy } from "./flaky-proxy";
 
 interface Tracked {
   i: number;
@@ -19,7 +20,8 @@ interface Tracked {
   container: string;
 }
 
-const client = (url = inject("squallUrl")): Client => new Client({ url, token: inject("squallToken") });
+const client = (): Client => new Client({ url: inject("squallUrl"), token: inject("squallToken") });
+const trackedOf = (c: Client) => c.functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
 const dir = mkdtempSync(join(tmpdir(), "squall-reliability-"));
 
 async function hostContainers(): Promise<ListContainersResponse["containers"]> {
@@ -51,7 +53,7 @@ afterAll(() => {
 
 describe("a runner killed mid-map", () => {
   it("kill -9 of a runner during a 10 000-input map: exactly 10 000 correct outputs, its inputs re-run, a replacement started", async () => {
-    const tracked = await client().functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
+    const tracked = await trackedOf(client());
     const log = join(dir, "kill.log");
     const n = 10_000;
     const outputs: Tracked[] = [];
@@ -97,66 +99,10 @@ describe("a runner killed mid-map", () => {
   }, 180_000);
 });
 
-/**
- * A TCP proxy in front of the Worker that can drop every connection and
- * refuse new ones for a while: a client's network going away mid-map.
- */
-class FlakyProxy {
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-  private downUntilMs = 0;
-  dropped = 0;
-  refused = 0;
-  /** Calls started over HTTP, and call channels opened, through this proxy (read off the requests' first lines). */
-  callPosts = 0;
-  channelUpgrades = 0;
-
-  constructor(private readonly targetPort: number) {
-    this.server = createServer((client) => {
-      if (Date.now() < this.downUntilMs) {
-        this.refused++;
-        return void client.destroy();
-      }
-      const upstream = connect(this.targetPort, "127.0.0.1");
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => undefined);
-      }
-      client.on("data", (chunk: Buffer) => {
-        const text = chunk.toString("latin1");
-        this.callPosts += text.match(/POST \/v1\/functions\/[^/ ]+\/calls /g)?.length ?? 0;
-        this.channelUpgrades += text.match(/GET \/v1\/functions\/[^/ ]+\/channel /g)?.length ?? 0;
-      });
-      client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-    });
-  }
-
-  listen(): Promise<string> {
-    return new Promise((resolve) => this.server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(this.server.address() as { port: number }).port}`)));
-  }
-
-  /** Cuts every open connection and refuses new ones for `ms`. */
-  drop(ms: number): void {
-    this.dropped += this.sockets.size;
-    for (const s of this.sockets) s.destroy();
-    this.downUntilMs = Date.now() + ms;
-  }
-
-  close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe("a client whose connection drops mid-map", () => {
   it("reconnects and resumes: each output reaches the caller exactly once", async () => {
-    const proxy = new FlakyProxy(Number(new URL(inject("squallUrl")).port));
-    const url = await proxy.listen();
-    try {
-      const tracked = await client(url).functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
+    await throughProxy(async (proxy, c) => {
+      const tracked = await trackedOf(c);
       const log = join(dir, "drop.log");
       const n = 5_000;
       const seen = new Map<number, number>();
@@ -185,18 +131,14 @@ describe("a client whose connection drops mid-map", () => {
       expect(new Set(runs.map((r) => r.i)).size).toBe(n);
       expect(runs).toHaveLength(n);
       console.log(`connection drops: ${proxy.dropped} connections cut, ${proxy.refused} refused; ${runs.length - n} inputs ran more than once`);
-    } finally {
-      await proxy.close();
-    }
+    });
   }, 180_000);
 });
 
 describe("a remote() whose connection drops while it waits", () => {
   it("sends its request again and gets the call the first one started: one run, its result returned", async () => {
-    const proxy = new FlakyProxy(Number(new URL(inject("squallUrl")).port));
-    const url = await proxy.listen();
-    try {
-      const tracked = await client(url).functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
+    await throughProxy(async (proxy, c) => {
+      const tracked = await trackedOf(c);
       const log = join(dir, "remote-drop.log");
       const result = tracked.remote({ i: 7, log, ms: 3_000 });
       await eventually("the call to start running", async () => (runsIn(log).length > 0 ? true : undefined), 60_000);
@@ -204,21 +146,14 @@ describe("a remote() whose connection drops while it waits", () => {
       expect((await result).square).toBe(49);
       expect(proxy.dropped).toBeGreaterThan(0);
       expect(runsIn(log)).toHaveLength(1);
-    } finally {
-      await proxy.close();
-    }
+    });
   }, 120_000);
 
   it("on a call channel: the call goes again over HTTP with its request id and gets the call the frame started", async () => {
-    const proxy = new FlakyProxy(Number(new URL(inject("squallUrl")).port));
-    const url = await proxy.listen();
-    try {
-      const tracked = await client(url).functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
+    await throughProxy(async (proxy, c) => {
+      const tracked = await trackedOf(c);
       const log = join(dir, "channel-drop.log");
-      // A pool's first call goes over HTTP and opens its channel; the calls after it go on the channel.
-      await tracked.remote({ i: 0, log: join(dir, "channel-warm.log"), ms: 0 });
-      await eventually("the channel to open", async () => (proxy.channelUpgrades > 0 ? true : undefined), 30_000);
-      await sleep(200);
+      await channelOpened(proxy, () => tracked.remote({ i: 0, log: join(dir, "channel-warm.log"), ms: 0 }));
       const postsBefore = proxy.callPosts;
       const result = tracked.remote({ i: 8, log, ms: 3_000 });
       await eventually("the call to start running", async () => (runsIn(log).length > 0 ? true : undefined), 60_000);
@@ -227,9 +162,7 @@ describe("a remote() whose connection drops while it waits", () => {
       expect((await result).square).toBe(64);
       expect(proxy.callPosts, "sent again over HTTP").toBeGreaterThan(postsBefore);
       expect(runsIn(log)).toHaveLength(1);
-    } finally {
-      await proxy.close();
-    }
+    });
   }, 120_000);
 });
 
@@ -372,7 +305,7 @@ describe("the per-container secret", () => {
   }
 
   it("a runner refuses its pool channel without the container's secret, and the Worker refuses the bundle download", async () => {
-    const tracked = await client().functions.fromName<[{ i: number; log: string; ms: number }], Tracked>("reliability", "tracked");
+    const tracked = await trackedOf(client());
     const { container } = await tracked.remote({ i: 1, log: join(dir, "secret.log"), ms: 0 });
     const runner = (await hostContainers()).find((c) => c.id === container && c.state === "running");
     expect(runner).toBeDefined();
