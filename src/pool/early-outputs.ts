@@ -3,10 +3,16 @@
 // so a `.remote()` whose output was stored before its caller was answered
 // waited for a commit (~0.4 ms on a local disk, much of a warm call). Here a
 // one-input call's output goes to the reader waiting for it straight from
-// the runner's frame, and is stored in a later task, once the answer has
-// left; only then is the runner told the pool has it (the runner keeps each
-// output until then and sends it again to a restarted pool, so a pool that
-// dies in between loses nothing).
+// the runner's frame, and is stored later, once the answer has left; only
+// then is the runner told the pool has it (the runner keeps each output
+// until then and sends it again to a restarted pool, so a pool that dies in
+// between loses nothing).
+//
+// Later means STORE_DELAY_MS on its own, so that a caller's next call, sent
+// as soon as the answer arrives, stores it with its own writes: one commit
+// per call instead of two (a commit is most of the pool's cost of a call).
+// When inputs wait for a slot, the output is stored in the next task, as
+// storing it frees its slot for them.
 //
 // Until it is stored, no other event may see the input as still running: the
 // pool flushes what is held here at the start of every entry point (each RPC
@@ -31,9 +37,19 @@ export interface EarlyOutputHost<T extends FinalOutput> {
   acknowledge(containerId: string, inputIds: number[]): void;
   /** The stored inputs' slots are free: dispatch and scale. */
   loadChanged(): void;
-  /** Runs `flush` in a later task, after the answers of this one have left. */
-  defer(flush: () => void): void;
+  /** Whether inputs wait for a container slot now (storing a held output frees one). */
+  inputsWaiting(): boolean;
+  /** Runs `flush` in a later task, delayMs from now, after the answers of this one have left. */
+  defer(flush: () => void, delayMs: number): void;
 }
+
+/**
+ * How long an answered output waits to be stored with the next event's
+ * writes. A caller's next call comes within a millisecond of its answer on a
+ * kept connection; a few ms more in memory cost nothing (the runner holds the
+ * output until it is stored).
+ */
+export const STORE_DELAY_MS = 5;
 
 export class EarlyOutputs<T extends FinalOutput = FinalOutput> {
   /** Calls with a reader waiting for their one output now, and how many readers. */
@@ -74,10 +90,13 @@ export class EarlyOutputs<T extends FinalOutput = FinalOutput> {
     }
     if (this.held.size > 0 && !this.flushDeferred) {
       this.flushDeferred = true;
-      this.host.defer(() => {
-        this.flushDeferred = false;
-        this.flush();
-      });
+      this.host.defer(
+        () => {
+          this.flushDeferred = false;
+          this.flush();
+        },
+        this.host.inputsWaiting() ? 0 : STORE_DELAY_MS,
+      );
     }
     return { held, rest };
   }

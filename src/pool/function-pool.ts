@@ -76,7 +76,8 @@ export class FunctionPool extends DurableObject<Env> {
       store: (containerId, finished) => this.outcomes.stored(containerId, finished),
       acknowledge: (containerId, ids) => this.fleet.acknowledge(containerId, ids),
       loadChanged: () => this.onLoadChange(),
-      defer: (flush) => this.deferFlush(flush),
+      inputsWaiting: () => this.store.countInputs(this.clock.now()).readyNow > 0,
+      defer: (flush, delayMs) => this.deferFlush(flush, delayMs),
     });
     this.outcomes = new InputOutcomes({
       store: this.store,
@@ -141,9 +142,9 @@ export class FunctionPool extends DurableObject<Env> {
     return systemClock;
   }
 
-  /** Runs `flush` once this task's answers have left (a test entry may hold it, to look into the window before it). */
-  protected deferFlush(flush: () => void): void {
-    setTimeout(flush, 0);
+  /** Runs `flush` delayMs from now, once this task's answers have left (a test entry may hold it, to look into the window before it). */
+  protected deferFlush(flush: () => void, delayMs: number): void {
+    setTimeout(flush, delayMs);
   }
 
   /** A container that has not said ready by then (bundle download, import, enter()) is given up on. */

@@ -11,6 +11,7 @@ import { fakeCompute } from "./fake-compute";
 import { api } from "./helpers";
 import { type Output, setUp, sleep, until, valuesOf } from "./map-harness";
 import { poolHooks } from "./pool-entry";
+import { STORE_DELAY_MS } from "../../src/pool/early-outputs";
 import { unpackOutputs } from "../../src/pool/output-batch";
 
 /** What the pool's storage holds of a call: its inputs' states, its outputs' statuses, how many inputs it counts done. */
@@ -73,7 +74,7 @@ describe("a remote call's output", () => {
     expect(valuesOf(again.outputs)).toEqual([["success", 49]]);
     expect(again.done).toBe(true);
     expect(await stored(callId)).toEqual(storedOnce);
-    expect(fakeCompute.containers(app)[0].acked).toHaveLength(2);
+    await until("the output to be acknowledged", () => fakeCompute.containers(app)[0].acked.length === 2);
   });
 
   it("is stored in a later task on its own", async () => {
@@ -84,6 +85,39 @@ describe("a remote call's output", () => {
     expect(valuesOf([output!])).toEqual([["success", 4]]);
     await until("the output to be acknowledged", () => fakeCompute.containers(app)[0].acked.length === 1);
     expect(await stored(callId)).toEqual(storedOnce);
+  });
+});
+
+describe("a remote call's output stored with the next call's writes", () => {
+  it("the caller's next call stores it, then runs in the slot it freed", async () => {
+    const app = "early-next-call";
+    const pool = await setUp(app, {});
+    await warm(pool);
+    const first = await pool.remote([3]);
+    expect(await stored(first.callId)).toEqual(inWindow);
+    // One container with one slot, still taken by the first input as stored: the next call finds it free.
+    const second = await pool.remote([4]);
+    expect(valuesOf([second.output!])).toEqual([["success", 16]]);
+    expect(await stored(first.callId)).toEqual(storedOnce);
+  });
+
+  it("waits STORE_DELAY_MS on its own, but not while inputs wait for the slot it holds", async () => {
+    const app = "early-delays";
+    poolHooks.storeEarlyOutputsLater = true;
+    const pool = await setUp(app, {});
+    await warm(pool);
+    poolHooks.storeDelaysMs = [];
+    await pool.remote([2]);
+    expect(poolHooks.storeDelaysMs).toEqual([STORE_DELAY_MS]);
+
+    // Two calls at once on one slot: the second waits for the first's output to be stored.
+    poolHooks.storeDelaysMs = [];
+    const [a, b] = await Promise.all([pool.remote([5, 50]), pool.remote([6, 50])]);
+    expect(valuesOf([a.output!, b.output!])).toEqual([
+      ["success", 25],
+      ["success", 36],
+    ]);
+    expect(poolHooks.storeDelaysMs[0]).toBe(0);
   });
 });
 
@@ -156,6 +190,6 @@ describe("an event in the window between a remote call's answer and its write", 
     expect(valuesOf((await readOutputs(pool.token, first.callId)).outputs)).toEqual([["success", 36]]);
     expect(await stored(first.callId)).toEqual(storedOnce);
     expect(fakeCompute.runs(app, 6)).toHaveLength(1);
-    expect(fakeCompute.containers(app)[0].acked).toHaveLength(2); // with the warm-up call's
+    await until("the output to be acknowledged", () => fakeCompute.containers(app)[0].acked.length === 2); // with the warm-up call's
   });
 });

@@ -17,6 +17,8 @@ export const poolHooks = {
    * task, only by the next event that reaches the pool, so a test can send one into the window.
    */
   storeEarlyOutputsLater: true,
+  /** The delay of each later store asked for, in order. */
+  storeDelaysMs: [] as number[],
 };
 
 export class FunctionPool extends PlatformPool {
@@ -24,7 +26,8 @@ export class FunctionPool extends PlatformPool {
     return new FakeBackend();
   }
 
-  protected override deferFlush(flush: () => void): void {
-    if (poolHooks.storeEarlyOutputsLater) super.deferFlush(flush);
+  protected override deferFlush(flush: () => void, delayMs: number): void {
+    poolHooks.storeDelaysMs.push(delayMs);
+    if (poolHooks.storeEarlyOutputsLater) super.deferFlush(flush, delayMs);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EarlyOutputs, type EarlyOutputHost, type FinalOutput } from "../../../src/pool/early-outputs";
+import { EarlyOutputs, STORE_DELAY_MS, type EarlyOutputHost, type FinalOutput } from "../../../src/pool/early-outputs";
 
 function finished(id: number, callId: string, kind: "remote" | "map" | "spawn", idx = 0): FinalOutput {
   return { input: { id, callId, idx, kind }, status: "success", value: new Uint8Array([id]) };
@@ -9,13 +9,19 @@ function finished(id: number, callId: string, kind: "remote" | "map" | "spawn", 
 function recordingHost() {
   const events: string[] = [];
   const deferred: Array<() => void> = [];
+  const delaysMs: number[] = [];
+  const waiting = { inputs: false };
   const host: EarlyOutputHost<FinalOutput> = {
     store: (containerId, f) => events.push(`store ${containerId} ${f.map((x) => x.input.id).join(",")}`),
     acknowledge: (containerId, ids) => events.push(`ack ${containerId} ${ids.join(",")}`),
     loadChanged: () => events.push("load"),
-    defer: (flush) => deferred.push(flush),
+    inputsWaiting: () => waiting.inputs,
+    defer: (flush, delayMs) => {
+      deferred.push(flush);
+      delaysMs.push(delayMs);
+    },
   };
-  return { host, events, deferred };
+  return { host, events, deferred, delaysMs, waiting };
 }
 
 /** Waits until `callId`'s reader is registered, and returns how to end its wait. */
@@ -67,6 +73,17 @@ describe("outputs answered before they are stored", () => {
     expect(early.hold("ct-a", [finished(1, "fc-1", "remote")]).held).toHaveLength(1);
   });
 
+  it("stores STORE_DELAY_MS later, for the caller's next call to store with its own writes; in the next task when inputs wait for a slot", () => {
+    const { host, deferred, delaysMs, waiting } = recordingHost();
+    const early = new EarlyOutputs(host);
+    for (const id of ["fc-1", "fc-2"]) reader(early, id);
+    early.hold("ct-a", [finished(1, "fc-1", "remote")]);
+    deferred[0]();
+    waiting.inputs = true;
+    early.hold("ct-a", [finished(2, "fc-2", "remote")]);
+    expect(delaysMs).toEqual([STORE_DELAY_MS, 0]);
+  });
+
   it("stores each container's held outputs, then acknowledges them, then reports the load once", () => {
     const { host, events } = recordingHost();
     const early = new EarlyOutputs(host);
@@ -105,6 +122,7 @@ describe("outputs answered before they are stored", () => {
       },
       acknowledge: (containerId) => events.push(`ack ${containerId}`),
       loadChanged: () => undefined,
+      inputsWaiting: () => false,
       defer: () => undefined,
     });
     reader(early, "fc-1");
