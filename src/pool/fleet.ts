@@ -74,7 +74,7 @@ export interface Fleet {
   connect(id: string, secret: string): Promise<void>;
   attach(id: string, ws: WebSocket): void;
   send(id: string, message: PoolToRunner): void;
-  /** Tells a runner the pool has these outputs; a runner that misses it sends them again on its next connection. */
+  /** Tells a runner (within ACK_INTERVAL_MS) the pool has these outputs; a runner that misses it sends them again on its next connection. */
   acknowledge(id: string, inputIds: number[]): void;
   sendInputs(id: string, inputs: ReadonlyArray<{ id: number; method: string | null; args: Uint8Array }>): void;
   /** A container went away without being asked to: its inputs go back to the queue (or fail). */
@@ -106,7 +106,18 @@ interface Connection {
    * which inputs it holds: it gets no new inputs until it has.
    */
   resyncSinceMs: number | null;
+  /** Inputs whose outputs are stored, not yet acknowledged to the runner. */
+  acks: number[];
 }
+
+/**
+ * Acknowledgements go out together, at most this long after the outputs are
+ * stored: a runner only frees memory on them, and a frame per stored output
+ * costs a write at the pool and a read at the runner on a remote call's path.
+ */
+const ACK_INTERVAL_MS = 20;
+/** Sooner once this many wait: a frame stays small, and a runner's held outputs well under its buffer. */
+const MAX_PENDING_ACKS = 4_096;
 
 export class ContainerFleet implements Fleet {
   private readonly connections = new Map<string, Connection>();
@@ -116,6 +127,7 @@ export class ContainerFleet implements Fleet {
    * eviction such a container serves again, and a hung one times out again).
    */
   private readonly drainingIds = new Set<string>();
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly host: FleetHost,
@@ -208,7 +220,7 @@ export class ContainerFleet implements Fleet {
   }
 
   attach(id: string, ws: WebSocket): void {
-    this.connections.set(id, { ws, lastSeenMs: this.now(), resyncSinceMs: null });
+    this.connections.set(id, { ws, lastSeenMs: this.now(), resyncSinceMs: null, acks: [] });
     // Binary frames as ArrayBuffers (newer compatibility dates default to Blob).
     (ws as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
     ws.addEventListener("message", (event) => {
@@ -253,8 +265,23 @@ export class ContainerFleet implements Fleet {
   }
 
   acknowledge(id: string, inputIds: number[]): void {
+    const conn = this.connections.get(id);
+    if (!conn) return;
+    conn.acks.push(...inputIds);
+    if (conn.acks.length >= MAX_PENDING_ACKS) this.sendAcks(conn);
+    else
+      this.ackTimer ??= setTimeout(() => {
+        this.ackTimer = null;
+        for (const c of this.connections.values()) this.sendAcks(c);
+      }, ACK_INTERVAL_MS);
+  }
+
+  private sendAcks(conn: Connection): void {
+    if (conn.acks.length === 0) return;
+    const ids = conn.acks;
+    conn.acks = [];
     try {
-      this.connections.get(id)?.ws.send(encode({ t: "ack", ids: inputIds } satisfies PoolToRunner));
+      conn.ws.send(encode({ t: "ack", ids } satisfies PoolToRunner));
     } catch {
       // Closing: the runner sends them again to the next connection, which finds them stored.
     }
@@ -297,7 +324,10 @@ export class ContainerFleet implements Fleet {
         // Stale ones too: the runner holds every output until told the pool has it. Held ones are acknowledged once stored.
         const stored = held.length === 0 ? message.outputs : message.outputs.filter((o) => !held.includes(o.id));
         if (stored.length === 0) return;
-        this.send(id, { t: "ack", ids: stored.map((o) => o.id) });
+        this.acknowledge(
+          id,
+          stored.map((o) => o.id),
+        );
         this.host.loadChanged();
         return;
       }
@@ -482,6 +512,8 @@ export class ContainerFleet implements Fleet {
 
   clear(): void {
     this.connections.clear();
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
   }
 }
 
