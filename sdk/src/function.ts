@@ -198,13 +198,20 @@ export class FunctionHandle<Args extends unknown[], R> {
   }
 }
 
+/** Each resolved target's channel path: a target is resolved once and called many times. */
+const channelPaths = new WeakMap<CallTarget, string>();
+
 /** Starts a `remote` call of one input on the pool's call channel (channel.ts); null when it is to go over HTTP. */
 function startOnChannel(target: CallTarget, args: Uint8Array, requestId: string): Promise<CreateCallResponse | null> {
   const channels = channelsOf(target.client);
   if (!channels) return Promise.resolve(null);
-  const path = pathOf(ROUTES.callChannel, { functionId: target.functionId });
-  const query = new URLSearchParams(instanceQuery(target)).toString();
-  return channels.call(query ? `${path}?${query}` : path, {
+  let path = channelPaths.get(target);
+  if (path === undefined) {
+    const query = new URLSearchParams(instanceQuery(target)).toString();
+    path = pathOf(ROUTES.callChannel, { functionId: target.functionId }) + (query ? `?${query}` : "");
+    channelPaths.set(target, path);
+  }
+  return channels.call(path, {
     requestId,
     ...(target.method !== undefined ? { method: target.method } : {}),
     args,
