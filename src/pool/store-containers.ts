@@ -4,11 +4,22 @@
 // running inputs is not written: it changes with every input started and
 // ended, and a restarted pool counts it again from the running inputs it
 // loads. Only a container becoming idle is written (when, for the
-// scale-down window).
+// scale-down window), and at most once per IDLE_WRITE_INTERVAL_MS.
 import type { ContainerRow, ContainerState } from "./store-schema";
+
+/**
+ * A container busy one input at a time becomes idle after every input: a
+ * statement and a page on each call's commit. So when it became idle is
+ * written only once this long has passed since the time written; a
+ * restarted pool may then count a container idle up to this much longer
+ * than it was, and stop it that much sooner than its scale-down window.
+ */
+export const IDLE_WRITE_INTERVAL_MS = 1_000;
 
 export class ContainerStore {
   private mirror: Map<string, ContainerRow> | null = null;
+  /** Each container's idle_since as written (the mirror's may be newer). */
+  private readonly writtenIdleSince = new Map<string, number | null>();
 
   /** `runningCounts` gives each container's running inputs, as the store holds them (read once, when the mirror loads). */
   constructor(
@@ -51,6 +62,7 @@ export class ContainerStore {
       .toArray()
       .map((r) => {
         const running = counts.get(r.id as string) ?? 0;
+        this.writtenIdleSince.set(r.id as string, (r.idle_since as number | null) ?? null);
         return {
           id: r.id as string,
           state: r.state as ContainerState,
@@ -75,7 +87,7 @@ export class ContainerStore {
     const c = this.rows().get(id);
     if (c) c.state = state;
   }
-  /** Adjusts a container's running count (in memory only); at zero it becomes idle from `now`, which is written. */
+  /** Adjusts a container's running count (in memory only); at zero it becomes idle from `now`, which is written (see IDLE_WRITE_INTERVAL_MS). */
   addRunning(id: string, delta: number, now: number): void {
     const c = this.rows().get(id);
     if (!c) return;
@@ -84,13 +96,19 @@ export class ContainerStore {
       c.idleSince = null;
     } else if (c.idleSince === null) {
       c.idleSince = now;
-      this.sql.exec("UPDATE containers SET idle_since = ? WHERE id = ?", now, id);
+      const written = this.writtenIdleSince.get(id) ?? null;
+      if (written === null || now - written >= IDLE_WRITE_INTERVAL_MS) this.writeIdleSince(id, now);
     }
+  }
+  private writeIdleSince(id: string, idleSince: number | null): void {
+    this.sql.exec("UPDATE containers SET idle_since = ? WHERE id = ?", idleSince, id);
+    this.writtenIdleSince.set(id, idleSince);
   }
   markReady(id: string, now: number): void {
     const c = this.rows().get(id);
     const idleSince = c && c.running > 0 ? null : now;
     this.sql.exec("UPDATE containers SET state = 'ready', idle_since = ? WHERE id = ?", idleSince, id);
+    this.writtenIdleSince.set(id, idleSince);
     if (c) {
       c.state = "ready";
       c.idleSince = idleSince;
@@ -99,6 +117,7 @@ export class ContainerStore {
   remove(id: string): void {
     this.sql.exec("DELETE FROM containers WHERE id = ?", id);
     this.rows().delete(id);
+    this.writtenIdleSince.delete(id);
   }
   /** When the longest-starting container started, if any is starting. */
   earliestStart(): number | null {

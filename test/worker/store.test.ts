@@ -7,6 +7,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { PoolStore, TOUCH_WRITE_INTERVAL_MS } from "../../src/pool/store";
 import { HISTORY_ROWS, HISTORY_WRITE_INTERVAL_MS } from "../../src/pool/store-history";
 import { MIN_RANGE_LENGTH } from "../../src/pool/id-ranges";
+import { IDLE_WRITE_INTERVAL_MS } from "../../src/pool/store-containers";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 
 /** A fresh pool object's storage, with a store of the test's own over it. */
@@ -356,13 +357,29 @@ describe("containers", () => {
       store.completeMany([{ input: claimed[0], status: "success", value: encode(0) }], 20);
       store.containers.addRunning("c1", -1, 20);
       expect(container(new PoolStore(sql))).toEqual([{ running: 2, idleSince: null }]);
+      const idleAt = 5 + IDLE_WRITE_INTERVAL_MS;
       store.completeMany(
         claimed.slice(1).map((input) => ({ input, status: "success" as const, value: encode(input.idx) })),
-        30,
+        idleAt,
       );
-      store.containers.addRunning("c1", -2, 30);
-      expect(container(store)).toEqual([{ running: 0, idleSince: 30 }]);
-      expect(container(new PoolStore(sql))).toEqual([{ running: 0, idleSince: 30 }]);
+      store.containers.addRunning("c1", -2, idleAt);
+      expect(container(store)).toEqual([{ running: 0, idleSince: idleAt }]);
+      expect(container(new PoolStore(sql))).toEqual([{ running: 0, idleSince: idleAt }]);
+    });
+  });
+
+  it("writes a container becoming idle again within IDLE_WRITE_INTERVAL_MS only in memory: a restarted pool finds the time written before", async () => {
+    await withStore((store, sql) => {
+      const idleSince = (s: PoolStore) => s.containers.all()[0].idleSince;
+      store.containers.add({ id: "c1", deploymentId: "d1", secret: "s", now: 1 });
+      store.containers.markReady("c1", 100);
+      store.containers.addRunning("c1", 1, 200);
+      store.containers.addRunning("c1", -1, 100 + IDLE_WRITE_INTERVAL_MS - 1);
+      expect(idleSince(store)).toBe(100 + IDLE_WRITE_INTERVAL_MS - 1);
+      expect(idleSince(new PoolStore(sql))).toBe(100);
+      store.containers.addRunning("c1", 1, 100 + IDLE_WRITE_INTERVAL_MS);
+      store.containers.addRunning("c1", -1, 100 + IDLE_WRITE_INTERVAL_MS);
+      expect(idleSince(new PoolStore(sql))).toBe(100 + IDLE_WRITE_INTERVAL_MS);
     });
   });
 });
