@@ -60,10 +60,12 @@ export interface OutputRow {
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- request_id: the client's id of the request that started the call (calls_by_request, created by
+-- migrateCallRequests in store.ts, since pools from before get the column added first).
 CREATE TABLE IF NOT EXISTS calls (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
   done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL);
+  created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL, request_id TEXT);
 CREATE TABLE IF NOT EXISTS inputs (
   id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
   kind TEXT NOT NULL, method TEXT, args BLOB NOT NULL, state TEXT NOT NULL,
@@ -95,8 +97,6 @@ CREATE TABLE IF NOT EXISTS output_batches (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, count INTEGER NOT NULL, outputs BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS output_batches_by_call ON output_batches (call_id, seq);
 CREATE INDEX IF NOT EXISTS calls_by_touch ON calls (touched_at);
-CREATE TABLE IF NOT EXISTS call_requests (request_id TEXT PRIMARY KEY, call_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS call_requests_by_call ON call_requests (call_id);
 CREATE TABLE IF NOT EXISTS containers (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, deployment_id TEXT NOT NULL, secret TEXT NOT NULL,
   started_at INTEGER NOT NULL, idle_since INTEGER, running INTEGER NOT NULL DEFAULT 0);

@@ -85,6 +85,7 @@ export class PoolStore {
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    migrateCallRequests(sql);
     this.outputs = new OutputStore(sql);
     this.touches = new CallTouches(sql);
     this.telemetry = new TelemetryStore(sql);
@@ -138,12 +139,20 @@ export class PoolStore {
   // ---- calls ----
   /** A new call with its first inputs (numbered 0, 1, … by the API); null, or the call its request id already started (nothing written). */
   startCall(id: string, kind: Exclude<CallKind, "spawn">, closed: boolean, now: number, requestId: string | null, inputs: readonly NewInput[]): string | null {
-    if (requestId !== null) {
-      const claimed = this.sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES (?, ?) ON CONFLICT(request_id) DO NOTHING", requestId, id);
-      if (claimed.rowsWritten === 0) return this.callOfRequest(requestId);
-    }
+    // The row claims the request id: a request sent again finds the call its first send started.
+    const started = this.sql.exec(
+      `INSERT INTO calls (id, kind, closed, total, created_at, touched_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING`,
+      id,
+      kind,
+      closed ? 1 : 0,
+      inputs.length,
+      now,
+      now,
+      requestId,
+    );
+    if (started.rowsWritten === 0 && requestId !== null) return this.callOfRequest(requestId);
     const added = kind === "map" ? this.insertBatches(id, inputs) : this.holdFresh(id, kind, inputs);
-    this.sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES (?, ?, ?, ?, ?, ?)", id, kind, closed ? 1 : 0, added, now, now);
     this.callCount++;
     this.adjust("pending", kind, added);
     return null;
@@ -162,7 +171,7 @@ export class PoolStore {
   }
   /** The call a client's request id started, while that call is kept. */
   callOfRequest(requestId: string): string | null {
-    return this.sql.exec<{ call_id: string }>("SELECT call_id FROM call_requests WHERE request_id = ?", requestId).toArray()[0]?.call_id ?? null;
+    return this.sql.exec<{ id: string }>("SELECT id FROM calls WHERE request_id = ?", requestId).toArray()[0]?.id ?? null;
   }
   getCall(id: string): CallRow | null {
     const [row] = this.sql
@@ -217,7 +226,6 @@ export class PoolStore {
       this.batchTable.deleteCall(id);
     }
     for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
-    this.sql.exec("DELETE FROM call_requests WHERE call_id = ?", id);
     this.callCount -= this.sql.exec("DELETE FROM calls WHERE id = ?", id).rowsWritten;
     this.touches.forget(id);
   }
@@ -584,4 +592,18 @@ export class PoolStore {
     if (known !== undefined) return known;
     return this.inputRows.callIdOf(id);
   }
+}
+
+/**
+ * A call's request id is on its row: one index entry per call, where a table
+ * of request ids took a row and two index entries. A pool from before gets
+ * the column, and its request ids move over from that table.
+ */
+function migrateCallRequests(sql: SqlStorage): void {
+  const calls = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'calls'").one().sql;
+  if (!calls.includes("request_id")) sql.exec("ALTER TABLE calls ADD COLUMN request_id TEXT");
+  sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS calls_by_request ON calls (request_id) WHERE request_id IS NOT NULL");
+  if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'call_requests'").toArray().length === 0) return;
+  sql.exec("UPDATE calls SET request_id = (SELECT request_id FROM call_requests WHERE call_id = calls.id) WHERE id IN (SELECT call_id FROM call_requests)");
+  sql.exec("DROP TABLE call_requests");
 }

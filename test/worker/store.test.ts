@@ -94,6 +94,48 @@ describe("a call's outputs, stored a batch per row", () => {
   });
 });
 
+describe("request ids", () => {
+  it("a request id starts one call: sent again, it finds that call and writes nothing", async () => {
+    await withStore((store, sql) => {
+      expect(store.startCall("remote-r1", "remote", true, 1, "req-1", args(1))).toBeNull();
+      store.writeFresh();
+      expect(store.startCall("remote-r2", "remote", true, 2, "req-1", args(1))).toBe("remote-r1");
+      expect(store.startCall("remote-r3", "remote", true, 3, null, args(1))).toBeNull();
+      expect(store.startCall("remote-r4", "remote", true, 4, null, args(1))).toBeNull();
+      store.writeFresh();
+      expect(
+        sql
+          .exec<{ id: string }>("SELECT id FROM calls ORDER BY id")
+          .toArray()
+          .map((r) => r.id),
+      ).toEqual(["remote-r1", "remote-r3", "remote-r4"]);
+      expect(store.inputsOf(null)).toHaveLength(3);
+      store.deleteCall("remote-r1");
+      expect(store.callOfRequest("req-1")).toBeNull();
+    });
+  });
+
+  it("carries over the request ids of a pool from before, kept in a table of their own", async () => {
+    await withStore((_, sql) => {
+      sql.exec("DROP INDEX calls_by_request");
+      sql.exec("DROP TABLE calls");
+      sql.exec(
+        `CREATE TABLE calls (id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
+           done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL)`,
+      );
+      sql.exec("CREATE TABLE call_requests (request_id TEXT PRIMARY KEY, call_id TEXT NOT NULL)");
+      sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES ('old-1', 'remote', 1, 1, 1, 1), ('old-2', 'map', 1, 0, 1, 1)");
+      sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES ('req-old', 'old-1')");
+      const store = new PoolStore(sql);
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'call_requests'").toArray()).toEqual([]);
+      expect(store.callOfRequest("req-old")).toBe("old-1");
+      expect(store.startCall("new-1", "remote", true, 2, "req-old", args(1))).toBe("old-1");
+      expect(store.startCall("new-2", "remote", true, 2, "req-new", args(1))).toBeNull();
+      expect(new PoolStore(sql).callOfRequest("req-new")).toBe("new-2");
+    });
+  });
+});
+
 describe("the input queue", () => {
   it("holds back an input waiting out its retry delay, and counts it as delayed until then", async () => {
     await withStore((store) => {
