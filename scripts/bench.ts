@@ -82,6 +82,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 const toRate = (n: number, ms: number): number => round(n / (ms / 1000), 0);
 /** Runs the three sides in an order that rotates from run to run, so none is always first or last. */
+/** Round trips each side makes before the next side's turn (the warm round trip workload). */
+const RT_SLICE_CALLS = 50;
+
 async function rotate(run: number, sides: Array<() => Promise<void>>): Promise<void> {
   for (let i = 0; i < sides.length; i++) await sides[(i + run) % sides.length]();
 }
@@ -130,19 +133,32 @@ try {
     for (let r = 0; r < args.runs; r++) {
       const row = {} as Side3<{ p50: number; p99: number }> & { layers: Record<string, number> };
       const pct = (s: number[]) => ({ p50: round(percentile(s, 50), 2), p99: round(percentile(s, 99), 2) });
-      await rotate(r, [
-        async () => void (row.squall = pct(await squall!.roundTrips(noop, N.rt, N.rtWarmup))),
-        async () => void (row.bullmq = pct(await bullNoop!.roundTrips(N.rt, N.rtWarmup))),
-        async () => {
-          const s: number[] = [];
-          for (let i = 0; i < N.rt + N.rtWarmup; i++) {
-            const t = performance.now();
-            await directNoop!.remote(i);
-            if (i >= N.rtWarmup) s.push(performance.now() - t);
-          }
-          row.direct = pct(s);
-        },
-      ]);
+      const directRoundTrips = async (n: number, warmup: number): Promise<number[]> => {
+        const s: number[] = [];
+        for (let i = 0; i < warmup + n; i++) {
+          const t = performance.now();
+          await directNoop!.remote(i);
+          if (i >= warmup) s.push(performance.now() - t);
+        }
+        return s;
+      };
+      // The sides take turns a slice of calls at a time, so that a host that slows down or
+      // speeds up within a run (this one does, by ±20 % over seconds) weighs on each side alike.
+      const samples: Side3<number[]> = { squall: [], bullmq: [], direct: [] };
+      await squall.roundTrips(noop, 0, N.rtWarmup);
+      await bullNoop!.roundTrips(0, N.rtWarmup);
+      await directRoundTrips(0, N.rtWarmup);
+      for (let done = 0, slice = 0; done < N.rt; done += RT_SLICE_CALLS, slice++) {
+        const n = Math.min(RT_SLICE_CALLS, N.rt - done);
+        await rotate(r + slice, [
+          async () => void samples.squall.push(...(await squall!.roundTrips(noop, n, 0))),
+          async () => void samples.bullmq.push(...(await bullNoop!.roundTrips(n, 0))),
+          async () => void samples.direct.push(...(await directRoundTrips(n, 0))),
+        ]);
+      }
+      row.squall = pct(samples.squall);
+      row.bullmq = pct(samples.bullmq);
+      row.direct = pct(samples.direct);
       const floorP50 = await floor.measure(N.rt, N.rtWarmup);
       row.layers = {
         ...(await squall.layers(noop, Math.min(N.rt, 200))),
