@@ -22,7 +22,7 @@ import { parseRhythm } from "./idle-histogram";
 import { StoredRhythm } from "./stored-rhythm";
 import { autoKeepAlive, scalingConfig } from "./keep-alive";
 import { EXPIRED_CALLS_PER_SWEEP, PoolStore, type FinishedInput } from "./store";
-import type { CallKind, HistoryRow, MetricPoint } from "./store-schema";
+import type { HistoryRow, MetricPoint } from "./store-schema";
 import * as limits from "./limits";
 import { StartGate } from "./start-gate";
 import { systemClock, type Clock } from "./clock";
@@ -35,11 +35,10 @@ import { MetricsSampler, poolLoad, poolStats } from "./metrics";
 import { SWEEP_BACKLOG_INTERVAL_MS, alarmToSet, earliest, nextWakeMs } from "./alarm-timing";
 import { CallStreams, type StreamRead } from "./streams";
 import { EarlyOutputs } from "./early-outputs";
+import { MAX_WAIT_MS, OutputReads, isDone } from "./output-reads";
 import { acceptChannel } from "../api/call-channel";
 import { admitRequest } from "../api/rate-limit";
 
-/** Longest a single read may wait for outputs (the Worker's request stays well under platform limits). */
-const MAX_WAIT_MS = 30_000;
 /** At most one autoscaler pass per this window while load changes (see reconcileSoon). */
 const RECONCILE_WINDOW_MS = 5;
 
@@ -57,6 +56,7 @@ export class FunctionPool extends DurableObject<Env> {
   private readonly streams: CallStreams;
   /** Remote calls' outputs answered before they are stored: stored at the start of every entry point and reconcile. */
   private readonly early: EarlyOutputs<FinishedInput>;
+  private readonly outputReads: OutputReads;
   private alarmAtMs: number | null = null;
   private lastReconcileMs = Number.NEGATIVE_INFINITY;
   private reconcileTimer: ReturnType<typeof setTimeout> | null = null;
@@ -79,6 +79,7 @@ export class FunctionPool extends DurableObject<Env> {
       inputsWaiting: () => this.store.countInputs(this.clock.now()).readyNow > 0,
       defer: (flush, delayMs) => this.deferFlush(flush, delayMs),
     });
+    this.outputReads = new OutputReads({ store: this.store, waiters: this.waiters, early: this.early, clock: this.clock });
     this.outcomes = new InputOutcomes({
       store: this.store,
       clock: this.clock,
@@ -212,7 +213,7 @@ export class FunctionPool extends DurableObject<Env> {
     // A resent request finds the call its first send started, even when admission would refuse a new one now.
     const earlier = !admitted.ok && args.requestId !== null ? this.store.callOfRequest(args.requestId) : null;
     const oneInput = args.kind === "remote";
-    if (earlier) return ok({ callId: earlier, ...(await this.readOutputs(earlier, 0, args.waitMs, { oneInput })) });
+    if (earlier) return ok({ callId: earlier, ...(await this.outputReads.read(earlier, 0, args.waitMs, { oneInput })) });
     if (!admitted.ok) return admitted;
     const now = this.clock.now();
     const callId = mintCallId(this.poolId, now);
@@ -225,10 +226,10 @@ export class FunctionPool extends DurableObject<Env> {
       this.store.writeFresh();
       return earlier;
     });
-    if (started) return ok({ callId: started, ...(await this.readOutputs(started, 0, args.waitMs, { oneInput })) });
+    if (started) return ok({ callId: started, ...(await this.outputReads.read(started, 0, args.waitMs, { oneInput })) });
     this.reconcileSoon(); // the pump ran in the transaction above
     // Nothing has run yet: a call with inputs has no output to read before its first wait.
-    return ok({ callId, ...(await this.readOutputs(callId, 0, args.waitMs, { fresh: inputs.length > 0, oneInput })) });
+    return ok({ callId, ...(await this.outputReads.read(callId, 0, args.waitMs, { fresh: inputs.length > 0, oneInput })) });
   }
 
   putInputs(workspaceId: string, callId: string, inputs: InputItem[], closed: boolean, method: string | null): PoolResult<{ admitted: number }> {
@@ -268,7 +269,7 @@ export class FunctionPool extends DurableObject<Env> {
     if (!call.ok) return call;
     if (call.value.kind === "map" && cursor > 0) this.store.outputs.acknowledge(callId, cursor);
     this.store.touchCall(callId, this.clock.now());
-    return ok(await this.readOutputs(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" }));
+    return ok(await this.outputReads.read(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" }));
   }
 
   /**
@@ -438,35 +439,6 @@ export class FunctionPool extends DurableObject<Env> {
     return ok(call);
   }
 
-  /**
-   * Outputs after `cursor`, waiting up to waitMs for one. A `fresh` call (just
-   * started, with inputs) is not read before its first wait; a `oneInput`
-   * call (remote: one input, closed) is done once it has its output.
-   */
-  private async readOutputs(callId: string, cursor: number, waitMs: number, call: { fresh?: boolean; oneInput?: boolean } = {}): Promise<CallOutputs> {
-    const deadline = this.clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
-    // A one-input call's output may reach its waiting reader before it is stored (early-outputs.ts).
-    const early = call.oneInput === true && cursor === 0;
-    const wait = (ms: number): Promise<void> => (early ? this.early.awaiting(callId, this.waiters.waitFor(callId, ms)) : this.waiters.waitFor(callId, ms));
-    if (call.fresh) {
-      if (deadline <= this.clock.now()) return { outputs: [], cursor, done: false };
-      await wait(deadline - this.clock.now());
-    }
-    for (;;) {
-      const held = early ? this.early.outputOf(callId) : null;
-      if (held) return { outputs: [held], cursor, done: true };
-      const rows = this.store.outputs.read(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
-      const outputs = rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value }));
-      const last = rows.length ? rows[rows.length - 1].cursor : cursor;
-      if (call.oneInput && cursor === 0 && rows.length === 1) return { outputs, cursor: last, done: true };
-      const row = this.store.getCall(callId);
-      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= this.store.outputs.lastCursor(callId));
-      const remaining = deadline - this.clock.now();
-      if (rows.length > 0 || done || !row || remaining <= 0) return { outputs, cursor: last, done };
-      await wait(remaining);
-    }
-  }
-
   private notify(callId: string): void {
     this.waiters.notify(callId);
   }
@@ -593,9 +565,4 @@ export class FunctionPool extends DurableObject<Env> {
       this.fleet.sendInputs(grant.containerId, inputs);
     }
   }
-}
-
-function isDone(call: { kind: CallKind; closed: number; total: number; done: number }): boolean {
-  if (call.kind === "spawn" && call.total === 0) return false;
-  return call.closed === 1 && call.done >= call.total;
 }

@@ -1,6 +1,6 @@
-// The pool's SQLite schema, the row types PoolStore reads and writes
-// (store.ts), and the conversions between rows and those types. Kept apart
-// so the store itself stays about its statements.
+// The pool's SQLite schema and its migrations, the row types PoolStore reads
+// and writes (store.ts), and the conversions between rows and those types.
+// Kept apart so the store itself stays about its statements.
 import type { OutputStatus } from "../../sdk/src/wire/api";
 
 export type CallKind = "remote" | "map" | "spawn";
@@ -61,7 +61,7 @@ export interface OutputRow {
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- request_id: the client's id of the request that started the call (calls_by_request, created by
--- migrateCallRequests in store.ts, since pools from before get the column added first).
+-- migrateCallRequests below, since pools from before get the column added first).
 CREATE TABLE IF NOT EXISTS calls (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
   done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
@@ -143,6 +143,22 @@ export interface InputCounts {
   running: number;
   /** Spawned calls admitted whose input has not arrived from the spawn queue yet. */
   awaitingDelivery: number;
+}
+
+// ---- migrations ----
+
+/**
+ * A call's request id is on its row: one index entry per call, where a table
+ * of request ids took a row and two index entries. A pool from before gets
+ * the column, and its request ids move over from that table.
+ */
+export function migrateCallRequests(sql: SqlStorage): void {
+  const calls = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'calls'").one().sql;
+  if (!calls.includes("request_id")) sql.exec("ALTER TABLE calls ADD COLUMN request_id TEXT");
+  sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS calls_by_request ON calls (request_id) WHERE request_id IS NOT NULL");
+  if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'call_requests'").toArray().length === 0) return;
+  sql.exec("UPDATE calls SET request_id = (SELECT request_id FROM call_requests WHERE call_id = calls.id) WHERE id IN (SELECT call_id FROM call_requests)");
+  sql.exec("DROP TABLE call_requests");
 }
 
 // ---- row conversions ----

@@ -7,7 +7,7 @@
 // Synchronous (DO SQLite is in-process); every method is one or a few
 // statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import { SCHEMA } from "./store-schema";
+import { SCHEMA, migrateCallRequests } from "./store-schema";
 import type { StoredOutput } from "./output-batch";
 import { OutputStore } from "./store-outputs";
 import { CallTouches } from "./store-touches";
@@ -592,18 +592,4 @@ export class PoolStore {
     if (known !== undefined) return known;
     return this.inputRows.callIdOf(id);
   }
-}
-
-/**
- * A call's request id is on its row: one index entry per call, where a table
- * of request ids took a row and two index entries. A pool from before gets
- * the column, and its request ids move over from that table.
- */
-function migrateCallRequests(sql: SqlStorage): void {
-  const calls = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'calls'").one().sql;
-  if (!calls.includes("request_id")) sql.exec("ALTER TABLE calls ADD COLUMN request_id TEXT");
-  sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS calls_by_request ON calls (request_id) WHERE request_id IS NOT NULL");
-  if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'call_requests'").toArray().length === 0) return;
-  sql.exec("UPDATE calls SET request_id = (SELECT request_id FROM call_requests WHERE call_id = calls.id) WHERE id IN (SELECT call_id FROM call_requests)");
-  sql.exec("DROP TABLE call_requests");
 }
