@@ -56,7 +56,8 @@ export class EarlyOutputs<T extends FinalOutput = FinalOutput> {
   private readonly readers = new Map<string, number>();
   /** Outputs answered and not stored yet, by call; each from the container that ran it. */
   private readonly held = new Map<string, { containerId: string; finished: T }>();
-  private flushDeferred = false;
+  /** The later store asked of the host and not run yet: how soon. */
+  private deferred: { delayMs: number } | null = null;
 
   constructor(private readonly host: EarlyOutputHost<T>) {}
 
@@ -88,17 +89,19 @@ export class EarlyOutputs<T extends FinalOutput = FinalOutput> {
         held.push(f);
       } else rest.push(f);
     }
-    if (this.held.size > 0 && !this.flushDeferred) {
-      this.flushDeferred = true;
-      this.host.defer(
-        () => {
-          this.flushDeferred = false;
-          this.flush();
-        },
-        this.host.inputsWaiting() ? 0 : STORE_DELAY_MS,
-      );
-    }
+    if (this.held.size > 0) this.deferFlush(this.host.inputsWaiting() ? 0 : STORE_DELAY_MS);
     return { held, rest };
+  }
+
+  /** Asks the host for a later store, unless one is asked for as soon already (inputs that came to wait for a slot make it sooner). */
+  private deferFlush(delayMs: number): void {
+    if (this.deferred !== null && this.deferred.delayMs <= delayMs) return;
+    const deferred = { delayMs };
+    this.deferred = deferred;
+    this.host.defer(() => {
+      if (this.deferred === deferred) this.deferred = null;
+      this.flush();
+    }, delayMs);
   }
 
   /** The output held for this call, if it is answered and not stored yet. */

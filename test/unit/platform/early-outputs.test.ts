@@ -84,6 +84,21 @@ describe("outputs answered before they are stored", () => {
     expect(delaysMs).toEqual([STORE_DELAY_MS, 0]);
   });
 
+  it("asks again, for the next task, when inputs come to wait while a store STORE_DELAY_MS away is pending; not twice for the same delay", () => {
+    const { host, deferred, delaysMs, waiting, events } = recordingHost();
+    const early = new EarlyOutputs(host);
+    for (const id of ["fc-1", "fc-2", "fc-3"]) reader(early, id);
+    early.hold("ct-a", [finished(1, "fc-1", "remote")]);
+    early.hold("ct-a", [finished(2, "fc-2", "remote")]);
+    waiting.inputs = true;
+    early.hold("ct-b", [finished(3, "fc-3", "remote")]);
+    expect(delaysMs).toEqual([STORE_DELAY_MS, 0]);
+    deferred[1]();
+    expect(events.filter((e) => e.startsWith("store"))).toEqual(["store ct-a 1,2", "store ct-b 3"]);
+    deferred[0](); // the earlier one, run late, finds nothing held
+    expect(events.filter((e) => e.startsWith("store"))).toHaveLength(2);
+  });
+
   it("stores each container's held outputs, then acknowledges them, then reports the load once", () => {
     const { host, events } = recordingHost();
     const early = new EarlyOutputs(host);
