@@ -42,13 +42,14 @@ export class InputRowTable {
     }
   }
 
-  /** A map's input moved out of its batch, waiting to run again after `notBefore`. */
-  insertRetry(input: InputRow & { failures: number; losses: number }, notBefore: number): void {
+  /** An input moved out of its map's batch or its remote call's row, waiting to run again after `notBefore`. */
+  insertRetry(input: InputRow & { kind: CallKind; failures: number; losses: number }, notBefore: number): void {
     this.sql.exec(
-      "INSERT INTO inputs (id, call_id, idx, kind, method, args, state, failures, losses, not_before) VALUES (?, ?, ?, 'map', ?, ?, 'pending', ?, ?, ?)",
+      "INSERT INTO inputs (id, call_id, idx, kind, method, args, state, failures, losses, not_before) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
       input.id,
       input.callId,
       input.idx,
+      input.kind,
       input.method,
       blob(input.args),
       input.failures,

@@ -62,10 +62,12 @@ export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- request_id: the client's id of the request that started the call (calls_by_request, created by
 -- migrateCallRequests below, since pools from before get the column added first).
+-- input_*: a remote call's input while it runs (store-call-inputs.ts; added by migrateCallInputs to older pools).
 CREATE TABLE IF NOT EXISTS calls (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
   done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL, request_id TEXT);
+  created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL, request_id TEXT,
+  input_id INTEGER, input_args BLOB, input_method TEXT, input_container TEXT, input_deadline INTEGER);
 CREATE TABLE IF NOT EXISTS inputs (
   id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
   kind TEXT NOT NULL, method TEXT, args BLOB NOT NULL, state TEXT NOT NULL,
@@ -159,6 +161,15 @@ export function migrateCallRequests(sql: SqlStorage): void {
   if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'call_requests'").toArray().length === 0) return;
   sql.exec("UPDATE calls SET request_id = (SELECT request_id FROM call_requests WHERE call_id = calls.id) WHERE id IN (SELECT call_id FROM call_requests)");
   sql.exec("DROP TABLE call_requests");
+}
+
+/** A remote call's running input is kept on its call's row (store-call-inputs.ts): a pool from before gets the columns. */
+export function migrateCallInputs(sql: SqlStorage): void {
+  const calls = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'calls'").one().sql;
+  if (calls.includes("input_container")) return;
+  for (const column of ["input_id INTEGER", "input_args BLOB", "input_method TEXT", "input_container TEXT", "input_deadline INTEGER"]) {
+    sql.exec(`ALTER TABLE calls ADD COLUMN ${column}`);
+  }
 }
 
 // ---- row conversions ----

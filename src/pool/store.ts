@@ -7,7 +7,7 @@
 // Synchronous (DO SQLite is in-process); every method is one or a few
 // statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import { SCHEMA, migrateCallRequests } from "./store-schema";
+import { SCHEMA, migrateCallInputs, migrateCallRequests } from "./store-schema";
 import type { StoredOutput } from "./output-batch";
 import { OutputStore } from "./store-outputs";
 import { CallTouches } from "./store-touches";
@@ -18,6 +18,7 @@ import { inLists } from "./id-ranges";
 import { batchOf, claimRuns, isGone, liveInputs, markGone, packArgs, pendingIn, splitIntoBatches, takeInIdOrder, type InputBatch } from "./input-batch";
 import { InputBatchTable } from "./store-input-batches";
 import { InputRowTable } from "./store-input-rows";
+import { CallTable, type NewRemoteCall } from "./store-calls";
 import type { CallKind, CallRow, InputCounts, InputRow, RunningInput, StoredInput } from "./store-schema";
 
 /** An input as a call brings it. */
@@ -36,8 +37,15 @@ export const EXPIRED_CALLS_PER_SWEEP = 500;
 
 export { TOUCH_WRITE_INTERVAL_MS } from "./store-touches";
 
-/** A running input as the store keeps it: its deadline, and the batch it was claimed from (null for a row of its own). */
-type RunningEntry = RunningInput & { deadline: number | null; batch: InputBatch | null };
+/**
+ * A running input as the store keeps it: its deadline, and where it is
+ * stored: the batch it was claimed from, its call's row (a remote's first
+ * run, store-calls.ts), or else a row of its own.
+ */
+type RunningEntry = RunningInput & { deadline: number | null; batch: InputBatch | null; onCallRow?: true };
+
+/** Input ids a remote call's id takes from the floor written to meta at a time: a write per this many calls. */
+const INPUT_ID_RESERVE = 4_096;
 
 export class PoolStore {
   /** The pending counts (running inputs are counted by `running` below). */
@@ -63,29 +71,36 @@ export class PoolStore {
   /** Inputs a row each (store-input-rows.ts). */
   private readonly inputRows: InputRowTable;
   /**
-   * The next input id to hand out, to a row or a batch. Never handed out twice:
-   * a runner holds outputs by input id across a pool's restart. Rows keep
-   * SQLite's AUTOINCREMENT sequence up to date; a batch's ids are written to
-   * meta (`inputIdFloor`), since its row goes once its inputs are done.
+   * The next input id to hand out, to a row, a batch or a call's row. Never
+   * handed out twice: a runner holds outputs by input id across a pool's
+   * restart. Rows keep SQLite's AUTOINCREMENT sequence up to date; ids of
+   * batches and call rows stay under the floor in meta (`inputIdFloor`,
+   * written ahead by INPUT_ID_RESERVE for call rows), since those rows go.
    */
   private nextInputId: number;
+  /** The floor as written to meta. */
+  private inputIdFloor: number;
   /** Calls kept: every call is created and deleted through this class. */
   private callCount: number;
   /** Pending input rows (not batches): while there are none, a claim need not ask SQLite for any. */
   private rowsPending = 0;
   /**
-   * Remote calls' inputs not written yet: the pump right after their call
-   * usually claims them, and then each is written once, as running, instead
-   * of written pending, read back and updated. writeFresh writes any left as
-   * pending, in the same turn (every method that reads input rows does first).
+   * Remote calls not written yet, each with its one input: the pump right
+   * after a call usually claims its input, and then the call's row is
+   * written once, with the input running on it. writeFresh writes any left,
+   * the input as a pending row, in the same turn (every method that reads
+   * calls or input rows does first).
    */
-  private fresh: Array<InputRow & { kind: CallKind }> = [];
+  private fresh: Array<{ call: NewRemoteCall; input: InputRow & { kind: CallKind } }> = [];
+  /** The calls' rows, with remote calls' running inputs on them (store-calls.ts). */
+  private readonly calls: CallTable;
   /** Reads' touches of calls, written at most every TOUCH_WRITE_INTERVAL_MS (store-touches.ts). */
   private readonly touches: CallTouches;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     migrateCallRequests(sql);
+    migrateCallInputs(sql);
     this.outputs = new OutputStore(sql);
     this.touches = new CallTouches(sql);
     this.telemetry = new TelemetryStore(sql);
@@ -106,6 +121,10 @@ export class PoolStore {
       .raw<[number, string, number, CallKind, string, number, number, number | null]>()) {
       this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline, batch: null });
     }
+    this.calls = new CallTable(sql);
+    for (const [callId, id, containerId, deadline] of this.calls.runningInputs()) {
+      this.running.set(id, { id, callId, idx: 0, kind: "remote", containerId, failures: 0, losses: 0, deadline, batch: null, onCallRow: true });
+    }
     this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
     this.callCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls").one().n;
     this.batchTable = new InputBatchTable(sql);
@@ -117,7 +136,8 @@ export class PoolStore {
     }
     const rowSeq = sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'inputs'").toArray()[0]?.seq ?? 0;
     const last = this.batches.at(-1);
-    this.nextInputId = Math.max(rowSeq, this.getMeta<number>("inputIdFloor") ?? 0, last ? last.firstId + last.count - 1 : 0) + 1;
+    this.inputIdFloor = this.getMeta<number>("inputIdFloor") ?? 0;
+    this.nextInputId = Math.max(rowSeq, this.inputIdFloor, last ? last.firstId + last.count - 1 : 0) + 1;
   }
 
   /** Counts a change of pending inputs (a running one is counted by being in `running`). */
@@ -135,61 +155,59 @@ export class PoolStore {
   setMeta(key: string, value: unknown): void {
     this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, JSON.stringify(value));
   }
+  /** Keeps the input id floor in meta at or above `lastId`, `reserve` ids ahead when it must move. */
+  private raiseInputIdFloor(lastId: number, reserve: number): void {
+    if (lastId <= this.inputIdFloor) return;
+    this.inputIdFloor = lastId + reserve;
+    this.setMeta("inputIdFloor", this.inputIdFloor);
+  }
 
   // ---- calls ----
   /** A new call with its first inputs (numbered 0, 1, … by the API); null, or the call its request id already started (nothing written). */
   startCall(id: string, kind: Exclude<CallKind, "spawn">, closed: boolean, now: number, requestId: string | null, inputs: readonly NewInput[]): string | null {
-    // The row claims the request id: a request sent again finds the call its first send started.
-    const started = this.sql.exec(
-      `INSERT INTO calls (id, kind, closed, total, created_at, touched_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING`,
-      id,
-      kind,
-      closed ? 1 : 0,
-      inputs.length,
-      now,
-      now,
-      requestId,
-    );
-    if (started.rowsWritten === 0 && requestId !== null) return this.callOfRequest(requestId);
-    const added = kind === "map" ? this.insertBatches(id, inputs) : this.holdFresh(id, kind, inputs);
+    if (kind === "remote") return this.holdRemote({ id, closed, createdAt: now, requestId }, inputs);
+    if (!this.calls.insertMap(id, closed, inputs.length, now, requestId) && requestId !== null) return this.callOfRequest(requestId);
+    const added = this.insertBatches(id, inputs);
     this.callCount++;
     this.adjust("pending", kind, added);
     return null;
   }
-  /** Spawned calls, closed and waiting for their input from the spawn queue: many rows per statement. */
+  /** A remote call, held to be written when its input is claimed (or by writeFresh); null, or the call its request id already started. */
+  private holdRemote(call: NewRemoteCall, inputs: readonly NewInput[]): string | null {
+    if (inputs.length !== 1) throw new Error(`a remote call has exactly one input, not ${inputs.length}`);
+    // Nothing runs between this read and the row's write (the same synchronous turn): the id cannot be taken meanwhile.
+    const earlier = call.requestId === null ? null : this.callOfRequest(call.requestId);
+    if (earlier !== null) return earlier;
+    const [{ idx, args, method }] = inputs;
+    const id = this.nextInputId++;
+    this.raiseInputIdFloor(id, INPUT_ID_RESERVE);
+    this.fresh.push({ call, input: { id, callId: call.id, idx, kind: "remote", method: method ?? null, args } });
+    this.callCount++;
+    this.adjust("pending", "remote", 1);
+    return null;
+  }
+  /** Spawned calls, closed and waiting for their input from the spawn queue. */
   createSpawnCalls(ids: readonly string[], now: number): void {
-    for (const { chunk } of inLists(ids, 1)) {
-      this.sql.exec(
-        `INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES ${chunk.map((_, k) => `(?${k + 2}, 'spawn', 1, 0, ?1, ?1)`).join(",")}`,
-        now,
-        ...chunk,
-      );
-    }
+    this.calls.insertSpawns(ids, now);
     this.counts.awaitingDelivery += ids.length;
     this.callCount += ids.length;
   }
   /** The call a client's request id started, while that call is kept. */
   callOfRequest(requestId: string): string | null {
-    return this.sql.exec<{ id: string }>("SELECT id FROM calls WHERE request_id = ?", requestId).toArray()[0]?.id ?? null;
+    this.writeFresh();
+    return this.calls.ofRequest(requestId);
   }
   getCall(id: string): CallRow | null {
-    const [row] = this.sql
-      .exec("SELECT id, kind, closed, total, done, cancelled, created_at, touched_at FROM calls WHERE id = ?", id)
-      .raw<[string, CallKind, number, number, number, number, number, number]>();
-    if (!row) return null;
-    const [, kind, closed, total, done, cancelled, createdAt, touchedAt] = row;
-    return { id, kind, closed, total, done, cancelled, createdAt, touchedAt };
+    this.writeFresh();
+    return this.calls.get(id);
   }
   closeCall(id: string): void {
-    this.sql.exec("UPDATE calls SET closed = 1 WHERE id = ?", id);
+    this.calls.close(id);
   }
   /** Which of these calls exist. */
   existingCalls(ids: readonly string[]): Set<string> {
-    const found = new Set<string>();
-    for (const { chunk, marks } of inLists(ids))
-      for (const r of this.sql.exec<{ id: string }>(`SELECT id FROM calls WHERE id IN (${marks})`, ...chunk)) found.add(r.id);
-    return found;
+    this.writeFresh();
+    return this.calls.existing(ids);
   }
   /** A read of these calls: each is kept for its TTL from `now` (written within TOUCH_WRITE_INTERVAL_MS). */
   touchCalls(ids: readonly string[], now: number): void {
@@ -203,7 +221,8 @@ export class PoolStore {
     this.touches.write(now);
   }
   markCancelled(id: string): void {
-    this.sql.exec("UPDATE calls SET cancelled = 1, closed = 1 WHERE id = ?", id);
+    this.writeFresh();
+    this.calls.markCancelled(id);
   }
   deleteCall(id: string): void {
     this.writeFresh();
@@ -226,38 +245,24 @@ export class PoolStore {
       this.batchTable.deleteCall(id);
     }
     for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
-    this.callCount -= this.sql.exec("DELETE FROM calls WHERE id = ?", id).rowsWritten;
+    if (this.calls.delete(id)) this.callCount--;
     this.touches.forget(id);
   }
-  /** Calls whose outputs are all delivered long enough ago, or abandoned maps (only old calls are looked at, by index). */
+  /** Calls whose outputs are all delivered long enough ago, or abandoned maps (EXPIRED_CALLS_PER_SWEEP at a time: the pool sweeps again soon while a sweep comes back full). */
   expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
+    this.writeFresh();
     this.writeTouches(now);
-    // EXPIRED_CALLS_PER_SWEEP at a time; the pool sweeps again soon while a sweep comes back full.
-    return this.sql
-      .exec<{ id: string }>(
-        `SELECT id FROM calls WHERE touched_at < ?1
-           AND ((closed = 1 AND done >= total AND touched_at < ?2) OR (kind = 'map' AND touched_at < ?3)) LIMIT ?4`,
-        now - Math.min(resultTtlMs, abandonedMapTtlMs),
-        now - resultTtlMs,
-        now - abandonedMapTtlMs,
-        EXPIRED_CALLS_PER_SWEEP,
-      )
-      .toArray()
-      .map((r) => r.id);
+    return this.calls.expired(now - resultTtlMs, now - abandonedMapTtlMs, EXPIRED_CALLS_PER_SWEEP);
   }
   /** Gives a spawned call that never reached the pool its one output. */
   completeUndelivered(callId: string, value: Uint8Array, now: number): void {
-    const updated = this.sql.exec("UPDATE calls SET total = 1, done = 1, touched_at = ? WHERE id = ? AND total = 0", now, callId);
-    if (updated.rowsWritten === 0) return;
+    if (!this.calls.completeUndelivered(callId, now)) return;
     this.counts.awaitingDelivery--;
     this.outputs.insert(callId, [{ idx: 0, status: "cancelled", value }]);
   }
   /** Spawned calls admitted but not delivered from the queue yet (they have no input row to cancel). */
   undeliveredSpawns(): string[] {
-    return this.sql
-      .exec<{ id: string }>("SELECT id FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0")
-      .toArray()
-      .map((r) => r.id);
+    return this.calls.undeliveredSpawns();
   }
   /** Whether any call is kept (the pool asks on every reconcile: counted, not read). */
   hasCalls(): boolean {
@@ -300,20 +305,20 @@ export class PoolStore {
       this.batchTable.insert(batch, packed);
       this.batches.push(batch);
     }
-    this.setMeta("inputIdFloor", this.nextInputId - 1);
+    this.raiseInputIdFloor(this.nextInputId - 1, 0);
     return inputs.length;
   }
-  /** A remote call's inputs, held to be written when claimed (or by writeFresh), with ids from the store's sequence. */
-  private holdFresh(callId: string, kind: CallKind, inputs: readonly NewInput[]): number {
-    for (const i of inputs) this.fresh.push({ id: this.nextInputId++, callId, idx: i.idx, kind, method: i.method ?? null, args: i.args });
-    return inputs.length;
-  }
-  /** Writes the held remote inputs no claim took, as pending rows. */
+  /** Writes the held remote calls whose input no claim took, the inputs as pending rows. */
   writeFresh(): void {
     if (!this.fresh.length) return;
-    this.inputRows.insert(this.fresh, null);
-    this.rowsPending += this.fresh.length;
+    const fresh = this.fresh;
     this.fresh = [];
+    for (const { call } of fresh) this.calls.insertRemote(call, null);
+    this.inputRows.insert(
+      fresh.map((f) => f.input),
+      null,
+    );
+    this.rowsPending += fresh.length;
   }
   /**
    * Spawned calls' inputs from the spawn queue, one per call: a call that is
@@ -394,15 +399,13 @@ export class PoolStore {
       });
     }
     this.inputRows.markRunning(rowIds, containerId, deadline);
-    // Held remote inputs are the newest of all: they come last, written once, as running.
-    const fresh = this.fresh.splice(0, limit - out.length);
-    if (fresh.length) {
-      this.inputRows.insert(fresh, { containerId, deadline });
-      for (const { id, callId, idx, kind, method, args } of fresh) {
-        this.adjust("pending", kind, -1);
-        this.running.set(id, { id, callId, idx, kind, containerId, failures: 0, losses: 0, deadline, batch: null });
-        out.push({ id, callId, idx, method, args });
-      }
+    // Held remote calls' inputs are the newest of all: they come last, each written once, on its call's row, as running.
+    for (const { call, input } of this.fresh.splice(0, limit - out.length)) {
+      const { id, callId, idx, kind, method, args } = input;
+      this.calls.insertRemote(call, { inputId: id, args, method, containerId, deadline });
+      this.adjust("pending", kind, -1);
+      this.running.set(id, { id, callId, idx, kind, containerId, failures: 0, losses: 0, deadline, batch: null, onCallRow: true });
+      out.push({ id, callId, idx, method, args });
     }
     return out;
   }
@@ -428,7 +431,7 @@ export class PoolStore {
   /** The inputs running on a container; `started` is false for those sent ahead of a slot that have not started yet. */
   runningOn(containerId: string): Array<RunningInput & { started: boolean }> {
     const out: Array<RunningInput & { started: boolean }> = [];
-    for (const { deadline, batch: _batch, ...input } of this.running.values())
+    for (const { deadline, batch: _batch, onCallRow: _onCallRow, ...input } of this.running.values())
       if (input.containerId === containerId) out.push({ ...input, started: deadline !== null });
     return out;
   }
@@ -447,7 +450,7 @@ export class PoolStore {
   /** Running inputs past their deadline (at most 1 000 at a time). */
   overdue(now: number): RunningInput[] {
     const out: RunningInput[] = [];
-    for (const { deadline, batch: _batch, ...input } of this.running.values()) {
+    for (const { deadline, batch: _batch, onCallRow: _onCallRow, ...input } of this.running.values()) {
       if (deadline !== null && deadline <= now) out.push(input);
       if (out.length >= 1_000) break;
     }
@@ -469,6 +472,10 @@ export class PoolStore {
       this.inputRows.insertRetry({ ...entry, method: batch.method, args, failures: entry.failures + failure, losses: entry.losses + loss }, notBefore);
       markGone(batch, offset);
       this.writeGone([batch]);
+    } else if (entry?.onCallRow) {
+      const taken = this.calls.takeInput(entry.callId);
+      if (!taken) return;
+      this.inputRows.insertRetry({ ...entry, ...taken, failures: failure, losses: loss }, notBefore);
     } else {
       if (!this.inputRows.putBack(input.id, notBefore, failure, loss)) return;
     }
@@ -492,13 +499,13 @@ export class PoolStore {
   completeMany(given: ReadonlyArray<FinishedInput>, now: number, timeoutMs = 0): void {
     if (!given.length) return;
     this.writeFresh();
-    type Found = { container_id: string | null; deadline: number | null; state: string; kind: string; batch: InputBatch | null };
+    type Found = { container_id: string | null; deadline: number | null; state: string; kind: string; batch: InputBatch | null; onCallRow?: true };
     const rows = new Map<number, Found>();
     const unread: number[] = [];
     for (const f of given) {
       const r = this.running.get(f.input.id);
       if (r) {
-        rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind, batch: r.batch });
+        rows.set(f.input.id, { container_id: r.containerId, deadline: r.deadline, state: "running", kind: r.kind, batch: r.batch, onCallRow: r.onCallRow });
         continue;
       }
       // Not running: a pending input of a batch (cancelled before its turn), or a row (one moved out of its batch too).
@@ -523,7 +530,7 @@ export class PoolStore {
       if (row.batch) {
         markGone(row.batch, f.input.id - row.batch.firstId);
         touched.add(row.batch);
-      } else {
+      } else if (!row.onCallRow) {
         rowIds.push(f.input.id);
       }
     }
@@ -557,15 +564,15 @@ export class PoolStore {
       if (same) same.push(callId);
       else byCount.set(outputs.length, [callId]);
     }
-    for (const [n, callIds] of byCount) {
-      for (const { chunk, marks } of inLists(callIds, 2))
-        this.sql.exec(`UPDATE calls SET done = done + ?, touched_at = ? WHERE id IN (${marks})`, n, now, ...chunk);
-    }
+    for (const [n, callIds] of byCount) this.calls.addDone(callIds, n, now);
   }
   /** Inputs of a call (or of every call, when null), for cancellation. */
   inputsOf(callId: string | null): StoredInput[] {
     this.writeFresh();
     const out = this.inputRows.of(callId);
+    for (const { deadline: _deadline, batch: _batch, onCallRow, ...input } of this.running.values()) {
+      if (onCallRow && (callId === null || input.callId === callId)) out.push({ ...input, state: "running" });
+    }
     for (const batch of this.batches) {
       if (callId !== null && batch.callId !== callId) continue;
       for (const { id, idx, claimed } of liveInputs(batch)) {

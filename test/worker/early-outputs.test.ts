@@ -14,13 +14,16 @@ import { poolHooks } from "./pool-entry";
 import { STORE_DELAY_MS } from "../../src/pool/early-outputs";
 import { unpackOutputs } from "../../src/pool/output-batch";
 
-/** What the pool's storage holds of a call: its inputs' states, its outputs' statuses, how many inputs it counts done. */
+/** What the pool's storage holds of a call: its inputs' states (a running remote input is on its call's row), its outputs' statuses, how many inputs it counts done. */
 function stored(callId: string) {
   return runInDurableObject(poolStubOfCall(env, callId), (_, state) => {
     const sql = state.storage.sql;
     return {
       inputs: sql
-        .exec<{ state: string }>("SELECT state FROM inputs WHERE call_id = ?", callId)
+        .exec<{ state: string }>(
+          "SELECT state FROM inputs WHERE call_id = ?1 UNION ALL SELECT 'running' AS state FROM calls WHERE id = ?1 AND input_container IS NOT NULL",
+          callId,
+        )
         .toArray()
         .map((r) => r.state),
       outputs: sql

@@ -115,7 +115,7 @@ describe("request ids", () => {
     });
   });
 
-  it("carries over the request ids of a pool from before, kept in a table of their own", async () => {
+  it("carries over the request ids of a pool from before, kept in a table of their own, and adds the columns of a running remote input", async () => {
     await withStore((_, sql) => {
       sql.exec("DROP INDEX calls_by_request");
       sql.exec("DROP TABLE calls");
@@ -131,7 +131,11 @@ describe("request ids", () => {
       expect(store.callOfRequest("req-old")).toBe("old-1");
       expect(store.startCall("new-1", "remote", true, 2, "req-old", args(1))).toBe("old-1");
       expect(store.startCall("new-2", "remote", true, 2, "req-new", args(1))).toBeNull();
-      expect(new PoolStore(sql).callOfRequest("req-new")).toBe("new-2");
+      const [running] = store.claimInputs("c1", 1, 2, 1_000);
+      expect(running.callId).toBe("new-2");
+      const restarted = new PoolStore(sql);
+      expect(restarted.callOfRequest("req-new")).toBe("new-2");
+      expect(restarted.runningOn("c1").map((i) => i.callId)).toEqual(["new-2"]);
     });
   });
 });
@@ -354,34 +358,90 @@ describe("a map's inputs, stored a batch per row", () => {
 });
 
 describe("a remote call's input, held until claimed", () => {
-  it("is written once, as running, when a claim takes it, after the older inputs waiting", async () => {
+  const inputRows = (sql: SqlStorage) =>
+    sql
+      .exec<{ call_id: string; state: string; container_id: string | null }>("SELECT call_id, state, container_id FROM inputs ORDER BY id")
+      .toArray()
+      .map((r) => `${r.call_id}:${r.state}:${r.container_id}`);
+  const onCallRows = (sql: SqlStorage) =>
+    sql
+      .exec<{ id: string; input_container: string | null; has_args: number }>(
+        "SELECT id, input_container, input_args IS NOT NULL AS has_args FROM calls WHERE kind = 'remote' ORDER BY id",
+      )
+      .toArray()
+      .map((r) => `${r.id}:${r.input_container}:${r.has_args}`);
+
+  it("is written once, on its call's row, as running, when a claim takes it, after the older inputs waiting", async () => {
     await withStore((store, sql) => {
-      const rows = () =>
-        sql
-          .exec<{ call_id: string; state: string; container_id: string | null }>("SELECT call_id, state, container_id FROM inputs ORDER BY id")
-          .toArray()
-          .map((r) => `${r.call_id}:${r.state}:${r.container_id}`);
       store.createSpawnCalls(["spawn-f1"], 1);
       store.deliverSpawns([{ callId: "spawn-f1", args: encode([1]), method: null }]);
       store.startCall("remote-f1", "remote", true, 1, null, from(7, 1));
-      expect(rows()).toEqual(["spawn-f1:pending:null"]);
+      expect(onCallRows(sql)).toEqual([]);
       expect(store.countInputs(2)).toMatchObject({ pendingCalls: 1, pendingSpawns: 1 });
       const claimed = store.claimInputs("c1", 5, 2, 1_000);
       expect(claimed.map((i) => `${i.callId}:${argOf(i)}`)).toEqual(["spawn-f1:1", "remote-f1:7"]);
-      expect(rows()).toEqual(["spawn-f1:running:c1", "remote-f1:running:c1"]);
-      expect(new PoolStore(sql).runningOn("c1").map((i) => i.callId)).toEqual(["spawn-f1", "remote-f1"]);
+      expect(inputRows(sql)).toEqual(["spawn-f1:running:c1"]);
+      expect(onCallRows(sql)).toEqual(["remote-f1:c1:1"]);
+      const restarted = new PoolStore(sql);
+      expect(restarted.runningOn("c1").map((i) => i.callId)).toEqual(["spawn-f1", "remote-f1"]);
+      expect(restarted.inputsOf("remote-f1").map((i) => [i.state, i.containerId])).toEqual([["running", "c1"]]);
+      expect(restarted.getRunning([claimed[1].id], "c1").get(claimed[1].id)?.deadline).toBe(1_000);
+      restarted.completeMany([{ input: claimed[1], status: "success", value: encode(70) }], 3);
+      expect(onCallRows(sql)).toEqual(["remote-f1:null:0"]);
+      expect(restarted.getCall("remote-f1")?.done).toBe(1);
+      expect(new PoolStore(sql).runningOn("c1").map((i) => i.callId)).toEqual(["spawn-f1"]);
     });
   });
 
-  it("is written pending when no claim takes it, and every read of inputs finds it", async () => {
+  it("is written pending, as a row, when no claim takes it, and every read of calls or inputs finds it", async () => {
     await withStore((store, sql) => {
       store.startCall("remote-f2", "remote", true, 1, null, from(0, 1));
       expect(store.inputsOf("remote-f2").map((i) => i.state)).toEqual(["pending"]);
       store.startCall("remote-f3", "remote", true, 1, null, from(0, 1));
+      expect(store.getCall("remote-f3")?.total).toBe(1);
+      store.startCall("remote-f4", "remote", true, 1, null, from(0, 1));
       store.writeFresh();
+      expect(onCallRows(sql)).toEqual(["remote-f2:null:0", "remote-f3:null:0", "remote-f4:null:0"]);
       const restarted = new PoolStore(sql);
-      expect(restarted.countInputs(1)).toMatchObject({ pendingCalls: 2 });
-      expect(restarted.claimInputs("c1", 5, 1, 1_000).map((i) => i.callId)).toEqual(["remote-f2", "remote-f3"]);
+      expect(restarted.countInputs(1)).toMatchObject({ pendingCalls: 3 });
+      expect(restarted.claimInputs("c1", 5, 1, 1_000).map((i) => i.callId)).toEqual(["remote-f2", "remote-f3", "remote-f4"]);
+    });
+  });
+
+  it("moves to a row of its own when put back, with the failure counted, and runs from there", async () => {
+    await withStore((store, sql) => {
+      store.startCall("remote-f5", "remote", true, 1, null, [{ idx: 0, args: encode([5]), method: "greet" }]);
+      const [first] = store.claimInputs("c1", 1, 1, 1_000);
+      const [running] = store.runningOn("c1");
+      store.requeue(running, 50, { failure: true });
+      expect(onCallRows(sql)).toEqual(["remote-f5:null:0"]);
+      expect(inputRows(sql)).toEqual(["remote-f5:pending:null"]);
+      const restarted = new PoolStore(sql);
+      expect(restarted.countInputs(10)).toMatchObject({ pendingCalls: 1, readyNow: 0, running: 0 });
+      const [again] = restarted.claimInputs("c2", 1, 50, 2_000);
+      expect([again.id, again.method, argOf(again)]).toEqual([first.id, "greet", 5]);
+      expect(restarted.runningOn("c2").map((i) => [i.callId, i.failures])).toEqual([["remote-f5", 1]]);
+      restarted.completeMany([{ input: again, status: "success", value: encode(50) }], 60);
+      expect(inputRows(sql)).toEqual([]);
+      expect(restarted.getCall("remote-f5")?.done).toBe(1);
+    });
+  });
+
+  it("never shares an input id with an earlier call's, across restarts, though its row holds the id only while it runs", async () => {
+    await withStore((store, sql) => {
+      const ids: number[] = [];
+      let pool = store;
+      for (let k = 0; k < 3; k++) {
+        pool.startCall(`remote-i${k}`, "remote", true, 1, null, from(0, 1));
+        const [input] = pool.claimInputs("c1", 1, 1, 1_000);
+        ids.push(input.id);
+        pool.completeMany([{ input, status: "success", value: encode(0) }], 2);
+        pool = new PoolStore(sql);
+      }
+      pool.startCall("map-i", "map", true, 1, null, from(0, 2));
+      ids.push(...pool.claimInputs("c1", 2, 1, 1_000).map((i) => i.id));
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
     });
   });
 });
