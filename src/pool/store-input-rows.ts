@@ -4,7 +4,7 @@
 // are its statements, many rows per statement where it can.
 import { blob, toRunning } from "./store-schema";
 import { idConditions, inLists } from "./id-ranges";
-import type { CallKind, InputRow, InputState, StoredInput } from "./store-schema";
+import type { CallKind, InputRow, InputState, RunningInput, StoredInput } from "./store-schema";
 
 /** Rows per INSERT within the 100 bound parameters: 6 per row and 3 shared; a spawned call's row binds 4. */
 const ROWS_PER_INSERT = 16;
@@ -88,6 +88,33 @@ export class InputRowTable {
       id,
     );
     return updated.rowsWritten > 0;
+  }
+
+  /** The running rows (a restarted pool's view). */
+  running(): Array<RunningInput & { deadline: number | null }> {
+    const rows = this.sql
+      .exec("SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running'")
+      .raw<[number, string, number, CallKind, string, number, number, number | null]>();
+    return [...rows].map(([id, callId, idx, kind, containerId, failures, losses, deadline]) => ({
+      id,
+      callId,
+      idx,
+      kind,
+      containerId,
+      failures,
+      losses,
+      deadline,
+    }));
+  }
+
+  /** The latest time a pending row waits for (0 with none). */
+  latestNotBefore(): number {
+    return this.sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
+  }
+
+  /** The highest id a row ever had (AUTOINCREMENT's sequence: rows deleted since count too). */
+  lastId(): number {
+    return this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'inputs'").toArray()[0]?.seq ?? 0;
   }
 
   /** What completing these rows needs of them (those still here). */

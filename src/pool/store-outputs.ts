@@ -1,11 +1,20 @@
 // The calls' outputs in the pool's SQLite: the outputs of one call that
 // finish in one frame are one row (output-batch.ts packs them), read by a
 // cursor of (batch seq, position in the batch) and dropped once read to
-// their end.
+// their end. A remote call's small output is on its call's row instead
+// (store-calls.ts): reads look there for a call's first output when no
+// batch has one.
 import type { OutputStatus } from "../../sdk/src/wire/api";
 import { inLists } from "./id-ranges";
 import { batchOutputs, packOutputs, positionOf, splitPosition, unpackOutputs, type StoredOutput } from "./output-batch";
 import type { OutputRow } from "./store-schema";
+
+/**
+ * The cursor past an output kept on its call's row. No batch holds an output
+ * of such a call, so read as a batch position (past batch 1: cursors below
+ * POSITIONS_PER_BATCH are row seqs from before batches) it finds nothing either.
+ */
+export const CALL_ROW_OUTPUT_CURSOR = 1;
 
 export class OutputStore {
   constructor(private readonly sql: SqlStorage) {
@@ -31,6 +40,22 @@ export class OutputStore {
       }
       if (out.length >= limit) break;
     }
+    if (cursor === 0 && out.length === 0 && limit > 0) {
+      const [row] = this.onCallRows([callId]);
+      if (row) out.push(row);
+    }
+    return out;
+  }
+  /** The outputs kept on these calls' rows (a remote call's one output, when small), in the order found. */
+  private onCallRows(callIds: readonly string[]): Array<{ callId: string } & OutputRow> {
+    const out: Array<{ callId: string } & OutputRow> = [];
+    for (const { chunk, marks } of inLists(callIds)) {
+      for (const [callId, status, value] of this.sql
+        .exec(`SELECT id, output_status, output_value FROM calls WHERE id IN (${marks}) AND output_status IS NOT NULL`, ...chunk)
+        .raw<[string, OutputStatus, ArrayBuffer]>()) {
+        out.push({ callId, cursor: CALL_ROW_OUTPUT_CURSOR, idx: 0, status, value: new Uint8Array(value) });
+      }
+    }
     return out;
   }
   /**
@@ -48,6 +73,7 @@ export class OutputStore {
         if (k >= 0) found.set(callId, { cursor: positionOf(seq, k), ...outputs[k] });
       }
     }
+    for (const { callId, ...row } of this.onCallRows(callIds.filter((id) => !found.has(id)))) found.set(callId, row);
     const out: Array<{ callId: string } & OutputRow> = [];
     let size = 0;
     for (const callId of callIds) {

@@ -62,12 +62,14 @@ export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- request_id: the client's id of the request that started the call (calls_by_request, created by
 -- migrateCallRequests below, since pools from before get the column added first).
--- input_*: a remote call's input while it runs (store-call-inputs.ts; added by migrateCallInputs to older pools).
+-- input_*: a remote call's input while it runs, output_*: its output when small (store-calls.ts; migrateCallRows
+-- adds them to older pools). output_value stays last: a scan of the other columns never reads a value's overflow pages.
 CREATE TABLE IF NOT EXISTS calls (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
   done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL, request_id TEXT,
-  input_id INTEGER, input_args BLOB, input_method TEXT, input_container TEXT, input_deadline INTEGER);
+  input_id INTEGER, input_args BLOB, input_method TEXT, input_container TEXT, input_deadline INTEGER,
+  output_status TEXT, output_value BLOB);
 CREATE TABLE IF NOT EXISTS inputs (
   id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL, idx INTEGER NOT NULL,
   kind TEXT NOT NULL, method TEXT, args BLOB NOT NULL, state TEXT NOT NULL,
@@ -163,11 +165,20 @@ export function migrateCallRequests(sql: SqlStorage): void {
   sql.exec("DROP TABLE call_requests");
 }
 
-/** A remote call's running input is kept on its call's row (store-call-inputs.ts): a pool from before gets the columns. */
-export function migrateCallInputs(sql: SqlStorage): void {
+/** A remote call's running input and small output are kept on its call's row (store-calls.ts): a pool from before gets the columns. */
+export function migrateCallRows(sql: SqlStorage): void {
   const calls = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'calls'").one().sql;
   if (calls.includes("input_container")) return;
-  for (const column of ["input_id INTEGER", "input_args BLOB", "input_method TEXT", "input_container TEXT", "input_deadline INTEGER"]) {
+  const columns = [
+    "input_id INTEGER",
+    "input_args BLOB",
+    "input_method TEXT",
+    "input_container TEXT",
+    "input_deadline INTEGER",
+    "output_status TEXT",
+    "output_value BLOB",
+  ];
+  for (const column of columns) {
     sql.exec(`ALTER TABLE calls ADD COLUMN ${column}`);
   }
 }

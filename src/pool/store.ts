@@ -7,7 +7,7 @@
 // Synchronous (DO SQLite is in-process); every method is one or a few
 // statements, and batches stay batches.
 import type { OutputStatus } from "../../sdk/src/wire/api";
-import { SCHEMA, migrateCallInputs, migrateCallRequests } from "./store-schema";
+import { SCHEMA, migrateCallRequests, migrateCallRows } from "./store-schema";
 import type { StoredOutput } from "./output-batch";
 import { OutputStore } from "./store-outputs";
 import { CallTouches } from "./store-touches";
@@ -18,7 +18,7 @@ import { inLists } from "./id-ranges";
 import { batchOf, claimRuns, isGone, liveInputs, markGone, packArgs, pendingIn, splitIntoBatches, takeInIdOrder, type InputBatch } from "./input-batch";
 import { InputBatchTable } from "./store-input-batches";
 import { InputRowTable } from "./store-input-rows";
-import { CallTable, type NewRemoteCall } from "./store-calls";
+import { CallTable, MAX_CALL_ROW_OUTPUT_BYTES, type NewRemoteCall } from "./store-calls";
 import type { CallKind, CallRow, InputCounts, InputRow, RunningInput, StoredInput } from "./store-schema";
 
 /** An input as a call brings it. */
@@ -100,7 +100,7 @@ export class PoolStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     migrateCallRequests(sql);
-    migrateCallInputs(sql);
+    migrateCallRows(sql);
     this.outputs = new OutputStore(sql);
     this.touches = new CallTouches(sql);
     this.telemetry = new TelemetryStore(sql);
@@ -115,29 +115,24 @@ export class PoolStore {
       this.adjust(r.state, r.kind, r.n);
       if (r.state === "pending") this.rowsPending += r.n;
     }
-    this.counts.awaitingDelivery = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls WHERE kind = 'spawn' AND total = 0 AND cancelled = 0").one().n;
-    for (const [id, callId, idx, kind, containerId, failures, losses, deadline] of sql
-      .exec("SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running'")
-      .raw<[number, string, number, CallKind, string, number, number, number | null]>()) {
-      this.running.set(id, { id, callId, idx, kind, containerId, failures, losses, deadline, batch: null });
-    }
     this.calls = new CallTable(sql);
+    this.counts.awaitingDelivery = this.calls.countUndelivered();
+    this.callCount = this.calls.count();
+    this.inputRows = new InputRowTable(sql);
+    for (const input of this.inputRows.running()) this.running.set(input.id, { ...input, batch: null });
     for (const [callId, id, containerId, deadline] of this.calls.runningInputs()) {
       this.running.set(id, { id, callId, idx: 0, kind: "remote", containerId, failures: 0, losses: 0, deadline, batch: null, onCallRow: true });
     }
-    this.delayedUntilMs = sql.exec<{ t: number | null }>("SELECT MAX(not_before) AS t FROM inputs WHERE state = 'pending' AND not_before > 0").one().t ?? 0;
-    this.callCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM calls").one().n;
+    this.delayedUntilMs = this.inputRows.latestNotBefore();
     this.batchTable = new InputBatchTable(sql);
-    this.inputRows = new InputRowTable(sql);
     for (const { batch, running, pending } of this.batchTable.load()) {
       this.batches.push(batch);
       for (const { offset, containerId, deadline } of running) this.runBatchInput(batch, offset, containerId, deadline);
       this.adjust("pending", "map", pending);
     }
-    const rowSeq = sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'inputs'").toArray()[0]?.seq ?? 0;
     const last = this.batches.at(-1);
     this.inputIdFloor = this.getMeta<number>("inputIdFloor") ?? 0;
-    this.nextInputId = Math.max(rowSeq, this.inputIdFloor, last ? last.firstId + last.count - 1 : 0) + 1;
+    this.nextInputId = Math.max(this.inputRows.lastId(), this.inputIdFloor, last ? last.firstId + last.count - 1 : 0) + 1;
   }
 
   /** Counts a change of pending inputs (a running one is counted by being in `running`). */
@@ -314,10 +309,8 @@ export class PoolStore {
     const fresh = this.fresh;
     this.fresh = [];
     for (const { call } of fresh) this.calls.insertRemote(call, null);
-    this.inputRows.insert(
-      fresh.map((f) => f.input),
-      null,
-    );
+    const inputs = fresh.map((f) => f.input);
+    this.inputRows.insert(inputs, null);
     this.rowsPending += fresh.length;
   }
   /**
@@ -550,15 +543,22 @@ export class PoolStore {
       now,
     );
     const perCall = new Map<string, StoredOutput[]>();
+    const remoteCalls = new Set<string>();
     for (const f of finished) {
+      if (f.row.kind === "remote") remoteCalls.add(f.input.callId);
       const output = { idx: f.input.idx, status: f.status, value: f.value };
       const outputs = perCall.get(f.input.callId);
       if (outputs) outputs.push(output);
       else perCall.set(f.input.callId, [output]);
     }
     // One output row per call per frame; one UPDATE per distinct count, so a frame of spawned calls' outputs (one each) is one statement.
+    // A remote call's small output goes on its call's row instead, with its one UPDATE (store-calls.ts).
     const byCount = new Map<number, string[]>();
     for (const [callId, outputs] of perCall) {
+      if (remoteCalls.has(callId) && outputs.length === 1 && outputs[0].value.byteLength <= MAX_CALL_ROW_OUTPUT_BYTES) {
+        this.calls.finishRemote(callId, outputs[0], now);
+        continue;
+      }
       this.outputs.insert(callId, outputs);
       const same = byCount.get(outputs.length);
       if (same) same.push(callId);

@@ -14,7 +14,11 @@ import { poolHooks } from "./pool-entry";
 import { STORE_DELAY_MS } from "../../src/pool/early-outputs";
 import { unpackOutputs } from "../../src/pool/output-batch";
 
-/** What the pool's storage holds of a call: its inputs' states (a running remote input is on its call's row), its outputs' statuses, how many inputs it counts done. */
+/**
+ * What the pool's storage holds of a call: its inputs' states and its outputs'
+ * statuses (a remote's running input and its small output are on its call's
+ * row), and how many inputs it counts done.
+ */
 function stored(callId: string) {
   return runInDurableObject(poolStubOfCall(env, callId), (_, state) => {
     const sql = state.storage.sql;
@@ -26,10 +30,16 @@ function stored(callId: string) {
         )
         .toArray()
         .map((r) => r.state),
-      outputs: sql
-        .exec<{ outputs: ArrayBuffer }>("SELECT outputs FROM output_batches WHERE call_id = ? ORDER BY seq", callId)
-        .toArray()
-        .flatMap((r) => unpackOutputs(new Uint8Array(r.outputs)).map((o) => o.status)),
+      outputs: [
+        ...sql
+          .exec<{ outputs: ArrayBuffer }>("SELECT outputs FROM output_batches WHERE call_id = ? ORDER BY seq", callId)
+          .toArray()
+          .flatMap((r) => unpackOutputs(new Uint8Array(r.outputs)).map((o) => o.status)),
+        ...sql
+          .exec<{ output_status: string }>("SELECT output_status FROM calls WHERE id = ? AND output_status IS NOT NULL", callId)
+          .toArray()
+          .map((r) => r.output_status),
+      ],
       done: sql.exec<{ done: number }>("SELECT done FROM calls WHERE id = ?", callId).one().done,
     };
   });

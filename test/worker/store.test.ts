@@ -8,6 +8,8 @@ import { PoolStore, TOUCH_WRITE_INTERVAL_MS } from "../../src/pool/store";
 import { HISTORY_ROWS, HISTORY_WRITE_INTERVAL_MS } from "../../src/pool/store-history";
 import { MIN_RANGE_LENGTH } from "../../src/pool/id-ranges";
 import { IDLE_WRITE_INTERVAL_MS } from "../../src/pool/store-containers";
+import { MAX_CALL_ROW_OUTPUT_BYTES } from "../../src/pool/store-calls";
+import { CALL_ROW_OUTPUT_CURSOR } from "../../src/pool/store-outputs";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 
 /** A fresh pool object's storage, with a store of the test's own over it. */
@@ -424,6 +426,36 @@ describe("a remote call's input, held until claimed", () => {
       restarted.completeMany([{ input: again, status: "success", value: encode(50) }], 60);
       expect(inputRows(sql)).toEqual([]);
       expect(restarted.getCall("remote-f5")?.done).toBe(1);
+    });
+  });
+
+  it("keeps a small output on the call's row, where reads and reads of many calls find it; a large one in output_batches", async () => {
+    await withStore((store, sql) => {
+      const finish = (callId: string, value: Uint8Array) => {
+        store.startCall(callId, "remote", true, 1, null, from(0, 1));
+        const [input] = store.claimInputs("c1", 1, 1, 1_000);
+        store.completeMany([{ input, status: "success", value }], 2);
+      };
+      finish("remote-o1", encode("small"));
+      finish("remote-o2", new Uint8Array(MAX_CALL_ROW_OUTPUT_BYTES + 1).fill(7));
+      store.createSpawnCalls(["spawn-o3"], 1);
+      store.deliverSpawns([{ callId: "spawn-o3", args: encode([3]), method: null }]);
+      const [spawned] = store.claimInputs("c1", 1, 1, 1_000);
+      store.completeMany([{ input: spawned, status: "failure", value: encode("no") }], 2);
+      expect([outputRows(sql, "remote-o1"), outputRows(sql, "remote-o2"), outputRows(sql, "spawn-o3")]).toEqual([0, 1, 1]);
+      const restarted = new PoolStore(sql);
+      const [small] = restarted.outputs.read("remote-o1", 0, 10);
+      expect([small.cursor, small.idx, small.status, decode(small.value)]).toEqual([CALL_ROW_OUTPUT_CURSOR, 0, "success", "small"]);
+      expect(restarted.outputs.read("remote-o1", small.cursor, 10)).toEqual([]);
+      expect(restarted.outputs.read("remote-o2", 0, 10).map((o) => o.value.byteLength)).toEqual([MAX_CALL_ROW_OUTPUT_BYTES + 1]);
+      const many = restarted.outputs.firstOfCalls(["spawn-o3", "remote-o1", "remote-none"], 1 << 20);
+      expect(many.map((o) => [o.callId, o.status])).toEqual([
+        ["spawn-o3", "failure"],
+        ["remote-o1", "success"],
+      ]);
+      expect(restarted.getCall("remote-o1")).toMatchObject({ total: 1, done: 1 });
+      restarted.deleteCall("remote-o1");
+      expect(restarted.outputs.read("remote-o1", 0, 10)).toEqual([]);
     });
   });
 
