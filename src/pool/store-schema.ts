@@ -168,7 +168,6 @@ export function migrateCallRequests(sql: SqlStorage): void {
 /** A remote call's running input and small output are kept on its call's row (store-calls.ts): a pool from before gets the columns. */
 export function migrateCallRows(sql: SqlStorage): void {
   const calls = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'calls'").one().sql;
-  if (calls.includes("input_container")) return;
   const columns = [
     "input_id INTEGER",
     "input_args BLOB",
@@ -178,9 +177,8 @@ export function migrateCallRows(sql: SqlStorage): void {
     "output_status TEXT",
     "output_value BLOB",
   ];
-  for (const column of columns) {
-    sql.exec(`ALTER TABLE calls ADD COLUMN ${column}`);
-  }
+  // Each column on its own: a pool may have some of them (the input's came first).
+  for (const column of columns) if (!calls.includes(`${column.split(" ")[0]} `)) sql.exec(`ALTER TABLE calls ADD COLUMN ${column}`);
 }
 
 // ---- row conversions ----

@@ -459,6 +459,24 @@ describe("a remote call's input, held until claimed", () => {
     });
   });
 
+  it("gets the output columns on a pool whose calls table has only the input's", async () => {
+    await withStore((_, sql) => {
+      sql.exec("DROP INDEX calls_by_request");
+      sql.exec("DROP TABLE calls");
+      sql.exec(
+        `CREATE TABLE calls (id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
+           done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL,
+           request_id TEXT, input_id INTEGER, input_args BLOB, input_method TEXT, input_container TEXT, input_deadline INTEGER)`,
+      );
+      const store = new PoolStore(sql);
+      store.startCall("remote-m1", "remote", true, 1, "req-m1", from(0, 1));
+      const [input] = store.claimInputs("c1", 1, 1, 1_000);
+      store.completeMany([{ input, status: "success", value: encode(1) }], 2);
+      expect(new PoolStore(sql).outputs.read("remote-m1", 0, 1).map((o) => decode(o.value))).toEqual([1]);
+      expect(outputRows(sql, "remote-m1")).toBe(0);
+    });
+  });
+
   it("never shares an input id with an earlier call's, across restarts, though its row holds the id only while it runs", async () => {
     await withStore((store, sql) => {
       const ids: number[] = [];
