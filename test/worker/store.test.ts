@@ -21,6 +21,16 @@ function withStore<T>(fn: (store: PoolStore, sql: SqlStorage) => T): Promise<T> 
 const args = (n: number) => Array.from({ length: n }, (_, idx) => ({ idx, args: encode([idx]) }));
 const outputRows = (sql: SqlStorage, callId: string) => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM output_batches WHERE call_id = ?", callId).one().n;
 
+/** Replaces the calls table with one as an older pool has it: the first columns, and `more`. */
+function replaceCallsTable(sql: SqlStorage, more: string): void {
+  sql.exec("DROP INDEX calls_by_request");
+  sql.exec("DROP TABLE calls");
+  sql.exec(
+    `CREATE TABLE calls (id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
+       done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL${more})`,
+  );
+}
+
 /** Runs a map call's inputs on one container and finishes them all in one frame. */
 function finishAll(store: PoolStore, callId: string, n: number, now: number): void {
   const claimed = store.claimInputs("c1", n, now, now + 1_000);
@@ -119,12 +129,7 @@ describe("request ids", () => {
 
   it("carries over the request ids of a pool from before, kept in a table of their own, and adds the columns of a running remote input", async () => {
     await withStore((_, sql) => {
-      sql.exec("DROP INDEX calls_by_request");
-      sql.exec("DROP TABLE calls");
-      sql.exec(
-        `CREATE TABLE calls (id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
-           done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL)`,
-      );
+      replaceCallsTable(sql, "");
       sql.exec("CREATE TABLE call_requests (request_id TEXT PRIMARY KEY, call_id TEXT NOT NULL)");
       sql.exec("INSERT INTO calls (id, kind, closed, total, created_at, touched_at) VALUES ('old-1', 'remote', 1, 1, 1, 1), ('old-2', 'map', 1, 0, 1, 1)");
       sql.exec("INSERT INTO call_requests (request_id, call_id) VALUES ('req-old', 'old-1')");
@@ -461,13 +466,7 @@ describe("a remote call's input, held until claimed", () => {
 
   it("gets the output columns on a pool whose calls table has only the input's", async () => {
     await withStore((_, sql) => {
-      sql.exec("DROP INDEX calls_by_request");
-      sql.exec("DROP TABLE calls");
-      sql.exec(
-        `CREATE TABLE calls (id TEXT PRIMARY KEY, kind TEXT NOT NULL, closed INTEGER NOT NULL, total INTEGER NOT NULL,
-           done INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL,
-           request_id TEXT, input_id INTEGER, input_args BLOB, input_method TEXT, input_container TEXT, input_deadline INTEGER)`,
-      );
+      replaceCallsTable(sql, ", request_id TEXT, input_id INTEGER, input_args BLOB, input_method TEXT, input_container TEXT, input_deadline INTEGER");
       const store = new PoolStore(sql);
       store.startCall("remote-m1", "remote", true, 1, "req-m1", from(0, 1));
       const [input] = store.claimInputs("c1", 1, 1, 1_000);
