@@ -6,7 +6,7 @@ import { CBOR_CONTENT_TYPE } from "../../sdk/src/wire/api";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 import { ApiError, invalid } from "../control/errors";
 import { describeZodError } from "../control/validation";
-import { encodeOutputs, type OutputsAnswer } from "./outputs-cbor";
+import { outputsCbor, type OutputsAnswer } from "./outputs-cbor";
 import { decodeSimpleMap, knownKeys } from "../../sdk/src/wire/simple-cbor";
 
 /** Keys every input and call body repeats. */
@@ -41,11 +41,12 @@ export function cborResponse(value: unknown, status = 200): Response {
   return bytesResponse(encode(value), status);
 }
 
-/** A call's outputs (getOutputs, createCall): written directly by encodeOutputs, or the general way for what it does not cover. */
+/** A call's outputs (createCall's answer). */
 export function outputsResponse(answer: OutputsAnswer): Response {
-  return bytesResponse(encodeOutputs(answer) ?? encode(answer));
+  return bytesResponse(outputsCbor(answer));
 }
 
-function bytesResponse(bytes: Uint8Array, status = 200): Response {
+/** A CBOR body encoded already (getOutputs': by the pool). */
+export function bytesResponse(bytes: Uint8Array, status = 200): Response {
   return new Response(bytes as BodyInit, { status, headers: { "content-type": CBOR_CONTENT_TYPE } });
 }

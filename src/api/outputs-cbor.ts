@@ -6,6 +6,7 @@
 // with a 16-bit count, byte strings tagged 64, integers up to 2^32 as
 // integers and larger cursors as float64), without its generic walk over every field of every output.
 import type { OutputItem, OutputStatus } from "../../sdk/src/wire/api";
+import { encode } from "../../sdk/src/wire/serialization";
 
 export interface OutputsAnswer {
   /** A call channel's answer: the number of the call it answers (sdk/src/wire/channel.ts). */
@@ -64,6 +65,11 @@ const isAscii = (s: unknown): s is string => typeof s === "string" && /^[ -~]*$/
  * printable ASCII, a value that is not a plain Uint8Array): the caller encodes that
  * answer the general way.
  */
+/** The answer's CBOR: written by encodeOutputs, or the general way for what it does not cover. */
+export function outputsCbor(answer: OutputsAnswer): Uint8Array {
+  return encodeOutputs(answer) ?? encode(answer);
+}
+
 export function encodeOutputs(answer: OutputsAnswer): Uint8Array | null {
   const { id, callId, outputs, cursor, done } = answer;
   if (!isCursor(cursor) || typeof done !== "boolean" || (callId !== undefined && !isAscii(callId)) || (id !== undefined && !isUint32(id))) return null;

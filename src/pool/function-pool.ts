@@ -37,6 +37,7 @@ import { CallStreams, type StreamRead } from "./streams";
 import { EarlyOutputs } from "./early-outputs";
 import { MAX_WAIT_MS, OutputReads, isDone } from "./output-reads";
 import { acceptChannel } from "../api/call-channel";
+import { outputsCbor } from "../api/outputs-cbor";
 import { admitRequest } from "../api/rate-limit";
 
 /** At most one autoscaler pass per this window while load changes (see reconcileSoon). */
@@ -263,13 +264,18 @@ export class FunctionPool extends DurableObject<Env> {
     return ok({ admitted: added });
   }
 
-  async getOutputs(workspaceId: string, callId: string, cursor: number, waitMs: number): Promise<PoolResult<CallOutputs>> {
+  /**
+   * A read of a call's outputs, as the CBOR of the route's answer: encoded
+   * here, since an array of outputs crossing the RPC boundary is cloned
+   * output by output on both sides.
+   */
+  async getOutputs(workspaceId: string, callId: string, cursor: number, waitMs: number): Promise<PoolResult<Uint8Array>> {
     this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     if (call.value.kind === "map" && cursor > 0) this.store.outputs.acknowledge(callId, cursor);
     this.store.touchCall(callId, this.clock.now());
-    return ok(await this.outputReads.read(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" }));
+    return ok(outputsCbor(await this.outputReads.read(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" })));
   }
 
   /**

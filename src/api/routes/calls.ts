@@ -4,7 +4,7 @@ import type { AppEnv } from "../../app-env";
 import { json, cbor, errorResponses, CallIdParam, queryInt, quickQueryInt, routeOf } from "../schemas";
 import * as wire from "../wire";
 import { MAX_REQUEST_WAIT_MS } from "../wire";
-import { readCbor, cborResponse, outputsResponse } from "../cbor";
+import { readCbor, cborResponse, bytesResponse } from "../cbor";
 import { fromPoolError } from "../../control/errors";
 import { poolStubOfCall } from "../../control/pools";
 import { poolIdOfCall } from "../../pool/call-id";
@@ -75,7 +75,7 @@ hotRoute(
     );
     const result = await poolStubOfCall(c.env, callId).getOutputs(c.get("workspaceId"), callId, cursor ?? 0, waitMs ?? 0);
     if (!result.ok) throw fromPoolError(result.error);
-    return outputsResponse(result.value);
+    return bytesResponse(result.value);
   },
 );
 
