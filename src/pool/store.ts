@@ -409,15 +409,16 @@ export class PoolStore {
     this.running.set(id, entry);
     return entry;
   }
-  /** The inputs of these ids that run on this container, with their deadlines. */
-  getRunning(ids: readonly number[], containerId: string): Map<number, RunningInput & { deadline: number | null }> {
-    const out = new Map<number, RunningInput & { deadline: number | null }>();
+  /**
+   * The inputs of these ids that run on this container, with their deadlines:
+   * the store's own entries, read only (every change goes through the store),
+   * since a copy per input cost more than the rest of this path.
+   */
+  getRunning(ids: readonly number[], containerId: string): Map<number, Readonly<RunningInput & { deadline: number | null }>> {
+    const out = new Map<number, Readonly<RunningInput & { deadline: number | null }>>();
     for (const id of ids) {
       const e = this.running.get(id);
-      // Built field by field: a rest spread (to leave `batch` out) costs several times more on this path.
-      if (e?.containerId === containerId) {
-        out.set(id, { id, callId: e.callId, idx: e.idx, kind: e.kind, containerId, failures: e.failures, losses: e.losses, deadline: e.deadline });
-      }
+      if (e?.containerId === containerId) out.set(id, e);
     }
     return out;
   }
