@@ -219,8 +219,9 @@ export class FunctionPool extends DurableObject<Env> {
     const now = this.clock.now();
     const callId = mintCallId(this.poolId, now);
     const inputs = args.inputs.map((i) => ({ ...i, method: args.method }));
-    // One transaction: a call is never left without the inputs it came with. A remote's input is
-    // held by the store until the pump claims it (written once, as running) or writeFresh writes it.
+    // One transaction: a call is never left without the inputs it came with. A remote call is held
+    // by the store until the pump claims its input (its row written once, with the input running
+    // on it) or writeFresh writes it.
     const started = this.ctx.storage.transactionSync(() => {
       const earlier = this.store.startCall(callId, args.kind, args.closed, now, args.requestId, inputs);
       if (earlier === null) this.pump();
@@ -258,7 +259,7 @@ export class FunctionPool extends DurableObject<Env> {
       fresh.map((i) => ({ ...i, method })),
     );
     if (closed) this.store.closeCall(callId);
-    this.store.touchCall(callId, this.clock.now());
+    this.store.touches.touch([callId], this.clock.now());
     if (added > 0) this.onLoadChange();
     else if (closed) this.notify(callId);
     return ok({ admitted: added });
@@ -274,7 +275,7 @@ export class FunctionPool extends DurableObject<Env> {
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     if (call.value.kind === "map" && cursor > 0) this.store.outputs.acknowledge(callId, cursor);
-    this.store.touchCall(callId, this.clock.now());
+    this.store.touches.touch([callId], this.clock.now());
     return ok(outputsCbor(await this.outputReads.read(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" })));
   }
 
@@ -299,7 +300,7 @@ export class FunctionPool extends DurableObject<Env> {
       rows = this.store.outputs.firstOfCalls(known, limits.MAX_RESULT_BYTES_PER_READ);
     }
     // A result read now stays readable for its TTL from now, as with a single call's read.
-    this.store.touchCalls(
+    this.store.touches.touch(
       rows.map((r) => r.callId),
       this.clock.now(),
     );
@@ -311,7 +312,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
-    this.store.touchCall(callId, this.clock.now());
+    this.store.touches.touch([callId], this.clock.now());
     return ok(await this.streams.read(callId, from, Math.min(Math.max(waitMs, 0), MAX_WAIT_MS)));
   }
 

@@ -44,6 +44,11 @@ export { TOUCH_WRITE_INTERVAL_MS } from "./store-touches";
  */
 type RunningEntry = RunningInput & { deadline: number | null; batch: InputBatch | null; onCallRow?: true };
 
+/** A running entry as the store's readers see it: without where it is stored. */
+function runningInput(e: RunningEntry): RunningInput {
+  return { id: e.id, callId: e.callId, idx: e.idx, kind: e.kind, containerId: e.containerId, failures: e.failures, losses: e.losses };
+}
+
 /** Input ids a remote call's id takes from the floor written to meta at a time: a write per this many calls. */
 const INPUT_ID_RESERVE = 4_096;
 
@@ -94,8 +99,8 @@ export class PoolStore {
   private fresh: Array<{ call: NewRemoteCall; input: InputRow & { kind: CallKind } }> = [];
   /** The calls' rows, with remote calls' running inputs on them (store-calls.ts). */
   private readonly calls: CallTable;
-  /** Reads' touches of calls, written at most every TOUCH_WRITE_INTERVAL_MS (store-touches.ts). */
-  private readonly touches: CallTouches;
+  /** Reads' touches of calls (each is kept for its TTL from its last read), written at most every TOUCH_WRITE_INTERVAL_MS (store-touches.ts). */
+  readonly touches: CallTouches;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
@@ -204,17 +209,6 @@ export class PoolStore {
     this.writeFresh();
     return this.calls.existing(ids);
   }
-  /** A read of these calls: each is kept for its TTL from `now` (written within TOUCH_WRITE_INTERVAL_MS). */
-  touchCalls(ids: readonly string[], now: number): void {
-    this.touches.touch(ids, now);
-  }
-  touchCall(id: string, now: number): void {
-    this.touches.touch([id], now);
-  }
-  /** Writes the touches gathered in memory (before anything reads `touched_at`). */
-  writeTouches(now: number): void {
-    this.touches.write(now);
-  }
   markCancelled(id: string): void {
     this.writeFresh();
     this.calls.markCancelled(id);
@@ -246,7 +240,7 @@ export class PoolStore {
   /** Calls whose outputs are all delivered long enough ago, or abandoned maps (EXPIRED_CALLS_PER_SWEEP at a time: the pool sweeps again soon while a sweep comes back full). */
   expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
     this.writeFresh();
-    this.writeTouches(now);
+    this.touches.write(now);
     return this.calls.expired(now - resultTtlMs, now - abandonedMapTtlMs, EXPIRED_CALLS_PER_SWEEP);
   }
   /** Gives a spawned call that never reached the pool its one output. */
@@ -425,8 +419,7 @@ export class PoolStore {
   /** The inputs running on a container; `started` is false for those sent ahead of a slot that have not started yet. */
   runningOn(containerId: string): Array<RunningInput & { started: boolean }> {
     const out: Array<RunningInput & { started: boolean }> = [];
-    for (const { deadline, batch: _batch, onCallRow: _onCallRow, ...input } of this.running.values())
-      if (input.containerId === containerId) out.push({ ...input, started: deadline !== null });
+    for (const e of this.running.values()) if (e.containerId === containerId) out.push({ ...runningInput(e), started: e.deadline !== null });
     return out;
   }
   /**
@@ -444,8 +437,8 @@ export class PoolStore {
   /** Running inputs past their deadline (at most 1 000 at a time). */
   overdue(now: number): RunningInput[] {
     const out: RunningInput[] = [];
-    for (const { deadline, batch: _batch, onCallRow: _onCallRow, ...input } of this.running.values()) {
-      if (deadline !== null && deadline <= now) out.push(input);
+    for (const e of this.running.values()) {
+      if (e.deadline !== null && e.deadline <= now) out.push(runningInput(e));
       if (out.length >= 1_000) break;
     }
     return out;
@@ -571,9 +564,7 @@ export class PoolStore {
   inputsOf(callId: string | null): StoredInput[] {
     this.writeFresh();
     const out = this.inputRows.of(callId);
-    for (const { deadline: _deadline, batch: _batch, onCallRow, ...input } of this.running.values()) {
-      if (onCallRow && (callId === null || input.callId === callId)) out.push({ ...input, state: "running" });
-    }
+    for (const e of this.running.values()) if (e.onCallRow && (callId === null || e.callId === callId)) out.push({ ...runningInput(e), state: "running" });
     for (const batch of this.batches) {
       if (callId !== null && batch.callId !== callId) continue;
       for (const { id, idx, claimed } of liveInputs(batch)) {

@@ -605,8 +605,8 @@ describe("reads touching a call (what its expiry counts from)", () => {
       finishAll(store, "remote-1", 1, 2);
       const firstAt = 10 * HOUR_MS;
       const readAt = firstAt + TOUCH_WRITE_INTERVAL_MS - 1;
-      store.touchCall("remote-1", firstAt);
-      store.touchCall("remote-1", readAt);
+      store.touches.touch(["remote-1"], firstAt);
+      store.touches.touch(["remote-1"], readAt);
       // The second read came within the interval: nothing written, so its answer waits for no commit.
       expect(touchedAt(sql, "remote-1")).toBe(firstAt);
       // With a result TTL of an hour, a sweep an hour after the first read still counts from the second.
@@ -620,15 +620,15 @@ describe("reads touching a call (what its expiry counts from)", () => {
     await withStore((store, sql) => {
       store.startCall("map-6", "map", true, 1, null, args(2));
       store.startCall("map-7", "map", true, 1, null, args(2));
-      store.touchCalls(["map-6", "map-7"], 1_000);
-      store.touchCall("map-6", 1_000 + TOUCH_WRITE_INTERVAL_MS - 1);
+      store.touches.touch(["map-6", "map-7"], 1_000);
+      store.touches.touch(["map-6"], 1_000 + TOUCH_WRITE_INTERVAL_MS - 1);
       expect(touchedAt(sql, "map-7")).toBe(1_000);
-      store.touchCall("map-7", 1_000 + 2 * TOUCH_WRITE_INTERVAL_MS);
+      store.touches.touch(["map-7"], 1_000 + 2 * TOUCH_WRITE_INTERVAL_MS);
       expect(touchedAt(sql, "map-6")).toBe(1_000 + TOUCH_WRITE_INTERVAL_MS - 1);
       expect(touchedAt(sql, "map-7")).toBe(1_000 + 2 * TOUCH_WRITE_INTERVAL_MS);
       // An older touch written late does not undo a newer time already stored.
       sql.exec("UPDATE calls SET touched_at = ? WHERE id = ?", 9 * TOUCH_WRITE_INTERVAL_MS, "map-6");
-      store.touchCall("map-6", 1_000 + 3 * TOUCH_WRITE_INTERVAL_MS);
+      store.touches.touch(["map-6"], 1_000 + 3 * TOUCH_WRITE_INTERVAL_MS);
       expect(touchedAt(sql, "map-6")).toBe(9 * TOUCH_WRITE_INTERVAL_MS);
     });
   });
@@ -636,10 +636,10 @@ describe("reads touching a call (what its expiry counts from)", () => {
   it("forgets a deleted call's touch", async () => {
     await withStore((store, sql) => {
       store.startCall("map-8", "map", true, 1, null, args(1));
-      store.touchCall("map-8", 1);
-      store.touchCall("map-8", 2);
+      store.touches.touch(["map-8"], 1);
+      store.touches.touch(["map-8"], 2);
       store.deleteCall("map-8");
-      store.writeTouches(10 * TOUCH_WRITE_INTERVAL_MS);
+      store.touches.write(10 * TOUCH_WRITE_INTERVAL_MS);
       expect(sql.exec("SELECT id FROM calls").toArray()).toEqual([]);
     });
   });
