@@ -59,17 +59,17 @@ const isCursor = (n: unknown): n is number => typeof n === "number" && Number.is
 /** Printable ASCII: one byte per character in UTF-8 (a call id always is). */
 const isAscii = (s: unknown): s is string => typeof s === "string" && /^[ -~]*$/.test(s);
 
+/** The answer's CBOR: written by encodeOutputs, or the general way for what it does not cover. */
+export function outputsCbor(answer: OutputsAnswer): Uint8Array {
+  return encodeOutputs(answer) ?? encode(answer);
+}
+
 /**
  * The answer's CBOR, or null when some field is outside what this writes
  * (a number past 2^32, a status it does not know, a call id that is not
  * printable ASCII, a value that is not a plain Uint8Array): the caller encodes that
  * answer the general way.
  */
-/** The answer's CBOR: written by encodeOutputs, or the general way for what it does not cover. */
-export function outputsCbor(answer: OutputsAnswer): Uint8Array {
-  return encodeOutputs(answer) ?? encode(answer);
-}
-
 export function encodeOutputs(answer: OutputsAnswer): Uint8Array | null {
   const { id, callId, outputs, cursor, done } = answer;
   if (!isCursor(cursor) || typeof done !== "boolean" || (callId !== undefined && !isAscii(callId)) || (id !== undefined && !isUint32(id))) return null;
