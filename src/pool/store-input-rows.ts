@@ -92,19 +92,10 @@ export class InputRowTable {
 
   /** The running rows (a restarted pool's view). */
   running(): Array<RunningInput & { deadline: number | null }> {
-    const rows = this.sql
-      .exec("SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running'")
-      .raw<[number, string, number, CallKind, string, number, number, number | null]>();
-    return [...rows].map(([id, callId, idx, kind, containerId, failures, losses, deadline]) => ({
-      id,
-      callId,
-      idx,
-      kind,
-      containerId,
-      failures,
-      losses,
-      deadline,
-    }));
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT id, call_id, idx, kind, container_id, failures, losses, deadline FROM inputs WHERE state = 'running'")
+      .toArray()
+      .map((r) => ({ ...toRunning(r), deadline: r.deadline as number | null }));
   }
 
   /** The latest time a pending row waits for (0 with none). */
