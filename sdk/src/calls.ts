@@ -7,7 +7,7 @@ import { decode, encode, findUnserializable, type SerializedError } from "./wire
 import { errorClassLookup, rebuildError } from "./remote-errors.js";
 import { FunctionTimeoutError, InputCancellation, InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
-import { ROUTES } from "./wire/routes.js";
+import { ROUTES, pathOf } from "./wire/routes.js";
 import { bytesToBase64url } from "./wire/base64url.js";
 
 /** A deployed function, or one method of one class instance. */
@@ -45,6 +45,20 @@ export function instanceQuery(target: CallTarget): { params?: string; variant?: 
     ...(target.params ? { params: bytesToBase64url(target.params) } : {}),
     ...(target.variant ? { variant: target.variant } : {}),
   };
+}
+
+/** Each resolved target's call channel path: a target is resolved once and called many times. */
+const channelPaths = new WeakMap<CallTarget, string>();
+
+/** The path (and query) of the call channel route of the target's pool (channel.ts). */
+export function channelPathOf(target: CallTarget): string {
+  let path = channelPaths.get(target);
+  if (path === undefined) {
+    const query = new URLSearchParams(instanceQuery(target)).toString();
+    path = pathOf(ROUTES.callChannel, { functionId: target.functionId }) + (query ? `?${query}` : "");
+    channelPaths.set(target, path);
+  }
+  return path;
 }
 
 /** CBOR of a value that must travel; `where` names it in the error, e.g. `argument 2 of f.remote()`. */

@@ -1,13 +1,23 @@
-// `.remote()` over call channels (wire/channel.ts): one WebSocket per pool a
-// client calls, opened when the first call goes out (which itself goes over
-// HTTP, so a single call never waits for a channel) and kept while calls
-// follow. Only the Node entry can open one (node-channel.ts installs the
-// opener); everywhere else, and whenever a channel cannot take a call, the
-// call goes over HTTP. A call whose channel closes before its answer comes
-// goes over HTTP with the same request id, which finds the call the frame
-// started, if it did: one run either way.
-import type { CreateCallResponse } from "./wire/api.js";
-import { CHANNEL_LIFETIME_MS, CHANNEL_MAX_ARGS_BYTES, type ChannelAnswer, type ChannelCall } from "./wire/channel.js";
+// `.remote()` and maps over call channels (wire/channel.ts): one WebSocket
+// per pool a client calls, opened when the first frame would go out (which
+// itself goes over HTTP, so a single call never waits for a channel) and
+// kept while frames follow. Only the Node entry can open one (node-channel.ts
+// installs the opener); everywhere else, and whenever a channel cannot take
+// a frame, its request goes over HTTP. A call whose channel closes before its
+// answer comes goes over HTTP with the same request id, which finds the call
+// the frame started, if it did: one run either way. A map's inputs sent
+// again are admitted once (by idx), and a read of outputs is one again from
+// the same cursor.
+import type { CreateCallResponse, GetOutputsResponse, PutInputsResponse } from "./wire/api.js";
+import {
+  CHANNEL_LIFETIME_MS,
+  CHANNEL_MAX_ARGS_BYTES,
+  type ChannelAnswer,
+  type ChannelCall,
+  type ChannelFrame,
+  type ChannelGetOutputs,
+  type ChannelPutInputs,
+} from "./wire/channel.js";
 import { decode, encode } from "./wire/serialization.js";
 import { errorFromApi } from "./errors.js";
 
@@ -60,6 +70,11 @@ const ANSWER_GRACE_MS = 5_000;
 /** Error codes a channel answers with that HTTP's retries handle (5xx): such a call goes over HTTP. */
 const RETRIED_OVER_HTTP = new Set(["INTERNAL", "UNAVAILABLE"]);
 
+/** A frame before the channel numbers it. */
+type Unnumbered<F> = F extends unknown ? Omit<F, "id"> : never;
+/** An answer the channel did not take back (`reopen` is handled where frames go out). */
+type Answered = Exclude<ChannelAnswer, { reopen: true }>;
+
 /** A client's call channels, one per pool (a function, a class instance, a variant). */
 export class CallChannels {
   private readonly channels = new Map<string, CallChannel>();
@@ -78,7 +93,40 @@ export class CallChannels {
    * refused or closed before the answer came, or it is retiring.
    */
   async call(path: string, call: Omit<ChannelCall, "id">): Promise<CreateCallResponse | null> {
-    if (!opener || call.args.byteLength > CHANNEL_MAX_ARGS_BYTES) return null;
+    if (call.args.byteLength > CHANNEL_MAX_ARGS_BYTES) return null;
+    const answer = await this.exchange(path, call, call.waitMs);
+    if (answer === null) return null;
+    if ("error" in answer) {
+      const { code, message, retryAfterMs } = answer.error;
+      if (RETRIED_OVER_HTTP.has(code)) return null;
+      throw errorFromApi(0, code, message, retryAfterMs);
+    }
+    if (!("callId" in answer)) return null;
+    return { callId: answer.callId, outputs: answer.outputs, cursor: answer.cursor, done: answer.done };
+  }
+
+  /**
+   * Adds a map's inputs on the channel of the pool at `path`; null when they
+   * are to go over HTTP, as above, and on any error: the HTTP route answers
+   * it again, with the retries and waits the map's requests have there.
+   */
+  async putInputs(path: string, put: Omit<ChannelPutInputs, "id" | "op">): Promise<PutInputsResponse | null> {
+    let bytes = 0;
+    for (const input of put.inputs) bytes += input.args.byteLength;
+    if (bytes > CHANNEL_MAX_ARGS_BYTES) return null;
+    const answer = await this.exchange(path, { op: "putInputs", ...put }, 0);
+    return answer !== null && "admitted" in answer ? { admitted: answer.admitted } : null;
+  }
+
+  /** Reads a map's outputs on the channel of the pool at `path`; null as for putInputs. */
+  async getOutputs(path: string, read: Omit<ChannelGetOutputs, "id" | "op">): Promise<GetOutputsResponse | null> {
+    const answer = await this.exchange(path, { op: "getOutputs", ...read }, read.waitMs);
+    return answer !== null && "outputs" in answer && !("callId" in answer) ? { outputs: answer.outputs, cursor: answer.cursor, done: answer.done } : null;
+  }
+
+  /** The frame's answer on the pool's channel; null when it is to go over HTTP (no channel open yet: this opens one). */
+  private async exchange(path: string, frame: Unnumbered<ChannelFrame>, waitMs: number): Promise<Answered | null> {
+    if (!opener) return null;
     // A channel leaves this map as it closes: one here is opening, open or retiring.
     const channel = this.channels.get(path);
     if (!channel || !channel.usable()) {
@@ -88,18 +136,13 @@ export class CallChannels {
       }
       return null;
     }
-    const answer = await channel.send(call);
+    const answer = await channel.send(frame, waitMs);
     if (answer === null) return null;
     if ("reopen" in answer) {
       channel.retire();
       return null;
     }
-    if ("error" in answer) {
-      const { code, message, retryAfterMs } = answer.error;
-      if (RETRIED_OVER_HTTP.has(code)) return null;
-      throw errorFromApi(0, code, message, retryAfterMs);
-    }
-    return { callId: answer.callId, outputs: answer.outputs, cursor: answer.cursor, done: answer.done };
+    return answer;
   }
 
   private open(path: string, open: ChannelOpener): void {
@@ -158,11 +201,11 @@ class CallChannel {
     if (this.waiting.size === 0) this.socket.close();
   }
 
-  /** The call's answer; null when the channel closed first. */
-  send(call: Omit<ChannelCall, "id">): Promise<ChannelAnswer | null> {
-    const frame: ChannelCall = { id: this.nextId++, ...call };
+  /** The frame's answer (the pool answers within waitMs); null when the channel closed first. */
+  send(unnumbered: Unnumbered<ChannelFrame>, waitMs: number): Promise<ChannelAnswer | null> {
+    const frame = { id: this.nextId++, ...unnumbered } as ChannelFrame;
     return new Promise((resolve) => {
-      const deadline = setTimeout(() => this.socket.abort(), call.waitMs + ANSWER_GRACE_MS);
+      const deadline = setTimeout(() => this.socket.abort(), waitMs + ANSWER_GRACE_MS);
       unref(deadline);
       this.waiting.set(frame.id, { settle: resolve, deadline });
       this.stopIdle();

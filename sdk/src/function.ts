@@ -4,13 +4,13 @@ import type { AutoscalerUpdate, ConcurrencyOptions } from "./wire/options.js";
 import type { Variant, VariantOptions } from "./wire/variant.js";
 import { InvalidError, RemoteError } from "./errors.js";
 import { httpOf, withRetries } from "./http.js";
-import { LONG_POLL_MS, encodeArgs, instanceQuery, resultOf, targetFields, waitForOutput, type CallTarget, type ResolveTarget } from "./calls.js";
+import { LONG_POLL_MS, channelPathOf, encodeArgs, resultOf, targetFields, waitForOutput, type CallTarget, type ResolveTarget } from "./calls.js";
 import { channelsOf } from "./channel.js";
 import { FunctionCall } from "./function-call.js";
 import { MapStream, batchIsFull, checkIterable, encodeItem, runMap, toAsyncIterator, type Inputs, type MapOptions } from "./map.js";
 import { getCurrentStats, updateAutoscaler } from "./pool-control.js";
 import { concurrencyVariant, optionsVariant, targetOfVariant } from "./variant-handle.js";
-import { ROUTES, pathOf } from "./wire/routes.js";
+import { ROUTES } from "./wire/routes.js";
 import { checkGenerator, isGeneratorTarget, readStream } from "./generator-call.js";
 
 /** Map options that put failures into the stream, so the stream's items may be errors. */
@@ -198,20 +198,11 @@ export class FunctionHandle<Args extends unknown[], R> {
   }
 }
 
-/** Each resolved target's channel path: a target is resolved once and called many times. */
-const channelPaths = new WeakMap<CallTarget, string>();
-
 /** Starts a `remote` call of one input on the pool's call channel (channel.ts); null when it is to go over HTTP. */
 function startOnChannel(target: CallTarget, args: Uint8Array, requestId: string): Promise<CreateCallResponse | null> {
   const channels = channelsOf(target.client);
   if (!channels) return Promise.resolve(null);
-  let path = channelPaths.get(target);
-  if (path === undefined) {
-    const query = new URLSearchParams(instanceQuery(target)).toString();
-    path = pathOf(ROUTES.callChannel, { functionId: target.functionId }) + (query ? `?${query}` : "");
-    channelPaths.set(target, path);
-  }
-  return channels.call(path, {
+  return channels.call(channelPathOf(target), {
     requestId,
     ...(target.method !== undefined ? { method: target.method } : {}),
     args,

@@ -8,10 +8,12 @@
 import type { CreateCallRequest, GetOutputsResponse, InputItem } from "./wire/api.js";
 import { InvalidError, RemoteError, UserCodeException } from "./errors.js";
 import { httpOf, withRetries, type Http } from "./http.js";
+import { channelsOf, type CallChannels } from "./channel.js";
 import { progressListened, reportProgress, sizeOf, type MapProgress } from "./progress.js";
 import {
   LONG_POLL_MS,
   MAX_ARGS_BYTES,
+  channelPathOf,
   checkArgsSize,
   checkSerializable,
   encodeArgs,
@@ -165,6 +167,8 @@ const FLUSH = Symbol("flush");
 
 class MapRun {
   private readonly http: Http;
+  /** The client's call channels: the map's inputs and reads of its outputs go there when one is open to its pool. */
+  private readonly channels: CallChannels | null;
   private readonly abort = new AbortController();
   private readonly changed = new Notifier();
   /** The inputs, read one at a time: an async source may make us wait; a plain iterable is read without awaiting each item. */
@@ -192,6 +196,7 @@ class MapRun {
     private readonly target: CallTarget,
   ) {
     this.http = httpOf(target.client);
+    this.channels = channelsOf(target.client);
     this.source = Symbol.asyncIterator in spec.inputs ? { async: spec.inputs[Symbol.asyncIterator]() } : { sync: spec.inputs[Symbol.iterator]() };
     this.progress = { call: spec.call, done: 0, total: sizeOf(spec.inputs), startedAtMs: Date.now(), finished: false };
   }
@@ -351,6 +356,7 @@ class MapRun {
   }
 
   private async putInputs(inputs: InputItem[], closed: boolean): Promise<void> {
+    if (await this.channels?.putInputs(channelPathOf(this.target), { callId: this.callId!, inputs, closed })) return;
     // The platform admits a resent batch once (inputs are keyed by idx), so every failure may be retried.
     await withRetries(() => this.http.send(ROUTES.putInputs, { params: { callId: this.callId! }, body: { inputs, closed }, signal: this.abort.signal }), {
       waitWhenExhausted: true,
@@ -363,10 +369,13 @@ class MapRun {
     const params = { callId: this.callId! };
     while (!this.callDone && !this.abort.signal.aborted) {
       // Resuming from the last cursor after a dropped poll re-reads nothing already accepted.
-      const res = await withRetries(
-        () => this.http.send(ROUTES.getOutputs, { params, query: { cursor: this.cursor, waitMs: LONG_POLL_MS }, signal: this.abort.signal }),
-        { retryTransient: true, waitWhenExhausted: true, signal: this.abort.signal },
-      );
+      const res =
+        (await this.channels?.getOutputs(channelPathOf(this.target), { callId: params.callId, cursor: this.cursor, waitMs: LONG_POLL_MS })) ??
+        (await withRetries(
+          () => this.http.send(ROUTES.getOutputs, { params, query: { cursor: this.cursor, waitMs: LONG_POLL_MS }, signal: this.abort.signal }),
+          { retryTransient: true, waitWhenExhausted: true, signal: this.abort.signal },
+        ));
+      if (this.abort.signal.aborted) break;
       this.cursor = res.cursor;
       this.accept(res.outputs);
       this.callDone = res.done;

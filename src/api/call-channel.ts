@@ -1,12 +1,13 @@
 // The pool's end of a call channel (sdk/src/wire/channel.ts). The Worker's
 // channel route checks the token, the request rate and the function once,
 // then hands the upgrade to the function's pool, which accepts the WebSocket
-// here. Each frame is a remote call, checked as the HTTP route checks one and
-// started by the same pool method; its answer goes back on the socket. This
-// runs in the pool's Durable Object, so a call on a channel costs no HTTP
-// request, Worker invocation or RPC.
-import { CHANNEL_LIFETIME_MS, type ChannelAnswer, type ChannelCall } from "../../sdk/src/wire/channel";
-import { ChannelFrameError, answer, answerFrame, readChannelCall, type ChannelHost, type ChannelOpening, type OpenChannel } from "./channel-calls";
+// here. Each frame is a remote call, a map's inputs or a read of a map's
+// outputs, checked as the HTTP route it stands for checks its request and
+// done by the same pool method; its answer goes back on the socket. This
+// runs in the pool's Durable Object, so a frame costs no HTTP request,
+// Worker invocation or RPC.
+import { CHANNEL_LIFETIME_MS, type ChannelAnswer, type ChannelFrame } from "../../sdk/src/wire/channel";
+import { ChannelFrameError, answer, answerFrame, readChannelFrame, type ChannelHost, type ChannelOpening, type OpenChannel } from "./channel-calls";
 
 /** Carries what the Worker checked to the pool, with the upgrade (only the Worker can reach a pool). */
 export const CHANNEL_OPENING_HEADER = "x-squall-channel-opening";
@@ -27,19 +28,19 @@ export function acceptChannel(request: Request, host: ChannelHost): Response {
   // Binary frames as ArrayBuffers (newer compatibility dates default to Blob).
   (server as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
   server.addEventListener("message", (event) => {
-    let call: ChannelCall;
+    let frame: ChannelFrame;
     try {
-      call = readChannelCall(event.data);
+      frame = readChannelFrame(event.data);
     } catch (err) {
       if (!(err instanceof ChannelFrameError)) throw err;
       if (err.id === null) server.close(CLOSE_MALFORMED, err.message.slice(0, MAX_CLOSE_REASON_CHARS));
       else send(server, { id: err.id, error: { code: err.cause.code, message: err.cause.message } });
       return;
     }
-    void answer(host, channel, call)
+    void answer(host, channel, frame)
       .catch((err: unknown): ChannelAnswer => {
         console.error("unexpected error on a call channel", err);
-        return { id: call.id, error: { code: "INTERNAL", message: "internal error; the platform's logs have the details" } };
+        return { id: frame.id, error: { code: "INTERNAL", message: "internal error; the platform's logs have the details" } };
       })
       .then((a) => send(server, a));
   });

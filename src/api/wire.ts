@@ -7,10 +7,14 @@
 import { z } from "@hono/zod-openapi";
 import type * as wire from "../../sdk/src/wire/api";
 import type { AutoscalerSettings, AutoscalerUpdate, FunctionOptionsWire } from "../../sdk/src/wire/options";
-import type { ChannelCall as ChannelCallWire } from "../../sdk/src/wire/channel";
+import type {
+  ChannelCall as ChannelCallWire,
+  ChannelGetOutputs as ChannelGetOutputsWire,
+  ChannelPutInputs as ChannelPutInputsWire,
+} from "../../sdk/src/wire/channel";
 import { MAX_CALLS_PER_RESULTS_READ } from "../../sdk/src/wire/api";
 import { MAX_VARIANT_LENGTH } from "../../sdk/src/wire/variant";
-import { Name } from "./schemas";
+import { MAX_CALL_ID_LENGTH, Name } from "./schemas";
 
 /** Inputs in one request: the SDK sends batches of up to 500. */
 export const MAX_INPUTS_PER_REQUEST = 1_000;
@@ -168,14 +172,36 @@ export const CreateCallRequest = z
   })
   .openapi("CreateCallRequest") satisfies z.ZodType<wire.CreateCallRequest>;
 
+const ChannelFrameId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const ChannelCallId = z.string().max(MAX_CALL_ID_LENGTH);
+
 /** A remote call on a call channel (sdk/src/wire/channel.ts): CreateCallRequest's remote fields, numbered. */
 export const ChannelCall = z.object({
-  id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  id: ChannelFrameId,
   requestId: z.string().regex(REQUEST_ID, "must be 8 to 64 letters, digits, - or _"),
   method: Method.optional(),
   args: Bytes,
   waitMs: z.number().int().min(0).max(MAX_REQUEST_WAIT_MS),
 }) satisfies z.ZodType<ChannelCallWire>;
+
+/** A map's inputs on a call channel: PutInputsRequest, numbered, with the call it adds to. */
+export const ChannelPutInputs = z.object({
+  id: ChannelFrameId,
+  op: z.literal("putInputs"),
+  callId: ChannelCallId,
+  inputs: z.array(InputItem).max(MAX_INPUTS_PER_REQUEST),
+  closed: z.boolean(),
+  method: Method.optional(),
+}) satisfies z.ZodType<ChannelPutInputsWire>;
+
+/** A read of a map's outputs on a call channel: GET outputs' query, numbered, with the call it reads. */
+export const ChannelGetOutputs = z.object({
+  id: ChannelFrameId,
+  op: z.literal("getOutputs"),
+  callId: ChannelCallId,
+  cursor: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  waitMs: z.number().int().min(0).max(MAX_REQUEST_WAIT_MS),
+}) satisfies z.ZodType<ChannelGetOutputsWire>;
 
 export const CreateCallResponse = z
   .object({ callId: z.string(), outputs: z.array(OutputItem), cursor: z.number(), done: z.boolean() })

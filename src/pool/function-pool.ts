@@ -203,6 +203,8 @@ export class FunctionPool extends DurableObject<Env> {
       configVersion: () => this.config?.version ?? -1,
       stopped: () => this.stopped,
       startRemote: (args) => this.createCall(this.config!, args),
+      putInputs: (workspaceId, callId, inputs, closed, method) => this.putInputs(workspaceId, callId, inputs, closed, method),
+      readOutputs: (workspaceId, callId, cursor, waitMs, maxBytes) => this.readOutputs(workspaceId, callId, cursor, waitMs, maxBytes),
       admit: (tokenHash) => admitRequest(this.env, tokenHash, Date.now()),
       nowMs: () => this.clock.now(),
     });
@@ -271,12 +273,18 @@ export class FunctionPool extends DurableObject<Env> {
    * output by output on both sides.
    */
   async getOutputs(workspaceId: string, callId: string, cursor: number, waitMs: number): Promise<PoolResult<Uint8Array>> {
+    const read = await this.readOutputs(workspaceId, callId, cursor, waitMs);
+    return read.ok ? ok(outputsCbor(read.value)) : read;
+  }
+
+  /** Outputs after `cursor` (those before it are acknowledged: a map's are deleted), waiting up to waitMs for one. */
+  private async readOutputs(workspaceId: string, callId: string, cursor: number, waitMs: number, maxBytes?: number): Promise<PoolResult<CallOutputs>> {
     this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
     if (call.value.kind === "map" && cursor > 0) this.store.outputs.acknowledge(callId, cursor);
     this.store.touches.touch([callId], this.clock.now());
-    return ok(outputsCbor(await this.outputReads.read(callId, cursor, waitMs, { oneInput: call.value.kind === "remote" })));
+    return ok(await this.outputReads.read(callId, cursor, waitMs, { oneInput: call.value.kind === "remote", maxBytes }));
   }
 
   /**

@@ -24,9 +24,10 @@ export class OutputReads {
   /**
    * Outputs after `cursor`, waiting up to waitMs for one. A `fresh` call (just
    * started, with inputs) is not read before its first wait; a `oneInput`
-   * call (remote: one input, closed) is done once it has its output.
+   * call (remote: one input, closed) is done once it has its output. With
+   * `maxBytes`, outputs past that many bytes of values wait for the next read.
    */
-  async read(callId: string, cursor: number, waitMs: number, call: { fresh?: boolean; oneInput?: boolean } = {}): Promise<CallOutputs> {
+  async read(callId: string, cursor: number, waitMs: number, call: { fresh?: boolean; oneInput?: boolean; maxBytes?: number } = {}): Promise<CallOutputs> {
     const { store, waiters, early: held, clock } = this.parts;
     const deadline = clock.now() + Math.min(Math.max(waitMs, 0), MAX_WAIT_MS);
     // A one-input call's output may reach its waiting reader before it is stored (early-outputs.ts).
@@ -39,12 +40,13 @@ export class OutputReads {
     for (;;) {
       const answered = early ? held.outputOf(callId) : null;
       if (answered) return { outputs: [answered], cursor, done: true };
-      const rows = store.outputs.read(callId, cursor, limits.MAX_OUTPUTS_PER_READ);
+      const rows = store.outputs.read(callId, cursor, limits.MAX_OUTPUTS_PER_READ, call.maxBytes);
       const outputs = rows.map((r) => ({ idx: r.idx, status: r.status, value: r.value }));
       const last = rows.length ? rows[rows.length - 1].cursor : cursor;
       if (call.oneInput && cursor === 0 && rows.length === 1) return { outputs, cursor: last, done: true };
       const row = store.getCall(callId);
-      const done = !!row && isDone(row) && (rows.length < limits.MAX_OUTPUTS_PER_READ || last >= store.outputs.lastCursor(callId));
+      const full = rows.length >= limits.MAX_OUTPUTS_PER_READ || call.maxBytes !== undefined;
+      const done = !!row && isDone(row) && (!full || last >= store.outputs.lastCursor(callId));
       const remaining = deadline - clock.now();
       if (rows.length > 0 || done || !row || remaining <= 0) return { outputs, cursor: last, done };
       await wait(remaining);

@@ -27,15 +27,18 @@ export class OutputStore {
       this.sql.exec("INSERT INTO output_batches (call_id, count, outputs) VALUES (?, ?, ?)", callId, batch.length, packOutputs(batch).buffer);
     }
   }
-  /** Up to `limit` outputs of a call after the cursor, in the order they were stored. */
-  read(callId: string, cursor: number, limit: number): OutputRow[] {
+  /** Up to `limit` outputs of a call after the cursor, in the order they were stored; values past `maxBytes` together wait for the next read (the first is always read). */
+  read(callId: string, cursor: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): OutputRow[] {
     const after = splitPosition(cursor);
     const out: OutputRow[] = [];
+    let bytes = 0;
     for (const [seq, packed] of this.sql
       .exec("SELECT seq, outputs FROM output_batches WHERE call_id = ? AND seq >= ? ORDER BY seq", callId, after.batchSeq)
       .raw<[number, ArrayBuffer]>()) {
       const outputs = unpackOutputs(new Uint8Array(packed));
       for (let k = seq === after.batchSeq ? after.offset + 1 : 0; k < outputs.length && out.length < limit; k++) {
+        bytes += outputs[k].value.byteLength;
+        if (bytes > maxBytes && out.length > 0) return out;
         out.push({ cursor: positionOf(seq, k), ...outputs[k] });
       }
       if (out.length >= limit) break;

@@ -124,6 +124,8 @@ describe("a client whose connection drops mid-map", () => {
       expect(drops).toEqual([1_000, 2_500, 3_500]);
       expect(proxy.dropped, "open connections cut").toBeGreaterThan(0);
       expect(proxy.refused, "reconnects refused while the network was down").toBeGreaterThan(0);
+      // The map's inputs and reads went on a call channel, cut with the rest and opened again after a drop.
+      expect(proxy.channelUpgrades, "call channels opened").toBeGreaterThan(1);
       expect(seen.size).toBe(n);
       expect([...seen.values()].every((c) => c === 1)).toBe(true);
       // Every input ran exactly once: a batch resent after its answer was lost is recognised by its idx.

@@ -49,7 +49,7 @@ describe("a call channel", () => {
     const [a, b] = await Promise.all([channel.send(0, first), channel.send(1, call(1, 4))]);
     expect(a).toMatchObject({ id: 0, done: true });
     expect(b).toMatchObject({ id: 1, done: true });
-    if (!("outputs" in a) || !("outputs" in b)) throw new Error("expected outputs");
+    if (!("callId" in a) || !("outputs" in b)) throw new Error("expected a started call's outputs");
     expect(decode(a.outputs[0].value)).toBe(9);
     expect(decode(b.outputs[0].value)).toBe(16);
     // Sent again over HTTP (as the SDK does when a channel drops): the call the frame started, not a second one.
@@ -116,5 +116,59 @@ describe("a call channel", () => {
     expect(await channel.send(1, call(1, 2))).toEqual({ id: 1, reopen: true });
     const next = await openChannel(pool.token, pool.functionId);
     expect(await next.send(0, call(0, 6))).toMatchObject({ id: 0, done: true });
+  });
+
+  it("adds a map's inputs and reads its outputs as the HTTP routes do: a batch sent again is admitted once, another pool's or workspace's call is not found", async () => {
+    const pool = await setUp("channel-map", { concurrent: { maxInputs: 10 } });
+    const created = await api(pool.token).cbor(`/v1/functions/${pool.functionId}/calls`, {
+      kind: "map",
+      inputs: [{ idx: 0, args: encode([2]) }],
+      closed: false,
+      waitMs: 0,
+    });
+    const { callId } = decode<{ callId: string }>(new Uint8Array(await created.arrayBuffer()));
+    const channel = await openChannel(pool.token, pool.functionId);
+    const put = (id: number, from: number, n: number, closed: boolean) => ({
+      id,
+      op: "putInputs",
+      callId,
+      inputs: Array.from({ length: n }, (_, k) => ({ idx: from + k, args: encode([from + k + 2]) })),
+      closed,
+    });
+    expect(await channel.send(0, put(0, 1, 2, false))).toEqual({ id: 0, admitted: 2 });
+    expect(await channel.send(1, put(1, 1, 2, false))).toEqual({ id: 1, admitted: 0 });
+    expect(await channel.send(2, put(2, 3, 1, true))).toEqual({ id: 2, admitted: 1 });
+    expect(await channel.send(3, put(3, 4, 1, true))).toMatchObject({ id: 3, error: { code: "CONFLICT", message: expect.stringContaining("closed") } });
+    const seen: Array<[number, unknown]> = [];
+    let cursor = 0;
+    for (let id = 10; ; id++) {
+      const answer = await channel.send(id, { id, op: "getOutputs", callId, cursor, waitMs: 2_000 });
+      if (!("outputs" in answer)) throw new Error(`expected outputs, got ${JSON.stringify(answer)}`);
+      seen.push(...answer.outputs.map((o): [number, unknown] => [o.idx, decode(o.value)]));
+      cursor = answer.cursor;
+      if (answer.done) break;
+    }
+    expect(seen.sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 4],
+      [1, 9],
+      [2, 16],
+      [3, 25],
+    ]);
+    // A call of another pool (this one has no such call) and a call of another workspace's pool, whatever pool the channel is.
+    const other = await setUp("channel-map-other", {});
+    const theirs = await api(other.token).cbor(`/v1/functions/${other.functionId}/calls`, { kind: "map", inputs: [], closed: false, waitMs: 0 });
+    const theirCallId = decode<{ callId: string }>(new Uint8Array(await theirs.arrayBuffer())).callId;
+    expect(await channel.send(20, { id: 20, op: "getOutputs", callId: theirCallId, cursor: 0, waitMs: 0 })).toMatchObject({
+      id: 20,
+      error: { code: "NOT_FOUND" },
+    });
+    expect(await channel.send(21, { ...put(21, 0, 1, false), callId: theirCallId })).toMatchObject({ id: 21, error: { code: "NOT_FOUND" } });
+    const theirChannel = await openChannel(other.token, other.functionId);
+    expect(await theirChannel.send(0, { id: 0, op: "getOutputs", callId, cursor: 0, waitMs: 0 })).toMatchObject({ id: 0, error: { code: "NOT_FOUND" } });
+    // A frame with a bad field is answered with the route's 400, by its id.
+    expect(await channel.send(22, { ...put(22, 4, 1, false), inputs: [{ idx: "x", args: encode([1]) }] })).toMatchObject({
+      id: 22,
+      error: { code: "INVALID_ARGUMENT", message: expect.stringContaining("idx") },
+    });
   });
 });

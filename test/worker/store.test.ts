@@ -59,6 +59,23 @@ describe("a call's outputs, stored a batch per row", () => {
     });
   });
 
+  it("stops a read before the output that would pass its byte budget, always reading one", async () => {
+    await withStore((store) => {
+      store.startCall("map-b", "map", true, 1, null, args(4));
+      const claimed = store.claimInputs("c1", 4, 2, 1_002);
+      store.completeMany(
+        claimed.map((input) => ({ input, status: "success" as const, value: new Uint8Array(100) })),
+        2,
+      );
+      const sizes = (cursor: number, maxBytes: number) => store.outputs.read("map-b", cursor, 10, maxBytes).map((o) => o.idx);
+      expect(sizes(0, 250)).toEqual([0, 1]);
+      expect(sizes(0, 50)).toEqual([0]);
+      expect(sizes(0, 400)).toEqual([0, 1, 2, 3]);
+      const [first] = store.outputs.read("map-b", 0, 10, 100);
+      expect(sizes(first.cursor, 300)).toEqual([1, 2, 3]);
+    });
+  });
+
   it("drops a batch once it is read to its end, not before", async () => {
     await withStore((store, sql) => {
       store.startCall("map-2", "map", true, 1, null, args(4));

@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import "../../../sdk/src/node-channel";
 import { CallChannels } from "../../../sdk/src/channel";
 import { NotFoundError, ResourceExhaustedError } from "../../../sdk/src/errors";
-import type { ChannelAnswer, ChannelCall } from "../../../sdk/src/wire/channel";
+import type { ChannelAnswer, ChannelCall, ChannelFrame } from "../../../sdk/src/wire/channel";
 import { decode, encode } from "../../../sdk/src/wire/serialization";
 
 const PATH = "/v1/functions/fn-1/channel";
@@ -26,8 +26,9 @@ const answer = (id: number, n: number): ChannelAnswer => ({
 class ScriptedPool {
   readonly server: WebSocketServer;
   readonly upgrades: Array<{ url: string; authorization: string | undefined }> = [];
-  readonly frames: ChannelCall[] = [];
-  respond: (call: ChannelCall, ws: WebSocket) => ChannelAnswer | undefined = (c) => answer(c.id, decode<number[]>(c.args)[0]);
+  readonly frames: ChannelFrame[] = [];
+  /** By default a remote call is answered with its argument squared; a map's frames only as a test says. */
+  respond: (frame: ChannelFrame, ws: WebSocket) => ChannelAnswer | undefined = (f) => ("op" in f ? undefined : answer(f.id, decode<number[]>(f.args)[0]));
   refuse = false;
 
   constructor() {
@@ -42,7 +43,7 @@ class ScriptedPool {
     });
     this.server.on("connection", (ws) => {
       ws.on("message", (data: Buffer) => {
-        const frame = decode<ChannelCall>(new Uint8Array(data));
+        const frame = decode<ChannelFrame>(new Uint8Array(data));
         this.frames.push(frame);
         const a = this.respond(frame, ws);
         if (a) ws.send(encode(a));
@@ -83,14 +84,14 @@ describe("call channels", () => {
     expect(res).toMatchObject({ callId: "call-3", outputs: [{ idx: 0, status: "success" }], cursor: 0, done: true });
     expect(decode(res!.outputs[0].value)).toBe(9);
     expect(pool.frames).toMatchObject([{ id: 0, requestId: call(3).requestId, waitMs: 25_000 }]);
-    expect(decode(pool.frames[0].args)).toEqual([3]);
+    expect(decode((pool.frames[0] as ChannelCall).args)).toEqual([3]);
   });
 
   it("match answers to calls by their id, in whatever order they come", async () => {
     await opened();
     const held: Array<{ frame: ChannelCall; ws: WebSocket }> = [];
     pool.respond = (frame, ws) => {
-      held.push({ frame, ws });
+      held.push({ frame: frame as ChannelCall, ws });
       if (held.length === 2) for (const h of held.reverse()) h.ws.send(encode(answer(h.frame.id, decode<number[]>(h.frame.args)[0])));
       return undefined;
     };
@@ -165,5 +166,45 @@ describe("call channels", () => {
     expect(out.trim()).toBe("call-7");
     // Well under the channel's 10 s idle close: the open socket did not hold the process.
     expect(Date.now() - started).toBeLessThan(8_000);
+  });
+});
+
+describe("a map's frames on a call channel", () => {
+  const inputs = (from: number, n: number, bytes = 8) => Array.from({ length: n }, (_, k) => ({ idx: from + k, args: new Uint8Array(bytes) }));
+  const read = { callId: "fc-a-1", cursor: 5, waitMs: 25_000 };
+
+  it("put a map's inputs and read its outputs on the pool's channel, answered as the HTTP routes answer", async () => {
+    await opened();
+    pool.respond = (f) => {
+      if (!("op" in f)) return undefined;
+      if (f.op === "putInputs") return { id: f.id, admitted: f.inputs.length };
+      return { id: f.id, outputs: [{ idx: 3, status: "success", value: encode(9) }], cursor: f.cursor + 1, done: false };
+    };
+    expect(await channels.putInputs(PATH, { callId: "fc-a-1", inputs: inputs(0, 3), closed: true })).toEqual({ admitted: 3 });
+    const outputs = await channels.getOutputs(PATH, read);
+    expect(outputs).toMatchObject({ outputs: [{ idx: 3, status: "success" }], cursor: 6, done: false });
+    expect(decode(outputs!.outputs[0].value)).toBe(9);
+    expect(pool.frames).toMatchObject([
+      { id: 0, op: "putInputs", callId: "fc-a-1", inputs: [{ idx: 0 }, { idx: 1 }, { idx: 2 }], closed: true },
+      { id: 1, op: "getOutputs", callId: "fc-a-1", cursor: 5, waitMs: 25_000 },
+    ]);
+  });
+
+  it("send a map's frame over HTTP, whose answer and retries are the contract, on any error the pool answers and on reopen", async () => {
+    await opened();
+    pool.respond = (f) => ({ id: f.id, error: { code: "RESOURCE_EXHAUSTED", message: "the backlog is full", retryAfterMs: 100 } });
+    expect(await channels.putInputs(PATH, { callId: "fc-a-1", inputs: inputs(0, 1), closed: false })).toBeNull();
+    pool.respond = (f) => ({ id: f.id, error: { code: "NOT_FOUND", message: "call fc-a-1 not found" } });
+    expect(await channels.getOutputs(PATH, read)).toBeNull();
+    pool.respond = (f) => ({ id: f.id, reopen: true });
+    expect(await channels.getOutputs(PATH, read)).toBeNull();
+    expect(await channels.getOutputs(PATH, read)).toBeNull(); // the new channel is opening
+    await expect.poll(() => pool.upgrades.length).toBe(2);
+  });
+
+  it("send a batch of inputs over HTTP when their arguments together are too large for one message", async () => {
+    await opened();
+    expect(await channels.putInputs(PATH, { callId: "fc-a-1", inputs: inputs(0, 3, 200 * 1024), closed: false })).toBeNull();
+    expect(pool.frames).toEqual([]);
   });
 });
