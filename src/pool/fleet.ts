@@ -20,8 +20,11 @@ import { classifyStartError, type StartGate } from "./start-gate";
 import type { PoolStore } from "./store";
 import * as limits from "./limits";
 
-/** Keys a runner's frames repeat (an outputs frame: one id, status and value per output). */
-const RUNNER_FRAME_KEYS = knownKeys(["t", "outputs", "id", "status", "value", "started"]);
+/**
+ * Strings a runner's frames repeat (an outputs frame: one id, status and value per output), the
+ * statuses too: a string matched here is not built again character by character.
+ */
+const RUNNER_FRAME_KEYS = knownKeys(["t", "outputs", "id", "status", "value", "started", "success", "failure", "timeout", "cancelled", "platform_error"]);
 
 /** An idle runner silent for this long is taken as gone (several missed heartbeats, not one slow one). */
 const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_INTERVAL_MS;

@@ -11,7 +11,7 @@
 /** Nesting deeper than these messages' (map, list, item, value) is not one: cbor-x judges it. */
 const MAX_DEPTH = 4;
 
-/** Keys a kind of message repeats: matched by their bytes instead of decoded each time. */
+/** Strings a kind of message repeats (its keys, and values such as a status): matched by their bytes instead of decoded each time. */
 export type KnownKeys = ReadonlyArray<ReadonlyArray<{ key: string; bytes: Uint8Array }> | undefined>;
 
 export function knownKeys(keys: readonly string[]): KnownKeys {
