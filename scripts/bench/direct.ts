@@ -13,6 +13,7 @@ import type { PoolToRunner, RunnerOutput, RunnerToPool } from "../../sdk/src/wir
 import { decode, encode } from "../../sdk/src/wire/serialization";
 import { encodeArgs } from "../../sdk/src/calls";
 import { ROOT, freePort } from "../platform";
+import { maxQueuedInputs } from "../../src/pool/prefetch";
 
 const RUNNER = join(ROOT, "sdk", "dist", "runner", "main.js");
 
@@ -116,9 +117,10 @@ export class DirectRunner {
   }
 
   /**
-   * Runs inputs 0..n-1 keeping at most maxInputs at the runner, topping up
-   * with one batch per outputs frame (as the pool does). Resolves with the
-   * number of outputs once all are back.
+   * Runs inputs 0..n-1 keeping at most as many at the runner as the pool
+   * would (its maxInputs slots and the most it sends ahead of them,
+   * prefetch.ts), topping up with one batch per outputs frame. Resolves with
+   * the number of outputs once all are back.
    */
   map(n: number): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -127,7 +129,7 @@ export class DirectRunner {
       let inFlight = 0;
       const topUp = (): void => {
         const batch: Array<{ id: number; args: Uint8Array }> = [];
-        while (sent < n && inFlight + batch.length < this.maxInputs) {
+        while (sent < n && inFlight + batch.length < this.maxInputs + maxQueuedInputs(this.maxInputs)) {
           batch.push({ id: this.nextId++, args: encodeArgs("direct.map()", [sent]) });
           sent++;
         }

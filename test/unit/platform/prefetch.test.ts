@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { InputPace, PACE_MIN_SAMPLES, PREFETCH_MIN_CAP, PREFETCH_QUEUE_MS } from "../../../src/pool/prefetch";
+import { InputPace, PACE_MIN_SAMPLES, PREFETCH_MIN_CAP, PREFETCH_PER_SLOT, PREFETCH_QUEUE_MS } from "../../../src/pool/prefetch";
 
 const paceOf = (runMs: number, samples = PACE_MIN_SAMPLES): InputPace => {
   const pace = new InputPace();
@@ -21,9 +21,13 @@ describe("inputs sent ahead of free slots", () => {
     expect(paceOf(1_000).queuedInputs(100)).toBe(5);
   });
 
-  it("never queues more than PREFETCH_MIN_CAP, or maxInputs if that is larger", () => {
+  it("never queues more than PREFETCH_MIN_CAP, or PREFETCH_PER_SLOT per slot if that is more", () => {
+    expect(PREFETCH_PER_SLOT).toBe(4);
     expect(paceOf(0).queuedInputs(1)).toBe(PREFETCH_MIN_CAP);
-    expect(paceOf(0.1).queuedInputs(100)).toBe(100);
+    expect(paceOf(0).queuedInputs(8)).toBe(PREFETCH_MIN_CAP);
+    expect(paceOf(0.1).queuedInputs(100)).toBe(400);
+    expect(paceOf(2).queuedInputs(100)).toBe(400);
+    expect(paceOf(20).queuedInputs(100)).toBe(250); // 50 ms of 20 ms inputs on 100 slots
   });
 
   it("follows a change of pace, and ignores nonsense samples", () => {
