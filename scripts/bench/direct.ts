@@ -39,6 +39,8 @@ export class DirectRunner {
           done(o);
         }
       }
+      // As the pool does once it has stored them: a runner holds every output until it is acknowledged.
+      if (m.outputs.length > 0) this.send({ t: "ack", ids: m.outputs.map((o) => o.id) });
     });
   }
 
@@ -102,15 +104,15 @@ export class DirectRunner {
     return this.child.pid ?? -1;
   }
 
-  private send(inputs: Array<{ id: number; args: Uint8Array }>): void {
-    this.ws.send(encode({ t: "inputs", inputs } satisfies PoolToRunner));
+  private send(message: PoolToRunner): void {
+    this.ws.send(encode(message));
   }
 
   /** One input, encoded as the SDK encodes it, and its decoded result. */
   async remote(x: unknown): Promise<unknown> {
     const id = this.nextId++;
     const output = new Promise<RunnerOutput>((resolve) => this.pending.set(id, resolve));
-    this.send([{ id, args: encodeArgs("direct.remote()", [x]) }]);
+    this.send({ t: "inputs", inputs: [{ id, args: encodeArgs("direct.remote()", [x]) }] });
     const o = await output;
     if (o.status !== "success") throw new Error(`direct input failed: ${JSON.stringify(decode(o.value))}`);
     return decode(o.value);
@@ -134,7 +136,7 @@ export class DirectRunner {
           sent++;
         }
         inFlight += batch.length;
-        if (batch.length) this.send(batch);
+        if (batch.length) this.send({ t: "inputs", inputs: batch });
       };
       this.onOutputs = (outputs) => {
         for (const o of outputs) {
