@@ -16,11 +16,17 @@ import { ROOT, freePort } from "../platform";
 import { maxQueuedInputs } from "../../src/pool/prefetch";
 
 const RUNNER = join(ROOT, "sdk", "dist", "runner", "main.js");
+/** The pool's (src/pool/fleet.ts, which needs the Workers runtime): outputs are acknowledged together, a frame at most this often… */
+const ACK_INTERVAL_MS = 20;
+/** …or sooner once this many wait. */
+const MAX_PENDING_ACKS = 4_096;
 
 export class DirectRunner {
   private nextId = 1;
   private readonly pending = new Map<number, (o: RunnerOutput) => void>();
   private onOutputs: ((outputs: RunnerOutput[]) => void) | null = null;
+  private acks: number[] = [];
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -40,7 +46,7 @@ export class DirectRunner {
         }
       }
       // As the pool does once it has stored them: a runner holds every output until it is acknowledged.
-      if (m.outputs.length > 0) this.send({ t: "ack", ids: m.outputs.map((o) => o.id) });
+      this.acknowledge(m.outputs.map((o) => o.id));
     });
   }
 
@@ -104,6 +110,22 @@ export class DirectRunner {
     return this.child.pid ?? -1;
   }
 
+  /** Acknowledges outputs as the pool does: together, one frame at most every ACK_INTERVAL_MS (sooner past MAX_PENDING_ACKS). */
+  private acknowledge(ids: number[]): void {
+    if (ids.length === 0) return;
+    this.acks.push(...ids);
+    if (this.acks.length >= MAX_PENDING_ACKS) return this.sendAcks();
+    this.ackTimer ??= setTimeout(() => this.sendAcks(), ACK_INTERVAL_MS);
+  }
+
+  private sendAcks(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    const ids = this.acks;
+    this.acks = [];
+    if (ids.length > 0 && this.ws.readyState === WebSocket.OPEN) this.send({ t: "ack", ids });
+  }
+
   private send(message: PoolToRunner): void {
     this.ws.send(encode(message));
   }
@@ -159,6 +181,7 @@ export class DirectRunner {
   }
 
   async close(): Promise<void> {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ws.close();
     this.child.kill("SIGTERM");
     await new Promise<void>((r) => (this.child.exitCode !== null ? r() : this.child.once("exit", () => r())));
