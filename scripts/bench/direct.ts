@@ -9,17 +9,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import WebSocket from "ws";
-import type { PoolToRunner, RunnerOutput, RunnerToPool } from "../../sdk/src/wire/protocol";
+import { ACK_INTERVAL_MS, MAX_PENDING_ACKS, type PoolToRunner, type RunnerOutput, type RunnerToPool } from "../../sdk/src/wire/protocol";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 import { encodeArgs } from "../../sdk/src/calls";
 import { ROOT, freePort } from "../platform";
 import { maxQueuedInputs } from "../../src/pool/prefetch";
 
 const RUNNER = join(ROOT, "sdk", "dist", "runner", "main.js");
-/** The pool's (src/pool/fleet.ts, which needs the Workers runtime): outputs are acknowledged together, a frame at most this often… */
-const ACK_INTERVAL_MS = 20;
-/** …or sooner once this many wait. */
-const MAX_PENDING_ACKS = 4_096;
 
 export class DirectRunner {
   private nextId = 1;

@@ -6,7 +6,7 @@
 import type { Env } from "../env";
 import type { OutputStatus } from "../../sdk/src/wire/api";
 import type { PoolToRunner, RunnerToPool, RunnerOutput, RunnerStreamItem, LogLine } from "../../sdk/src/wire/protocol";
-import { HEARTBEAT_INTERVAL_MS } from "../../sdk/src/wire/protocol";
+import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, MAX_PENDING_ACKS } from "../../sdk/src/wire/protocol";
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import { chunkBySize } from "../../sdk/src/wire/chunks";
@@ -112,15 +112,6 @@ interface Connection {
   /** Inputs whose outputs are stored, not yet acknowledged to the runner. */
   acks: number[];
 }
-
-/**
- * Acknowledgements go out together, at most this long after the outputs are
- * stored: a runner only frees memory on them, and a frame per stored output
- * costs a write at the pool and a read at the runner on a remote call's path.
- */
-const ACK_INTERVAL_MS = 20;
-/** Sooner once this many wait: a frame stays small, and a runner's held outputs well under its buffer. */
-const MAX_PENDING_ACKS = 4_096;
 
 export class ContainerFleet implements Fleet {
   private readonly connections = new Map<string, Connection>();

@@ -9,6 +9,15 @@ export const RUNNER_CONNECT_PATH = "/connect";
 export const RUNNER_HEALTH_PATH = "/healthz";
 /** How often a runner reports it is alive. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
+/**
+ * A pool acknowledges stored outputs together, at most this long after
+ * storing them: a runner only frees memory on them, and a frame per stored
+ * output costs a write at the pool and a read at the runner on a remote
+ * call's path.
+ */
+export const ACK_INTERVAL_MS = 20;
+/** Sooner once this many wait: a frame stays small, and a runner's held outputs well under its buffer. */
+export const MAX_PENDING_ACKS = 4_096;
 
 /** What the container runs: a function, or a class instance with its constructor params. */
 export type RunnerTarget = { kind: "function"; name: string } | { kind: "class"; name: string; params: Uint8Array };
