@@ -282,7 +282,7 @@ export class FunctionPool extends DurableObject<Env> {
     this.early.flush();
     const call = this.ownCall(workspaceId, callId);
     if (!call.ok) return call;
-    if (call.value.kind === "map" && cursor > 0) this.store.outputs.acknowledge(callId, cursor);
+    if (call.value.kind === "map" && cursor > 0) this.store.outputs.acknowledge(callId, cursor, this.clock.now());
     this.store.touches.touch([callId], this.clock.now());
     return ok(await this.outputReads.read(callId, cursor, waitMs, { oneInput: call.value.kind === "remote", maxBytes }));
   }

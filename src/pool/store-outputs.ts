@@ -16,13 +16,29 @@ import type { OutputRow } from "./store-schema";
  */
 export const CALL_ROW_OUTPUT_CURSOR = 1;
 
+/**
+ * How long a read's acknowledgement may wait in memory before its batches
+ * are deleted. A delete is a commit that holds the read's answer (workerd's
+ * output gate) and costs the pool's thread a write transaction, so reads
+ * acknowledge in memory: the next outputs stored, or a read this long after
+ * the last delete, deletes what has gathered. A pool that dies forgets them:
+ * those batches go when their call does (a read never goes back before its
+ * cursor, so it never sees them again).
+ */
+export const ACKNOWLEDGE_WRITE_INTERVAL_MS = 5_000;
+
 export class OutputStore {
+  /** Maps' read cursors whose batches are not deleted yet (call id → cursor), and when they last were. */
+  private readonly acknowledged = new Map<string, number>();
+  private acknowledgedWrittenAtMs = 0;
+
   constructor(private readonly sql: SqlStorage) {
     migrateOutputRows(sql);
   }
 
   /** A call's outputs, as few rows as fit (output-batch.ts). */
   insert(callId: string, outputs: readonly StoredOutput[]): void {
+    this.writeAcknowledged();
     for (const batch of batchOutputs(outputs)) {
       this.sql.exec("INSERT INTO output_batches (call_id, count, outputs) VALUES (?, ?, ?)", callId, batch.length, packOutputs(batch).buffer);
     }
@@ -88,10 +104,27 @@ export class OutputStore {
     }
     return out;
   }
-  /** A map's outputs up to the cursor were received: drop the batches read to their end (remote and spawn results are kept for their TTL). */
-  acknowledge(callId: string, cursor: number): void {
-    const upto = splitPosition(cursor);
-    this.sql.exec("DELETE FROM output_batches WHERE call_id = ?1 AND (seq < ?2 OR (seq = ?2 AND count <= ?3 + 1))", callId, upto.batchSeq, upto.offset);
+  /**
+   * A map's outputs up to the cursor were received at `now`: its batches read
+   * to their end go with the next write (ACKNOWLEDGE_WRITE_INTERVAL_MS).
+   * Remote and spawn results are kept for their TTL.
+   */
+  acknowledge(callId: string, cursor: number, now: number): void {
+    if (cursor > (this.acknowledged.get(callId) ?? 0)) this.acknowledged.set(callId, cursor);
+    if (now - this.acknowledgedWrittenAtMs >= ACKNOWLEDGE_WRITE_INTERVAL_MS) this.writeAcknowledged(now);
+  }
+  /** Deletes the batches read to their end by the acknowledgements gathered. */
+  writeAcknowledged(now?: number): void {
+    if (now !== undefined) this.acknowledgedWrittenAtMs = now;
+    for (const [callId, cursor] of this.acknowledged) {
+      const upto = splitPosition(cursor);
+      this.sql.exec("DELETE FROM output_batches WHERE call_id = ?1 AND (seq < ?2 OR (seq = ?2 AND count <= ?3 + 1))", callId, upto.batchSeq, upto.offset);
+    }
+    this.acknowledged.clear();
+  }
+  /** A deleted call's acknowledgement is moot: its batches went with it. */
+  forget(callId: string): void {
+    this.acknowledged.delete(callId);
   }
   /** The cursor after a call's last stored output (0 with none). */
   lastCursor(callId: string): number {

@@ -236,11 +236,13 @@ export class PoolStore {
     for (const input of this.running.values()) if (input.callId === id) this.running.delete(input.id);
     if (this.calls.delete(id)) this.callCount--;
     this.touches.forget(id);
+    this.outputs.forget(id);
   }
   /** Calls whose outputs are all delivered long enough ago, or abandoned maps (EXPIRED_CALLS_PER_SWEEP at a time: the pool sweeps again soon while a sweep comes back full). */
   expiredCalls(now: number, resultTtlMs: number, abandonedMapTtlMs: number): string[] {
     this.writeFresh();
     this.touches.write(now);
+    this.outputs.writeAcknowledged(now);
     return this.calls.expired(now - resultTtlMs, now - abandonedMapTtlMs, EXPIRED_CALLS_PER_SWEEP);
   }
   /** Gives a spawned call that never reached the pool its one output. */

@@ -9,7 +9,7 @@ import { HISTORY_ROWS, HISTORY_WRITE_INTERVAL_MS } from "../../src/pool/store-hi
 import { MIN_RANGE_LENGTH } from "../../src/pool/id-ranges";
 import { IDLE_WRITE_INTERVAL_MS } from "../../src/pool/store-containers";
 import { MAX_CALL_ROW_OUTPUT_BYTES } from "../../src/pool/store-calls";
-import { CALL_ROW_OUTPUT_CURSOR } from "../../src/pool/store-outputs";
+import { ACKNOWLEDGE_WRITE_INTERVAL_MS, CALL_ROW_OUTPUT_CURSOR } from "../../src/pool/store-outputs";
 import { encode, decode } from "../../sdk/src/wire/serialization";
 
 /** A fresh pool object's storage, with a store of the test's own over it. */
@@ -81,11 +81,35 @@ describe("a call's outputs, stored a batch per row", () => {
       store.startCall("map-2", "map", true, 1, null, args(4));
       finishAll(store, "map-2", 4, 2);
       const read = store.outputs.read("map-2", 0, 3);
-      store.outputs.acknowledge("map-2", read[2].cursor);
+      // The first acknowledgement is written at once: none was for ACKNOWLEDGE_WRITE_INTERVAL_MS.
+      store.outputs.acknowledge("map-2", read[2].cursor, 10_000);
       expect(outputRows(sql, "map-2")).toBe(1);
       expect(store.outputs.read("map-2", read[2].cursor, 10).map((o) => o.idx)).toEqual([3]);
-      store.outputs.acknowledge("map-2", store.outputs.lastCursor("map-2"));
+      store.outputs.acknowledge("map-2", store.outputs.lastCursor("map-2"), 10_000 + ACKNOWLEDGE_WRITE_INTERVAL_MS);
       expect(outputRows(sql, "map-2")).toBe(0);
+    });
+  });
+
+  it("holds a read's acknowledgement until the next outputs are stored, or ACKNOWLEDGE_WRITE_INTERVAL_MS", async () => {
+    await withStore((store, sql) => {
+      store.startCall("map-a", "map", true, 1, null, args(2));
+      finishAll(store, "map-a", 2, 2);
+      store.outputs.acknowledge("map-a", 0, 10_000); // writes what had gathered (nothing) and starts the interval
+      const [first, second] = store.outputs.read("map-a", 0, 10);
+      store.outputs.acknowledge("map-a", second.cursor, 10_001);
+      store.outputs.acknowledge("map-a", first.cursor, 10_002); // a cursor never goes back
+      expect(outputRows(sql, "map-a")).toBe(1);
+      // Held, it still hides nothing from a read past it, nor shows anything before it.
+      expect(store.outputs.read("map-a", second.cursor, 10)).toEqual([]);
+      store.startCall("map-b", "map", true, 1, null, args(1));
+      finishAll(store, "map-b", 1, 3);
+      expect(outputRows(sql, "map-a")).toBe(0);
+      expect(outputRows(sql, "map-b")).toBe(1);
+
+      store.outputs.acknowledge("map-b", store.outputs.lastCursor("map-b"), 10_003);
+      expect(outputRows(sql, "map-b")).toBe(1);
+      store.outputs.acknowledge("map-b", store.outputs.lastCursor("map-b"), 10_000 + ACKNOWLEDGE_WRITE_INTERVAL_MS);
+      expect(outputRows(sql, "map-b")).toBe(0);
     });
   });
 
