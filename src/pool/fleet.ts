@@ -10,6 +10,7 @@ import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, MAX_PENDING_ACKS } from "../../
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import { chunkBySize } from "../../sdk/src/wire/chunks";
+import { inputsFrame } from "./input-frames";
 import { decodeSimpleMap, knownKeys } from "../../sdk/src/wire/simple-cbor";
 import { pathOf, ROUTES } from "../../sdk/src/wire/routes";
 import type { ComputeBackend } from "../compute";
@@ -249,10 +250,14 @@ export class ContainerFleet implements Fleet {
   }
 
   send(id: string, message: PoolToRunner): void {
+    this.sendFrame(id, encode(message));
+  }
+
+  private sendFrame(id: string, frame: Uint8Array): void {
     const conn = this.connections.get(id);
     if (!conn) return;
     try {
-      conn.ws.send(encode(message));
+      conn.ws.send(frame);
     } catch {
       void this.lost(id, "sending to it failed");
     }
@@ -283,7 +288,7 @@ export class ContainerFleet implements Fleet {
 
   sendInputs(id: string, inputs: ReadonlyArray<{ id: number; method: string | null; args: Uint8Array }>): void {
     for (const batch of chunkBySize(inputs, (i) => i.args.byteLength, MAX_INPUT_FRAME_BYTES)) {
-      this.send(id, { t: "inputs", inputs: batch.map((i) => ({ id: i.id, method: i.method ?? undefined, args: i.args })) });
+      this.sendFrame(id, inputsFrame(batch));
     }
   }
 
