@@ -12,6 +12,7 @@ import WebSocket from "ws";
 import { ACK_INTERVAL_MS, MAX_PENDING_ACKS, type PoolToRunner, type RunnerOutput, type RunnerToPool } from "../../sdk/src/wire/protocol";
 import { decode, encode } from "../../sdk/src/wire/serialization";
 import { encodeArgs } from "../../sdk/src/calls";
+import { inputsFrame, type FrameInput } from "../../src/pool/input-frames";
 import { ROOT, freePort } from "../platform";
 import { maxQueuedInputs } from "../../src/pool/prefetch";
 
@@ -148,13 +149,14 @@ export class DirectRunner {
       let done = 0;
       let inFlight = 0;
       const topUp = (): void => {
-        const batch: Array<{ id: number; args: Uint8Array }> = [];
+        const batch: FrameInput[] = [];
         while (sent < n && inFlight + batch.length < this.maxInputs + maxQueuedInputs(this.maxInputs)) {
-          batch.push({ id: this.nextId++, args: encodeArgs("direct.map()", [sent]) });
+          batch.push({ id: this.nextId++, method: null, args: encodeArgs("direct.map()", [sent]) });
           sent++;
         }
         inFlight += batch.length;
-        if (batch.length) this.send({ t: "inputs", inputs: batch });
+        // Written as the pool writes its inputs frames.
+        if (batch.length) this.ws.send(inputsFrame(batch));
       };
       this.onOutputs = (outputs) => {
         for (const o of outputs) {
