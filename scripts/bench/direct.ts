@@ -120,18 +120,14 @@ export class DirectRunner {
     this.ackTimer = null;
     const ids = this.acks;
     this.acks = [];
-    if (ids.length > 0 && this.ws.readyState === WebSocket.OPEN) this.send({ t: "ack", ids });
+    if (ids.length > 0 && this.ws.readyState === WebSocket.OPEN) this.ws.send(encode({ t: "ack", ids } satisfies PoolToRunner));
   }
 
-  private send(message: PoolToRunner): void {
-    this.ws.send(encode(message));
-  }
-
-  /** One input, encoded as the SDK encodes it, and its decoded result. */
+  /** One input, encoded as the SDK encodes it and framed as the pool frames it (input-frames.ts), and its decoded result. */
   async remote(x: unknown): Promise<unknown> {
     const id = this.nextId++;
     const output = new Promise<RunnerOutput>((resolve) => this.pending.set(id, resolve));
-    this.send({ t: "inputs", inputs: [{ id, args: encodeArgs("direct.remote()", [x]) }] });
+    this.ws.send(inputsFrame([{ id, method: null, args: encodeArgs("direct.remote()", [x]) }]));
     const o = await output;
     if (o.status !== "success") throw new Error(`direct input failed: ${JSON.stringify(decode(o.value))}`);
     return decode(o.value);
@@ -155,7 +151,6 @@ export class DirectRunner {
           sent++;
         }
         inFlight += batch.length;
-        // Written as the pool writes its inputs frames.
         if (batch.length) this.ws.send(inputsFrame(batch));
       };
       this.onOutputs = (outputs) => {

@@ -10,7 +10,7 @@ import { ACK_INTERVAL_MS, HEARTBEAT_INTERVAL_MS, MAX_PENDING_ACKS } from "../../
 import { encode, decode, type SerializedError } from "../../sdk/src/wire/serialization";
 import { base64urlToBytes } from "../../sdk/src/wire/base64url";
 import { chunkBySize } from "../../sdk/src/wire/chunks";
-import { inputsFrame } from "./input-frames";
+import { inputsFrame, type FrameInput } from "./input-frames";
 import { decodeSimpleMap, knownKeys } from "../../sdk/src/wire/simple-cbor";
 import { pathOf, ROUTES } from "../../sdk/src/wire/routes";
 import type { ComputeBackend } from "../compute";
@@ -80,7 +80,7 @@ export interface Fleet {
   send(id: string, message: PoolToRunner): void;
   /** Tells a runner (within ACK_INTERVAL_MS) the pool has these outputs; a runner that misses it sends them again on its next connection. */
   acknowledge(id: string, inputIds: number[]): void;
-  sendInputs(id: string, inputs: ReadonlyArray<{ id: number; method: string | null; args: Uint8Array }>): void;
+  sendInputs(id: string, inputs: readonly FrameInput[]): void;
   /** A container went away without being asked to: its inputs go back to the queue (or fail). */
   lost(id: string, reason: string): Promise<void>;
   /** Stops a container the pool no longer wants; `requeue` puts its running inputs back without counting against them. */
@@ -286,7 +286,7 @@ export class ContainerFleet implements Fleet {
     }
   }
 
-  sendInputs(id: string, inputs: ReadonlyArray<{ id: number; method: string | null; args: Uint8Array }>): void {
+  sendInputs(id: string, inputs: readonly FrameInput[]): void {
     for (const batch of chunkBySize(inputs, (i) => i.args.byteLength, MAX_INPUT_FRAME_BYTES)) {
       this.sendFrame(id, inputsFrame(batch));
     }

@@ -37,7 +37,6 @@ describe("inputsFrame", () => {
     for (const odd of [
       { id: 2 ** 32, method: null, args },
       { id: 1, method: "émbed", args },
-      { id: 1, method: null, args: Buffer.from(args) },
     ]) {
       const decoded = decode<{ t: string; inputs: Array<{ id: number; method?: string; args: Uint8Array }> }>(inputsFrame([odd]));
       expect(decoded.t).toBe("inputs");
